@@ -1,0 +1,72 @@
+"""Refund all or part of a payment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.errors import ProviderError, ProviderUnavailable
+from application.messages import Command
+from application.ports.cause import Cause
+from application.ports.clock import Clock
+from application.ports.ids import IdGenerator
+from application.ports.payment_provider import PaymentProviders, ProviderRefund
+from application.ports.unit_of_work import UnitOfWork
+from application.views import RefundView
+from domain.payments.refund import RefundReason
+from domain.payments.status import RefundStatus
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPayment(Command[RefundView]):
+    payment_id: str
+    amount: int | None
+    reason: RefundReason = RefundReason.REQUESTED_BY_CUSTOMER
+    note: str | None = None
+    actor: str | None = None
+
+
+class RefundPaymentHandler:
+    """Reserves the refund in our books first, then asks the provider; never sends the same refund twice.
+
+    The reservation (a pending refund, under a row lock) is what keeps concurrent refunds within the amount.
+    The provider call happens once per refund id: a timeout leaves the refund pending for the janitor to
+    settle by asking the provider, never a blind second call (Paystack has no idempotency on refunds).
+    """
+
+    def __init__(self, uow: UnitOfWork, providers: PaymentProviders, clock: Clock, ids: IdGenerator) -> None:
+        self._uow, self._providers, self._clock, self._ids = uow, providers, clock, ids
+
+    async def __call__(self, cmd: RefundPayment) -> RefundView:
+        cause = Cause("admin", cmd.actor)
+        async with self._uow as uow:  # transaction 1: reserve
+            payment = await uow.payments.get(cmd.payment_id, for_update=True)
+            refund = payment.request_refund(self._ids.new("re"), cmd.amount, cmd.reason, cmd.note, self._clock.now())
+            await uow.payments.save(payment, cause)
+            await uow.commit()
+        provider = self._providers.get(payment.provider)
+        try:
+            answer = await provider.refund(payment, refund)  # no transaction held
+        except ProviderUnavailable:
+            return RefundView.of(payment.id, refund)  # stays pending; settled later, never re-sent blindly
+        except ProviderError as refused:
+            answer = ProviderRefund(refund.provider_reference or "", RefundStatus.FAILED, refused.message)
+            await self._record(cmd.payment_id, refund.id, answer, cause)
+            raise
+        return await self._record(cmd.payment_id, refund.id, answer, cause)
+
+    async def _record(self, payment_id: str, refund_id: str, answer: ProviderRefund, cause: Cause) -> RefundView:
+        """Transaction 2: what the provider said. A webhook may already have settled it; that is fine."""
+        now = self._clock.now()
+        async with self._uow as uow:
+            payment = await uow.payments.get(payment_id, for_update=True)
+            refund = payment.refund(refund_id)
+            if refund.status is RefundStatus.PENDING:
+                if answer.provider_reference:
+                    payment.mark_refund_submitted(refund_id, answer.provider_reference, now)
+                if answer.status is RefundStatus.SUCCEEDED:
+                    payment.settle_refund_succeeded(refund_id, now)
+                elif answer.status is RefundStatus.FAILED:
+                    payment.settle_refund_failed(refund_id, answer.failure_reason or "refused by provider", now)
+                await uow.payments.save(payment, cause)
+                await uow.commit()
+            return RefundView.of(payment.id, payment.refund(refund_id))

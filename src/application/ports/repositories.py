@@ -1,0 +1,68 @@
+"""Storage ports used inside a unit of work. Implementations run on SQLite and Postgres alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from application.ports.cause import Cause
+from domain.payments.payment import Payment
+
+
+class PaymentRepository(Protocol):
+    async def add(self, payment: Payment, cause: Cause) -> None:
+        """Inserts the payment and writes its pending events as audit and outbox rows.
+        Raises LivePaymentExists when the order already has a live payment (the store enforces it)."""
+        ...
+
+    async def get(self, payment_id: str, *, for_update: bool = False) -> Payment:
+        """Loads the aggregate with its refunds; `for_update` locks the row until the transaction ends.
+        Raises PaymentNotFound."""
+        ...
+
+    async def find_live_for_order(self, order_id: str) -> Payment | None:
+        """The order's payment that is processing or paid, if any (failed/expired/cancelled ones are not)."""
+        ...
+
+    async def save(self, payment: Payment, cause: Cause) -> None:
+        """Writes the changed aggregate (checking its version: ConcurrentUpdate if someone else wrote first),
+        new and changed refunds, and its pending events as audit and outbox rows."""
+        ...
+
+
+class InboxStatus(StrEnum):
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    IGNORED = "ignored"
+    FAILED = "failed"
+    DEAD = "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    id: str
+    provider: str
+    event_id: str
+    event_type: str
+    headers: Mapping[str, str]
+    body: bytes
+    received_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InboxReceipt:
+    id: str
+    duplicate: bool
+
+
+class WebhookInbox(Protocol):
+    async def record(self, entry: InboxEntry) -> InboxReceipt:
+        """Stores the event once per (provider, event_id). A repeat returns the first id with duplicate=True."""
+        ...
+
+    async def mark(
+        self, entry_id: str, status: InboxStatus, *, reason: str | None, payment_id: str | None, at: datetime
+    ) -> None: ...

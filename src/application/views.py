@@ -1,0 +1,155 @@
+"""What queries and commands return: plain read-only data, never aggregates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from domain.payments.payment import Payment
+from domain.payments.refund import Refund
+
+
+@dataclass(frozen=True, slots=True)
+class RefundView:
+    id: str
+    payment_id: str
+    amount: int
+    currency: str
+    status: str
+    reason: str
+    provider_reference: str | None
+    failure_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, payment_id: str, refund: Refund) -> RefundView:
+        return cls(
+            refund.id,
+            payment_id,
+            refund.amount.amount,
+            refund.amount.currency.code,
+            refund.status.value,
+            refund.reason.value,
+            refund.provider_reference,
+            refund.failure_reason,
+            refund.created_at,
+            refund.updated_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentView:
+    id: str
+    order_id: str
+    amount: int
+    currency: str
+    status: str
+    provider: str
+    provider_reference: str | None
+    checkout_url: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    amount_refunded: int = 0
+    failure_reason: str | None = None
+    refunds: tuple[RefundView, ...] = ()
+    callback_url: str | None = None
+    return_url: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentView:
+        return cls(
+            payment.id,
+            payment.order_id,
+            payment.amount.amount,
+            payment.amount.currency.code,
+            payment.status.value,
+            payment.provider,
+            payment.provider_reference,
+            payment.checkout_url,
+            payment.expires_at,
+            payment.created_at,
+            payment.updated_at,
+            payment.amount_refunded.amount,
+            payment.failure_reason,
+            tuple(RefundView.of(payment.id, r) for r in payment.refunds),
+            payment.details.callback_url,
+            payment.details.return_url,
+            dict(payment.details.metadata),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutResult:
+    payment: PaymentView
+    created: bool  # False when an open checkout for the same order and money was handed back
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentStatusView:
+    order_id: str
+    payment_id: str
+    status: str
+    amount: int
+    amount_refunded: int
+    currency: str
+    provider: str
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntryView:
+    id: str
+    at: datetime
+    type: str
+    from_status: str | None
+    to_status: str | None
+    source: str
+    actor: str | None
+    provider_event_id: str | None
+    data: dict[str, Any]
+
+
+TransactionKind = Literal["payment", "refund"]
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionView:
+    id: str
+    kind: TransactionKind
+    payment_id: str
+    order_id: str
+    provider: str
+    provider_reference: str | None
+    amount: int
+    currency: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFilter:
+    status: str | None = None
+    provider: str | None = None
+    kind: TransactionKind | None = None
+    order_id: str | None = None
+    currency: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionPage:
+    data: tuple[TransactionView, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookReceipt:
+    id: str
+    duplicate: bool
+    status: str  # inbox status after handling: processed, ignored, failed (or the stored one for duplicates)

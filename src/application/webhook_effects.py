@@ -1,0 +1,80 @@
+"""What a verified provider event does to a payment: the one translation from provider news to domain calls.
+
+Shared by the webhook handler and (later) the worker's retries and the janitor, so all three settle payments
+through the same state machine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from application.ports.payment_provider import EventAction, ProviderEvent
+from application.ports.repositories import InboxStatus
+from domain.payments.errors import RefundNotFound, TransitionNotAllowed
+from domain.payments.payment import Payment
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: InboxStatus
+    reason: str | None = None
+
+
+def apply_event(payment: Payment, event: ProviderEvent, at: datetime) -> Outcome:
+    """Changes `payment` in memory and says how the event should be recorded. Never raises domain errors."""
+    mismatch = _foreign_money(payment, event)
+    if mismatch:
+        return Outcome(InboxStatus.IGNORED, mismatch)
+    try:
+        changed = _dispatch(payment, event, at)
+    except TransitionNotAllowed as stale:
+        return Outcome(InboxStatus.IGNORED, f"stale or out-of-order event: {stale}")
+    except RefundNotFound as missing:
+        return Outcome(InboxStatus.FAILED, f"{missing} (yet)")
+    if not changed:
+        return Outcome(InboxStatus.IGNORED, f"no change: payment is already {payment.status}")
+    return Outcome(InboxStatus.PROCESSED)
+
+
+def _dispatch(payment: Payment, event: ProviderEvent, at: datetime) -> bool:
+    reason = event.reason or event.event_type
+    match event.action:
+        case EventAction.PAYMENT_SUCCEEDED:
+            return payment.succeed(at)
+        case EventAction.PAYMENT_FAILED:
+            return payment.fail(reason, at)
+        case EventAction.PAYMENT_EXPIRED:
+            return payment.expire(at)
+        case EventAction.PAYMENT_DISPUTED:
+            return payment.dispute(reason, at)
+        case EventAction.REFUND_SUCCEEDED:
+            return payment.settle_refund_succeeded(_refund_id(event), at)
+        case EventAction.REFUND_FAILED:
+            return payment.settle_refund_failed(_refund_id(event), reason, at)
+        case EventAction.NONE:
+            return False
+
+
+def _refund_id(event: ProviderEvent) -> str:
+    if event.refund_id is None:
+        raise RefundNotFound(event.payment_id or "?", "(none named)")
+    return event.refund_id
+
+
+def _foreign_money(payment: Payment, event: ProviderEvent) -> str | None:
+    """An event about a different amount or currency than ours is not about this payment as we know it."""
+    if event.currency is not None and event.currency.upper() != payment.amount.currency.code:
+        return f"currency {event.currency} does not match the payment's {payment.amount.currency}"
+    if event.amount is None:
+        return None
+    if event.action is EventAction.PAYMENT_SUCCEEDED and event.amount != payment.amount.amount:
+        return f"amount {event.amount} does not match the payment's {payment.amount.amount}"
+    if event.action in (EventAction.REFUND_SUCCEEDED, EventAction.REFUND_FAILED) and event.refund_id:
+        try:
+            refund = payment.refund(event.refund_id)
+        except RefundNotFound:
+            return None
+        if event.amount != refund.amount.amount:
+            return f"amount {event.amount} does not match refund {refund.id}'s {refund.amount.amount}"
+    return None

@@ -1,0 +1,55 @@
+"""What the payment aggregate refuses, with the data to explain it."""
+
+from domain.payments.status import PaymentStatus
+from domain.shared.errors import BusinessRuleViolation, DomainError
+from domain.shared.money import Money
+
+
+class TransitionNotAllowed(DomainError):
+    """The state machine has no such move (e.g. `failed` after `succeeded`): a stale or foreign event."""
+
+    def __init__(self, payment_id: str, current: PaymentStatus, target: PaymentStatus) -> None:
+        super().__init__(f"{payment_id} cannot move from {current} to {target}")
+        self.payment_id, self.current, self.target = payment_id, current, target
+
+
+class PaymentNotRefundable(BusinessRuleViolation):
+    def __init__(self, payment_id: str, status: PaymentStatus) -> None:
+        super().__init__(f"{payment_id} is {status}; refunds need a succeeded or partially refunded payment")
+        self.payment_id, self.status = payment_id, status
+
+
+class RefundExceedsRefundable(BusinessRuleViolation):
+    def __init__(self, payment_id: str, requested: Money, refundable: Money) -> None:
+        super().__init__(
+            f"Requested {requested.amount} but only {refundable.amount} {refundable.currency} "
+            f"remains refundable on {payment_id}"
+        )
+        self.payment_id, self.requested, self.refundable = payment_id, requested, refundable
+
+
+class InvalidAmount(BusinessRuleViolation):
+    def __init__(self, amount: int) -> None:
+        super().__init__(f"amount must be a positive number of minor units, got {amount}")
+        self.amount = amount
+
+
+class RefundNotFound(DomainError):
+    def __init__(self, payment_id: str, refund_id: str) -> None:
+        super().__init__(f"{payment_id} has no refund {refund_id}")
+        self.payment_id, self.refund_id = payment_id, refund_id
+
+
+class OrderAlreadyPaid(BusinessRuleViolation):
+    def __init__(self, order_id: str, payment_id: str) -> None:
+        super().__init__(f"order {order_id} is already paid by {payment_id}")
+        self.order_id, self.payment_id = order_id, payment_id
+
+
+class CheckoutConflict(BusinessRuleViolation):
+    def __init__(self, order_id: str, payment_id: str, open_amount: Money) -> None:
+        super().__init__(
+            f"order {order_id} has an open checkout {payment_id} for {open_amount}; "
+            "a different amount or currency needs that checkout to end first"
+        )
+        self.order_id, self.payment_id, self.open_amount = order_id, payment_id, open_amount

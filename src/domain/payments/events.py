@@ -1,0 +1,125 @@
+"""Domain events: one per thing that happened to a payment or a refund, named in the past tense.
+
+`name` is the public event type (audit trail `type`, outbox topic, callback `type`). Fields are plain values so
+the application can store them without knowing the classes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from domain.payments.status import PaymentStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentEvent:
+    name: ClassVar[str] = "payment.event"
+
+    payment_id: str
+    order_id: str
+    occurred_at: datetime
+    from_status: PaymentStatus | None
+    to_status: PaymentStatus | None
+
+    def data(self) -> dict[str, Any]:
+        """The event-specific fields (everything but the common envelope)."""
+        common = {"payment_id", "order_id", "occurred_at", "from_status", "to_status"}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in common}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentInitiated(PaymentEvent):
+    name: ClassVar[str] = "payment.initiated"
+    amount: int
+    currency: str
+    provider: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckoutSessionCreated(PaymentEvent):
+    name: ClassVar[str] = "payment.checkout_session_created"
+    provider_reference: str
+    checkout_url: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentSucceeded(PaymentEvent):
+    name: ClassVar[str] = "payment.succeeded"
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentFailed(PaymentEvent):
+    name: ClassVar[str] = "payment.failed"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentExpired(PaymentEvent):
+    name: ClassVar[str] = "payment.expired"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentCancelled(PaymentEvent):
+    name: ClassVar[str] = "payment.cancelled"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentDisputed(PaymentEvent):
+    name: ClassVar[str] = "payment.disputed"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentPartiallyRefunded(PaymentEvent):
+    name: ClassVar[str] = "payment.partially_refunded"
+    amount_refunded: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentRefunded(PaymentEvent):
+    name: ClassVar[str] = "payment.refunded"
+    amount_refunded: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefundRequested(PaymentEvent):
+    name: ClassVar[str] = "refund.requested"
+    refund_id: str
+    amount: int
+    currency: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefundSubmitted(PaymentEvent):
+    """The provider accepted the refund request and gave it a reference; money has not moved yet."""
+
+    name: ClassVar[str] = "refund.submitted"
+    refund_id: str
+    provider_reference: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefundSucceeded(PaymentEvent):
+    name: ClassVar[str] = "refund.succeeded"
+    refund_id: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefundFailed(PaymentEvent):
+    name: ClassVar[str] = "refund.failed"
+    refund_id: str
+    amount: int
+    currency: str
+    reason: str

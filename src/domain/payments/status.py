@@ -1,0 +1,47 @@
+"""Payment and refund statuses and the one table that says which moves are allowed."""
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+
+class PaymentStatus(StrEnum):
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    DISPUTED = "disputed"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+_S = PaymentStatus
+
+TRANSITIONS: Mapping[PaymentStatus, frozenset[PaymentStatus]] = {
+    _S.PROCESSING: frozenset({_S.SUCCEEDED, _S.FAILED, _S.EXPIRED, _S.CANCELLED}),
+    _S.SUCCEEDED: frozenset({_S.PARTIALLY_REFUNDED, _S.REFUNDED, _S.DISPUTED}),
+    # a second partial refund keeps the status; the self-move is recorded as its own event
+    _S.PARTIALLY_REFUNDED: frozenset({_S.PARTIALLY_REFUNDED, _S.REFUNDED, _S.DISPUTED}),
+    _S.FAILED: frozenset(),
+    _S.EXPIRED: frozenset(),
+    _S.CANCELLED: frozenset(),
+    _S.REFUNDED: frozenset(),
+    _S.DISPUTED: frozenset(),
+}
+
+# Statuses in which the order counts as having "its" payment: a new checkout must not start beside them.
+LIVE_STATUSES: frozenset[PaymentStatus] = frozenset(
+    {_S.PROCESSING, _S.SUCCEEDED, _S.PARTIALLY_REFUNDED, _S.REFUNDED, _S.DISPUTED}
+)
+PAID_STATUSES: frozenset[PaymentStatus] = LIVE_STATUSES - {_S.PROCESSING}
+REFUNDABLE_STATUSES: frozenset[PaymentStatus] = frozenset({_S.SUCCEEDED, _S.PARTIALLY_REFUNDED})
+
+
+def can_move(current: PaymentStatus, target: PaymentStatus) -> bool:
+    return target in TRANSITIONS[current]
