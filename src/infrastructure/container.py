@@ -1,0 +1,78 @@
+"""The composition root: the one place where adapters meet ports. Nothing is built at import time.
+
+Providers stay synchronous (an async Resource would make every dependant async); `close_resources` is awaited
+by the app's lifespan and the CLI to release what the container opened.
+"""
+
+from __future__ import annotations
+
+import httpx
+from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from infrastructure.clock import SystemClock
+from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
+from infrastructure.db.engine import create_engine
+from infrastructure.db.idempotency_store import SqlAlchemyIdempotencyStore
+from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
+from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.ids import SortableIdGenerator
+from infrastructure.messaging.punq_bus import build_bus
+from infrastructure.providers.registry import build_provider_registry
+from infrastructure.providers.simulator import SimulatorPaymentProvider
+from infrastructure.settings import Settings
+
+
+def _http_client() -> httpx.AsyncClient:
+    """One pooled client for every outgoing call; adapters set their own per-call timeouts."""
+    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+
+
+class Container(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(SortableIdGenerator)
+    engine = providers.Singleton(create_engine, settings.provided.database_url, pool_size=settings.provided.db_pool_size)
+    http_client = providers.Singleton(_http_client)
+
+    simulator = providers.Singleton(
+        SimulatorPaymentProvider,
+        public_url=settings.provided.public_url,
+        webhook_secret=settings.provided.simulator_webhook_secret,
+        refund_delay_seconds=settings.provided.simulator_refund_delay_seconds,
+        http=http_client,
+        clock=clock,
+    )
+    payment_providers = providers.Singleton(build_provider_registry, settings=settings, simulator=simulator)
+
+    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, ids=ids)
+    read_model = providers.Singleton(SqlAlchemyPaymentReadModel, engine=engine)
+    idempotency = providers.Singleton(SqlAlchemyIdempotencyStore, engine=engine)
+    api_keys = providers.Singleton(
+        SqlAlchemyApiKeyStore, engine=engine, ids=ids, configured=settings.provided.api_keys
+    )
+
+    bus = providers.Singleton(
+        build_bus,
+        unit_of_work=unit_of_work.provider,
+        providers=payment_providers,
+        read_model=read_model,
+        clock=clock,
+        ids=ids,
+    )
+
+
+def build_container(settings: Settings) -> Container:
+    return Container(settings=settings)
+
+
+async def close_resources(container: Container) -> None:
+    """Closes what the container opened: background tasks, the HTTP client, the database pool."""
+    # Singletons are cheap and lazy (no connection is made until used), so asking for one to close it is fine.
+    simulator: SimulatorPaymentProvider = container.simulator()
+    await simulator.aclose()
+    client: httpx.AsyncClient = container.http_client()
+    await client.aclose()
+    engine: AsyncEngine = container.engine()
+    await engine.dispose()

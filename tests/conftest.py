@@ -1,0 +1,57 @@
+"""Fixtures shared by every test leg: databases on SQLite and Postgres, migrated by Alembic (never create_all)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from infrastructure.db import migrate
+from tests import databases
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # any test that uses the Postgres database is marked, so `-m postgres` selects the leg
+    for item in items:
+        if "postgres" in item.fixturenames or "[postgres" in item.nodeid:
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(scope="session")
+def postgres_session_url() -> Iterator[str]:
+    """One migrated Postgres database for the whole test session (dropped at the end)."""
+    reason = asyncio.run(databases.postgres_unreachable_reason())
+    if reason is not None:
+        if databases.postgres_required():
+            pytest.fail(f"PAYMENTS_TEST_REQUIRE_POSTGRES=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    url = asyncio.run(databases.create_database())
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        asyncio.run(databases.drop_database(url))
+
+
+@pytest.fixture
+async def postgres(postgres_session_url: str) -> AsyncIterator[str]:
+    """The session's Postgres database, emptied before the test."""
+    await databases.truncate_all(postgres_session_url)
+    yield postgres_session_url
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh migrated SQLite file for this test."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'payments.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
+    """Every store test runs on both SQLite and Postgres."""
+    url: str = request.getfixturevalue(request.param)
+    yield url
