@@ -36,22 +36,25 @@ def postgres_session_url() -> Iterator[str]:
 
 
 @pytest.fixture
-async def postgres(postgres_session_url: str) -> AsyncIterator[str]:
+async def postgres(postgres_session_url: str) -> str:
     """The session's Postgres database, emptied before the test."""
     await databases.truncate_all(postgres_session_url)
-    yield postgres_session_url
+    return postgres_session_url
 
 
 @pytest.fixture
-async def sqlite(tmp_path: Path) -> AsyncIterator[str]:
+async def sqlite(tmp_path: Path) -> str:
     """A fresh migrated SQLite file for this test."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'payments.db'}"
     await asyncio.to_thread(migrate.upgrade, url)
-    yield url
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest) -> AsyncIterator[str]:
-    """Every store test runs on both SQLite and Postgres."""
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Every store test runs on both SQLite and Postgres.
+
+    Synchronous on purpose: an async fixture cannot set up another async fixture through getfixturevalue
+    (pytest-asyncio would start the second one's loop inside the running one)."""
     url: str = request.getfixturevalue(request.param)
-    yield url
+    return url

@@ -58,6 +58,7 @@ class PaymentView:
     callback_url: str | None = None
     return_url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    cancel_url: str | None = None
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentView:
@@ -79,6 +80,7 @@ class PaymentView:
             payment.details.callback_url,
             payment.details.return_url,
             dict(payment.details.metadata),
+            payment.details.cancel_url,
         )
 
 

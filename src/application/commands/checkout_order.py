@@ -46,7 +46,7 @@ class CheckoutOrderHandler:
         provider = self._providers.choose(cmd.provider, money.currency)
         payment, created = await self._open_payment(cmd, money, provider.name)
         if payment.checkout_url is None:
-            payment = await self._create_session(self._providers.get(payment.provider), payment)
+            payment = await self._create_session(self._providers.get(payment.provider), payment, cmd.actor)
         return CheckoutResult(PaymentView.of(payment), created)
 
     async def _open_payment(self, cmd: CheckoutOrder, money: Money, provider: str) -> tuple[Payment, bool]:
@@ -67,24 +67,24 @@ class CheckoutOrderHandler:
                 return payment, True
         raise LivePaymentExists(cmd.order_id)
 
-    async def _create_session(self, provider: PaymentProvider, payment: Payment) -> Payment:
+    async def _create_session(self, provider: PaymentProvider, payment: Payment, actor: str | None) -> Payment:
         try:
             session = await provider.create_checkout(payment)
         except ProviderError as refused:
-            await self._fail(payment.id, f"provider refused the checkout: {refused.message}")
+            await self._fail(payment.id, f"provider refused the checkout: {refused.message}", actor)
             raise
         async with self._uow as uow:
             current = await uow.payments.get(payment.id, for_update=True)
             if current.attach_checkout_session(
                 session.provider_reference, session.checkout_url, session.expires_at, self._clock.now()
             ):
-                await uow.payments.save(current, Cause("api"))
+                await uow.payments.save(current, Cause("api", actor))
                 await uow.commit()
             return current
 
-    async def _fail(self, payment_id: str, reason: str) -> None:
+    async def _fail(self, payment_id: str, reason: str, actor: str | None) -> None:
         async with self._uow as uow:
             payment = await uow.payments.get(payment_id, for_update=True)
             if payment.fail(reason, self._clock.now()):
-                await uow.payments.save(payment, Cause("api"))
+                await uow.payments.save(payment, Cause("api", actor))
                 await uow.commit()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from domain.payments.errors import CheckoutConflict, OrderAlreadyPaid
 from domain.payments.payment import Payment
-from domain.payments.status import PAID_STATUSES, PaymentStatus
+from domain.payments.status import LIVE_STATUSES, PAID_STATUSES, PaymentStatus
 from domain.shared.money import Money
 
 
@@ -23,7 +23,7 @@ class OneLivePaymentPerOrder:
 
     def reusable(self) -> Payment | None:
         """The open payment to hand back again, None when a new one may start; raises when neither holds."""
-        if self.live is None:
+        if self.live is None or self.live.status not in LIVE_STATUSES:
             return None
         if self.live.status in PAID_STATUSES:
             raise OrderAlreadyPaid(self.order_id, self.live.id)

@@ -21,10 +21,14 @@ class PaymentNotRefundable(BusinessRuleViolation):
 
 class RefundExceedsRefundable(BusinessRuleViolation):
     def __init__(self, payment_id: str, requested: Money, refundable: Money) -> None:
-        super().__init__(
-            f"Requested {requested.amount} but only {refundable.amount} {refundable.currency} "
-            f"remains refundable on {payment_id}"
-        )
+        if refundable.is_positive:
+            message = (
+                f"Requested {requested.amount} but only {refundable.amount} {refundable.currency} "
+                f"remains refundable on {payment_id}"
+            )
+        else:
+            message = f"Nothing remains refundable on {payment_id} (0 {refundable.currency})"
+        super().__init__(message)
         self.payment_id, self.requested, self.refundable = payment_id, requested, refundable
 
 

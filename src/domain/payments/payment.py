@@ -151,8 +151,9 @@ class Payment:
     ) -> Refund:
         """Reserves the refund in our books. `amount=None` means all that remains."""
         check(RefundsOnlyAfterSuccess(self.id, self.status))
+        if amount is not None:
+            check(AmountIsPositive(amount))
         requested = self.refundable if amount is None else Money(amount, self.amount.currency)
-        check(AmountIsPositive(requested.amount))
         check(RefundWithinRefundable(self.id, requested, self.refundable))
         refund = Refund.pending(refund_id, requested, reason, note, at)
         self.refunds.append(refund)

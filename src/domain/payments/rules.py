@@ -39,7 +39,8 @@ class RefundWithinRefundable:
     refundable: Money
 
     def is_broken(self) -> bool:
-        return self.refundable < self.requested
+        # nothing left is a violation too: "refund the rest" of a fully reserved payment refunds nothing
+        return self.refundable < self.requested or not self.refundable.is_positive
 
     def violation(self) -> Exception:
         return RefundExceedsRefundable(self.payment_id, self.requested, self.refundable)

@@ -29,7 +29,8 @@ def build_bus(
     handlers: Mapping[type[Message[Any]], type[Any]] = HANDLERS,
 ) -> MessageBus:
     container = punq.Container()
-    container.register(UnitOfWork, factory=unit_of_work)
+    # punq reads the factory's signature; a plain function works whatever kind of callable we were given
+    container.register(UnitOfWork, factory=lambda: unit_of_work())
     container.register(PaymentProviders, instance=providers)
     container.register(PaymentReadModel, instance=read_model)
     container.register(Clock, instance=clock)

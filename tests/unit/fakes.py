@@ -1,0 +1,622 @@
+"""Hand-written fakes of the application's ports: real in-memory implementations, no mocks.
+
+The unit of work keeps committed state in a shared `FakeStore` and copies aggregates in and out
+(`copy.deepcopy`), so a change that is not committed is really gone, exactly as with a database. It enforces the
+store's guarantees the handlers rely on: one live payment per order (LivePaymentExists), the optimistic version
+check (ConcurrentUpdate) and the inbox's uniqueness on (provider, event id). `FakeStore.fail_next` injects a
+fault into one named operation, for the paths a real store takes when it breaks.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from application.bus import MessageBus
+from application.errors import (
+    ConcurrentUpdate,
+    InvalidSignature,
+    LivePaymentExists,
+    MalformedWebhook,
+    PaymentNotFound,
+    ProviderNotEnabled,
+    UnknownProvider,
+    UnsupportedCurrency,
+)
+from application.messages import Message
+from application.ports.cause import Cause
+from application.ports.payment_provider import CheckoutSession, EventAction, ProviderEvent, ProviderRefund
+from application.ports.read_model import InvalidCursor
+from application.ports.repositories import InboxEntry, InboxReceipt, InboxStatus
+from application.views import (
+    AuditEntryView,
+    PaymentStatusView,
+    PaymentView,
+    TransactionFilter,
+    TransactionPage,
+    TransactionView,
+)
+from domain.payments.events import PaymentEvent
+from domain.payments.payment import Payment
+from domain.payments.refund import Refund
+from domain.payments.status import LIVE_STATUSES, RefundStatus
+from domain.shared.money import Currency
+from infrastructure.messaging.punq_bus import build_bus
+
+T0 = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+R = TypeVar("R")
+SESSION_LIFETIME = timedelta(hours=1)
+
+
+# ---- clock and ids ----------------------------------------------------------------------------------------
+class FakeClock:
+    """Stands still until told to move."""
+
+    def __init__(self, start: datetime = T0) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, at: datetime) -> None:
+        self._now = at
+
+    def advance(self, **delta: float) -> datetime:
+        self._now += timedelta(**delta)
+        return self._now
+
+
+class FakeIds:
+    """`pay_00…01`, `re_00…02`: one counter for all prefixes, zero-padded so later ids sort after earlier."""
+
+    def __init__(self) -> None:
+        self._count = 0
+
+    def new(self, prefix: str) -> str:
+        self._count += 1
+        return f"{prefix}_{self._count:026d}"
+
+
+# ---- the store ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    id: str
+    payment_id: str
+    event: str  # the domain event's public name, e.g. "payment.succeeded"
+    from_status: str | None
+    to_status: str | None
+    cause: Cause
+    data: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: str
+    payment_id: str
+    event: str
+    cause: Cause
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class InboxRow:
+    id: str
+    provider: str
+    event_id: str
+    event_type: str
+    headers: dict[str, str]
+    body: bytes
+    received_at: datetime
+    status: InboxStatus = InboxStatus.RECEIVED
+    reason: str | None = None
+    payment_id: str | None = None
+    processed_at: datetime | None = None
+
+
+@dataclass
+class FakeStore:
+    """What has been committed. Tests read it directly to assert what a handler left behind."""
+
+    payments: dict[str, Payment] = field(default_factory=dict)
+    inbox: dict[str, InboxRow] = field(default_factory=dict)
+    audit: list[AuditRow] = field(default_factory=list)
+    outbox: list[OutboxRow] = field(default_factory=list)
+    commits: int = 0
+    faults: dict[str, Exception | Callable[[], None]] = field(default_factory=dict)
+    _rows: int = 0
+
+    def fail_next(self, operation: str, error: Exception) -> None:
+        """The next call of `operation` raises `error` (once). Operations: payments.add, payments.get,
+        payments.save, payments.find_live_for_order, inbox.record, inbox.mark, commit."""
+        self.faults[operation] = error
+
+    def before_next(self, operation: str, interleaved: Callable[[], None]) -> None:
+        """Runs `interleaved` just before the next call of `operation` (once): what a concurrent request
+        commits at that moment, e.g. a rival checkout winning the race for the order."""
+        self.faults[operation] = interleaved
+
+    def payment(self, payment_id: str) -> Payment:
+        """A copy of the committed payment (tests may look, not touch)."""
+        return copy.deepcopy(self.payments[payment_id])
+
+    def inbox_row(self, provider: str, event_id: str) -> InboxRow | None:
+        return next((r for r in self.inbox.values() if (r.provider, r.event_id) == (provider, event_id)), None)
+
+    def events_of(self, payment_id: str) -> list[str]:
+        return [row.event for row in self.audit if row.payment_id == payment_id]
+
+    def _fault(self, operation: str) -> None:
+        fault = self.faults.pop(operation, None)
+        if isinstance(fault, Exception):
+            raise fault
+        if fault is not None:
+            fault()
+
+    def _next_row_id(self, prefix: str) -> str:
+        self._rows += 1
+        return f"{prefix}_{self._rows:06d}"
+
+
+@dataclass
+class _Transaction:
+    written: dict[str, Payment] = field(default_factory=dict)  # payment id → the copy to commit
+    read_versions: dict[str, int | None] = field(default_factory=dict)  # committed version seen (None: new)
+    inbox: dict[str, InboxRow] = field(default_factory=dict)
+    audit: list[AuditRow] = field(default_factory=list)
+    outbox: list[OutboxRow] = field(default_factory=list)
+
+
+class FakePaymentRepository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def add(self, payment: Payment, cause: Cause) -> None:
+        store, tx = self._uow._store, self._uow._tx_or_fail()
+        store._fault("payments.add")
+        if payment.id in store.payments or payment.id in tx.written:
+            raise AssertionError(f"fake store: duplicate payment id {payment.id}")
+        if payment.status in LIVE_STATUSES and self._live_for(payment.order_id, exclude=payment.id) is not None:
+            raise LivePaymentExists(payment.order_id)
+        payment.version = 1
+        tx.read_versions[payment.id] = None
+        self._write(payment, cause)
+
+    async def get(self, payment_id: str, *, for_update: bool = False) -> Payment:
+        self._uow._store._fault("payments.get")
+        payment = self._current(payment_id)
+        if payment is None:
+            raise PaymentNotFound(payment_id)
+        return copy.deepcopy(payment)
+
+    async def find_live_for_order(self, order_id: str) -> Payment | None:
+        self._uow._store._fault("payments.find_live_for_order")
+        live = self._live_for(order_id)
+        return None if live is None else copy.deepcopy(live)
+
+    async def save(self, payment: Payment, cause: Cause) -> None:
+        store, tx = self._uow._store, self._uow._tx_or_fail()
+        store._fault("payments.save")
+        current = self._current(payment.id)
+        if current is None:
+            raise PaymentNotFound(payment.id)
+        if payment.version != current.version:
+            raise ConcurrentUpdate(payment.id)
+        if payment.id not in tx.read_versions:
+            tx.read_versions[payment.id] = current.version
+        payment.version = current.version + 1
+        self._write(payment, cause)
+
+    def _write(self, payment: Payment, cause: Cause) -> None:
+        store, tx = self._uow._store, self._uow._tx_or_fail()
+        for event in payment.pull_events():
+            tx.audit.append(_audit_row(store._next_row_id("aud"), event, cause))
+            tx.outbox.append(OutboxRow(store._next_row_id("obx"), event.payment_id, event.name, cause, event.data()))
+        tx.written[payment.id] = copy.deepcopy(payment)
+
+    def _current(self, payment_id: str) -> Payment | None:
+        tx = self._uow._tx_or_fail()
+        if payment_id in tx.written:
+            return tx.written[payment_id]
+        return self._uow._store.payments.get(payment_id)
+
+    def _live_for(self, order_id: str, exclude: str | None = None) -> Payment | None:
+        tx = self._uow._tx_or_fail()
+        visible = {**self._uow._store.payments, **tx.written}
+        live = [p for p in visible.values() if p.order_id == order_id and p.status in LIVE_STATUSES and p.id != exclude]
+        return max(live, key=lambda p: (p.created_at, p.id), default=None)
+
+
+def _audit_row(row_id: str, event: PaymentEvent, cause: Cause) -> AuditRow:
+    return AuditRow(
+        row_id,
+        event.payment_id,
+        event.name,
+        None if event.from_status is None else event.from_status.value,
+        None if event.to_status is None else event.to_status.value,
+        cause,
+        event.data(),
+        event.occurred_at,
+    )
+
+
+class FakeWebhookInbox:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    async def record(self, entry: InboxEntry) -> InboxReceipt:
+        store, tx = self._uow._store, self._uow._tx_or_fail()
+        store._fault("inbox.record")
+        for row in (*store.inbox.values(), *tx.inbox.values()):
+            if (row.provider, row.event_id) == (entry.provider, entry.event_id):
+                return InboxReceipt(row.id, duplicate=True)
+        tx.inbox[entry.id] = InboxRow(
+            entry.id,
+            entry.provider,
+            entry.event_id,
+            entry.event_type,
+            dict(entry.headers),
+            entry.body,
+            entry.received_at,
+        )
+        return InboxReceipt(entry.id, duplicate=False)
+
+    async def mark(
+        self, entry_id: str, status: InboxStatus, *, reason: str | None, payment_id: str | None, at: datetime
+    ) -> None:
+        store, tx = self._uow._store, self._uow._tx_or_fail()
+        store._fault("inbox.mark")
+        row = tx.inbox.get(entry_id) or copy.deepcopy(store.inbox[entry_id])
+        row.status, row.reason, row.payment_id, row.processed_at = status, reason, payment_id, at
+        tx.inbox[entry_id] = row
+
+
+class FakeUnitOfWork:
+    """Reusable: every `async with` is a new transaction, discarded on exit unless `commit()` was called."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self._tx: _Transaction | None = None
+        self.payments = FakePaymentRepository(self)
+        self.inbox = FakeWebhookInbox(self)
+        self.transactions = 0
+
+    async def __aenter__(self) -> Self:
+        if self._tx is not None:
+            raise AssertionError("FakeUnitOfWork is not re-entrant: a transaction is already open")
+        self._tx = _Transaction()
+        self.transactions += 1
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._tx = None  # whatever was not committed is gone
+
+    async def commit(self) -> None:
+        store, tx = self._store, self._tx_or_fail()
+        store._fault("commit")
+        for payment_id, seen in tx.read_versions.items():  # someone committed since we read: refuse it all
+            committed = store.payments.get(payment_id)
+            if (None if committed is None else committed.version) != seen:
+                raise ConcurrentUpdate(payment_id)
+        after = {**store.payments, **tx.written}
+        for payment in tx.written.values():  # the uniqueness guard, checked as the rows would be
+            live = [p for p in after.values() if p.order_id == payment.order_id and p.status in LIVE_STATUSES]
+            if len(live) > 1:
+                raise LivePaymentExists(payment.order_id)
+        store.payments.update(tx.written)
+        store.inbox.update(tx.inbox)
+        store.audit.extend(tx.audit)
+        store.outbox.extend(tx.outbox)
+        store.commits += 1
+        self._tx = _Transaction()  # later work in the same block is a new transaction
+
+    async def rollback(self) -> None:
+        self._tx_or_fail()
+        self._tx = _Transaction()
+
+    def _tx_or_fail(self) -> _Transaction:
+        if self._tx is None:
+            raise AssertionError("FakeUnitOfWork used outside `async with`")
+        return self._tx
+
+
+# ---- providers ----------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RefundCall:
+    payment_id: str
+    refund_id: str
+    amount: int
+    currency: str
+
+
+class FakeProvider:
+    """A provider that answers from memory and remembers every call.
+
+    Set `checkout_error` / `refund_error` to make calls raise (ProviderError, ProviderUnavailable);
+    `refund_status` is the answer to a refund (pending by default, like most real providers).
+    `on_checkout` / `on_refund` run at the moment of the call (tests use them to look at the store then, or
+    to let a webhook overtake the provider's answer); they may be async.
+
+    Webhooks are JSON `{"id", "type", "action", "payment_id", "refund_id", "amount", "currency", "reason"}`
+    (see `webhook()`), accepted only with the header `x-fake-signature: ok`.
+    """
+
+    def __init__(self, name: str = "fake", currencies: tuple[str, ...] = ("USD", "EUR", "JPY", "KWD")) -> None:
+        self.name = name
+        self.currencies = frozenset(currencies)
+        self.checkouts: list[str] = []  # payment ids, in call order
+        self.refunds: list[RefundCall] = []
+        self.checkout_error: Exception | None = None
+        self.refund_error: Exception | None = None
+        self.refund_status = RefundStatus.PENDING
+        self.on_checkout: Callable[[Payment], object] | None = None
+        self.on_refund: Callable[[Payment, Refund], object] | None = None
+
+    def supports(self, currency: Currency) -> bool:
+        return currency.code in self.currencies
+
+    async def create_checkout(self, payment: Payment) -> CheckoutSession:
+        self.checkouts.append(payment.id)
+        if self.on_checkout is not None:
+            await _maybe_await(self.on_checkout(payment))
+        if self.checkout_error is not None:
+            raise self.checkout_error
+        return CheckoutSession(
+            self.session_reference(payment.id), self.checkout_url(payment.id), payment.created_at + SESSION_LIFETIME
+        )
+
+    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
+        self.refunds.append(RefundCall(payment.id, refund.id, refund.amount.amount, refund.amount.currency.code))
+        if self.on_refund is not None:
+            await _maybe_await(self.on_refund(payment, refund))
+        if self.refund_error is not None:
+            raise self.refund_error
+        return ProviderRefund(self.refund_reference(refund.id), self.refund_status)
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+        signature = {k.lower(): v for k, v in headers.items()}.get("x-fake-signature")
+        if signature != "ok":
+            raise InvalidSignature(self.name, "missing or wrong x-fake-signature")
+        try:
+            data = json.loads(body)
+            return ProviderEvent(
+                provider=self.name,
+                event_id=data["id"],
+                event_type=data["type"],
+                action=EventAction(data["action"]),
+                payment_id=data.get("payment_id"),
+                refund_id=data.get("refund_id"),
+                amount=data.get("amount"),
+                currency=data.get("currency"),
+                reason=data.get("reason"),
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise MalformedWebhook(self.name, f"unreadable body: {error}") from error
+
+    @staticmethod
+    def session_reference(payment_id: str) -> str:
+        return f"cs_{payment_id}"
+
+    @staticmethod
+    def checkout_url(payment_id: str) -> str:
+        return f"https://fake.example/pay/{payment_id}"
+
+    @staticmethod
+    def refund_reference(refund_id: str) -> str:
+        return f"fre_{refund_id}"
+
+
+async def _maybe_await(result: object) -> None:
+    if inspect.isawaitable(result):
+        await result
+
+
+def webhook(
+    event_id: str,
+    action: EventAction,
+    payment_id: str | None = None,
+    *,
+    event_type: str | None = None,
+    refund_id: str | None = None,
+    amount: int | None = None,
+    currency: str | None = None,
+    reason: str | None = None,
+    signature: str | None = "ok",
+) -> tuple[dict[str, str], bytes]:
+    """Headers and raw body of a fake provider webhook."""
+    body = {
+        "id": event_id,
+        "type": event_type or f"fake.{action.value}",
+        "action": action.value,
+        "payment_id": payment_id,
+        "refund_id": refund_id,
+        "amount": amount,
+        "currency": currency,
+        "reason": reason,
+    }
+    headers = {"Content-Type": "application/json"}
+    if signature is not None:
+        headers["X-Fake-Signature"] = signature
+    return headers, json.dumps(body).encode()
+
+
+class FakeProviders:
+    """The enabled providers in routing order, with the routing rules of the PaymentProviders port."""
+
+    def __init__(self, *providers: FakeProvider) -> None:
+        self._providers = {p.name: p for p in providers}
+
+    def get(self, name: str) -> FakeProvider:
+        try:
+            return self._providers[name]
+        except KeyError:
+            raise UnknownProvider(name) from None
+
+    def choose(self, preference: str | None, currency: Currency) -> FakeProvider:
+        if preference is not None:
+            provider = self._providers.get(preference)
+            if provider is None:
+                raise ProviderNotEnabled(preference, self.names())
+            if not provider.supports(currency):
+                raise UnsupportedCurrency(currency.code, [preference])
+            return provider
+        for provider in self._providers.values():
+            if provider.supports(currency):
+                return provider
+        raise UnsupportedCurrency(currency.code, self.names())
+
+    def names(self) -> list[str]:
+        return list(self._providers)
+
+
+# ---- read side ----------------------------------------------------------------------------------------------
+class FakeReadModel:
+    """Projections computed from the committed store, like the SQL read model computes them from rows."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def payment_status(self, order_id: str) -> PaymentStatusView | None:
+        payments = [p for p in self._store.payments.values() if p.order_id == order_id]
+        if not payments:
+            return None
+        p = max(payments, key=lambda p: (p.created_at, p.id))
+        return PaymentStatusView(
+            p.order_id,
+            p.id,
+            p.status.value,
+            p.amount.amount,
+            p.amount_refunded.amount,
+            p.amount.currency.code,
+            p.provider,
+            p.updated_at,
+        )
+
+    async def payment(self, payment_id: str) -> PaymentView | None:
+        payment = self._store.payments.get(payment_id)
+        return None if payment is None else PaymentView.of(copy.deepcopy(payment))
+
+    async def audit_trail(self, payment_id: str) -> list[AuditEntryView] | None:
+        if payment_id not in self._store.payments:
+            return None
+        return [
+            AuditEntryView(
+                row.id,
+                row.at,
+                row.event,
+                row.from_status,
+                row.to_status,
+                row.cause.source,
+                row.cause.actor,
+                row.cause.provider_event_id,
+                dict(row.data),
+            )
+            for row in self._store.audit
+            if row.payment_id == payment_id
+        ]
+
+    async def transactions(self, filters: TransactionFilter, limit: int, cursor: str | None) -> TransactionPage:
+        rows = sorted(
+            (t for t in self._all_transactions() if _matches(t, filters)),
+            key=lambda t: (t.created_at, t.id),
+            reverse=True,
+        )
+        if cursor is not None:
+            ids = [t.id for t in rows]
+            if cursor not in ids:
+                raise InvalidCursor(cursor)
+            rows = rows[ids.index(cursor) + 1 :]
+        page = tuple(rows[:limit])
+        return TransactionPage(page, page[-1].id if len(rows) > limit else None)
+
+    async def transaction(self, id_or_reference: str) -> TransactionView | None:
+        return next(
+            (t for t in self._all_transactions() if id_or_reference in (t.id, t.provider_reference)),
+            None,
+        )
+
+    def _all_transactions(self) -> list[TransactionView]:
+        views = []
+        for p in self._store.payments.values():
+            views.append(
+                TransactionView(
+                    p.id,
+                    "payment",
+                    p.id,
+                    p.order_id,
+                    p.provider,
+                    p.provider_reference,
+                    p.amount.amount,
+                    p.amount.currency.code,
+                    p.status.value,
+                    p.created_at,
+                    p.updated_at,
+                )
+            )
+            views.extend(
+                TransactionView(
+                    r.id,
+                    "refund",
+                    p.id,
+                    p.order_id,
+                    p.provider,
+                    r.provider_reference,
+                    r.amount.amount,
+                    r.amount.currency.code,
+                    r.status.value,
+                    r.created_at,
+                    r.updated_at,
+                )
+                for r in p.refunds
+            )
+        return views
+
+
+def _matches(t: TransactionView, f: TransactionFilter) -> bool:
+    return (
+        (f.status is None or t.status == f.status)
+        and (f.provider is None or t.provider == f.provider)
+        and (f.kind is None or t.kind == f.kind)
+        and (f.order_id is None or t.order_id == f.order_id)
+        and (f.currency is None or t.currency == f.currency)
+        and (f.created_after is None or t.created_at > f.created_after)
+        and (f.created_before is None or t.created_at < f.created_before)
+    )
+
+
+# ---- the application, composed like production -----------------------------------------------------------
+@dataclass
+class Harness:
+    """The bus built by the production composition code (`build_bus`) with fakes for every port."""
+
+    store: FakeStore
+    provider: FakeProvider
+    providers: FakeProviders
+    clock: FakeClock
+    ids: FakeIds
+    bus: MessageBus
+
+    async def send(self, message: Message[R]) -> R:
+        return await self.bus.send(message)
+
+
+def harness(*providers: FakeProvider) -> Harness:
+    """`providers` in routing order; by default one FakeProvider called "fake" (USD, EUR, JPY, KWD)."""
+    enabled = FakeProviders(*(providers or (FakeProvider(),)))
+    store, clock, ids = FakeStore(), FakeClock(), FakeIds()
+    bus = build_bus(
+        unit_of_work=lambda: FakeUnitOfWork(store),
+        providers=enabled,
+        read_model=FakeReadModel(store),
+        clock=clock,
+        ids=ids,
+    )
+    return Harness(store, enabled.get(enabled.names()[0]), enabled, clock, ids, bus)
