@@ -23,7 +23,7 @@ class Outcome:
 
 def apply_event(payment: Payment, event: ProviderEvent, at: datetime) -> Outcome:
     """Changes `payment` in memory and says how the event should be recorded. Never raises domain errors."""
-    mismatch = _foreign_money(payment, event)
+    mismatch = _foreign_provider(payment, event) or _foreign_money(payment, event)
     if mismatch:
         return Outcome(InboxStatus.IGNORED, mismatch)
     try:
@@ -60,6 +60,13 @@ def _refund_id(event: ProviderEvent) -> str:
     if event.refund_id is None:
         raise RefundNotFound(event.payment_id or "?", "(none named)")
     return event.refund_id
+
+
+def _foreign_provider(payment: Payment, event: ProviderEvent) -> str | None:
+    """Only the payment's own provider may settle it: one provider's webhook secret must not move another's."""
+    if event.provider != payment.provider:
+        return f"event from {event.provider} about a payment made with {payment.provider}"
+    return None
 
 
 def _foreign_money(payment: Payment, event: ProviderEvent) -> str | None:

@@ -91,6 +91,18 @@ async def test_the_same_event_id_from_another_provider_is_another_event() -> Non
     assert first.id != second.id
 
 
+async def test_another_providers_event_cannot_settle_the_payment() -> None:
+    h = harness(FakeProvider("fake"), FakeProvider("other"))
+    pid = await open_payment(h)  # routed to "fake", the first enabled provider
+    headers, body = webhook("evt_1", A.PAYMENT_SUCCEEDED, pid, amount=10_000, currency="USD")
+
+    receipt = await h.send(HandleProviderWebhook("other", headers, body))
+
+    assert (receipt.duplicate, receipt.status) == (False, "ignored")
+    assert h.store.inbox[receipt.id].reason == "event from other about a payment made with fake"
+    assert h.store.payment(pid).status is S.PROCESSING
+
+
 async def test_an_event_for_an_unknown_payment_is_stored_as_failed_for_a_retry() -> None:
     h = harness()
 

@@ -1,0 +1,102 @@
+"""`payments serve`: the HTTP API under uvicorn.
+
+In development it also makes the service usable at once: the SQLite database is migrated and, when no API
+keys are configured, a fresh admin key named `dev-admin` is created (the previous one revoked) and printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+import uvicorn
+
+from application.ports.api_keys import ApiKeyStore
+from application.ports.clock import Clock
+from infrastructure.container import build_container, close_resources
+from infrastructure.settings import Settings, load_settings
+from interfaces.cli.db import ensure_schema
+
+DEV_KEY_NAME = "dev-admin"
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser("serve", help="run the HTTP API")
+    parser.add_argument("--host", help="listen address (default PAYMENTS_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="listen port (default PAYMENTS_PORT or 8000)")
+    parser.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
+    parser.set_defaults(handler=serve)
+
+
+def serve(args: argparse.Namespace) -> int:
+    # uvicorn's processes build the app from the environment (create_app_from_env), so every choice made
+    # here goes into it: the listen address (the derived public URL, which the simulator posts its webhooks
+    # to, must follow --port) and the simulator's secret (random per start, but one for all processes).
+    if args.host:
+        os.environ["PAYMENTS_HOST"] = args.host
+    if args.port is not None:
+        os.environ["PAYMENTS_PORT"] = str(args.port)
+    settings = load_settings()
+    os.environ.setdefault("PAYMENTS_SIMULATOR_WEBHOOK_SECRET", settings.simulator_webhook_secret)
+    if not settings.is_production:
+        ensure_schema(settings)
+    asyncio.run(_prepare(settings))
+    print(
+        f"Payments service ({settings.env}) listening on http://{settings.host}:{settings.port} "
+        f"with {args.workers} worker(s); public URL {settings.public_url}, API docs at {settings.public_url}/schema",
+        flush=True,
+    )
+    uvicorn.run(
+        "interfaces.http.app:create_app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        log_level=settings.log_level,
+        proxy_headers=False,
+        server_header=False,
+    )
+    return 0
+
+
+async def _prepare(settings: Settings) -> None:
+    """Fails fast on what would otherwise fail inside uvicorn's processes, and makes the development key."""
+    container = build_container(settings)
+    try:
+        container.payment_providers()  # SettingsError for providers this version does not implement
+        if not settings.is_production and not settings.api_keys:
+            key = await _fresh_dev_key(container.api_keys(), container.clock())
+            print(f"Development admin API key (shown once, recreated at each start): {key}")
+            print(
+                f"  try: curl -X POST {settings.public_url}/api/v1/orders/demo-1/checkout "
+                f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
+                """-d '{"amount": 1999, "currency": "USD"}'""",
+                flush=True,
+            )
+    finally:
+        await close_resources(container)
+
+
+async def _fresh_dev_key(store: ApiKeyStore, clock: Clock) -> str:
+    """Revokes the previous development keys, then creates one. Key names stay unique even among revoked
+    keys (an audit trail's actor must name one key), so once `dev-admin` is taken the name gets a timestamp."""
+    for key in await store.list():
+        if key.revoked_at is None and (key.name == DEV_KEY_NAME or key.name.startswith(f"{DEV_KEY_NAME}-")):
+            await store.revoke(key.id, clock.now())
+    now = clock.now()
+    try:
+        _, raw_key = await store.create(DEV_KEY_NAME, ("admin",), now)
+    except ValueError:  # the name is held by a revoked key
+        _, raw_key = await store.create(f"{DEV_KEY_NAME}-{now:%Y%m%d%H%M%S%f}", ("admin",), now)
+    return raw_key
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value

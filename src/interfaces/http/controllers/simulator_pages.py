@@ -1,0 +1,115 @@
+"""The simulator's hosted checkout page: what a customer sees at the simulator's `checkout_url`.
+
+Pay and Decline do what a real provider does after its own page: send us a signed webhook over HTTP (through
+the normal webhook path, so the page proves that path works), then send the customer back to the shop.
+Only payments made through the simulator have a page; no API key is needed, as with a provider's page.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from litestar import Controller, MediaType, Response, get, post
+from litestar.di import Provide
+from litestar.response import Redirect
+
+from application.bus import MessageBus
+from application.errors import PaymentNotFound
+from application.queries.get_payment import GetPayment
+from application.views import PaymentView
+from domain.shared.money import Currency
+from infrastructure.providers.simulator import SimulatorPaymentProvider
+
+# The page loads nothing from anywhere (inline CSS only). No form-action: the redirect after a press
+# leaves for the shop's return_url, which form-action 'self' would block in some browsers.
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+    "Referrer-Policy": "no-referrer",
+}
+
+_STYLE = """body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;padding:3rem 1rem;color:#1f2933}
+main{max-width:26rem;margin:auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 2px 12px #0002}
+h1{font-size:1.1rem;margin:0 0 1.5rem;color:#52606d}.amount{font-size:2rem;font-weight:600;margin:.5rem 0 1.5rem}
+dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem 1rem;margin:0 0 1.5rem}dt{color:#7b8794}dd{margin:0}
+form{display:inline}button{font-size:1rem;padding:.7rem 1.4rem;border:0;border-radius:8px;cursor:pointer}
+.pay{background:#2f855a;color:#fff;margin-right:.5rem}.decline{background:#e4e7eb;color:#1f2933}
+.final{font-weight:600}.error{color:#c53030}"""
+
+
+def _simulator(container: Any) -> SimulatorPaymentProvider:
+    # `Any`, not `Container`: a declarative container's instance is a DynamicContainer, which Litestar's
+    # signature check would reject as not being a `Container`.
+    simulator: SimulatorPaymentProvider = container.simulator()
+    return simulator
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """`1999, "USD"` → `19.99 USD`; `1999, "JPY"` → `1,999 JPY`. Integer arithmetic only."""
+    exponent = Currency.of(currency).exponent
+    whole, fraction = divmod(abs(amount), 10**exponent)
+    digits = f"{whole:,}" + (f".{fraction:0{exponent}d}" if exponent else "")
+    return f"{'-' if amount < 0 else ''}{digits} {currency}"
+
+
+class SimulatorPagesController(Controller):
+    path = "/simulator"
+    include_in_schema = False
+    dependencies = {"simulator": Provide(_simulator, sync_to_thread=False)}
+
+    @get("/checkout/{payment_id:str}", media_type=MediaType.HTML)
+    async def checkout_page(self, payment_id: str, bus: MessageBus) -> Response[str]:
+        payment = await _simulated_payment(bus, payment_id)
+        return _page(payment)
+
+    @post("/checkout/{payment_id:str}/pay", media_type=MediaType.HTML)
+    async def pay(self, payment_id: str, bus: MessageBus, simulator: SimulatorPaymentProvider) -> Response[Any]:
+        return await _press(bus, simulator, payment_id, "succeeded")
+
+    @post("/checkout/{payment_id:str}/decline", media_type=MediaType.HTML)
+    async def decline(self, payment_id: str, bus: MessageBus, simulator: SimulatorPaymentProvider) -> Response[Any]:
+        return await _press(bus, simulator, payment_id, "failed")
+
+
+async def _simulated_payment(bus: MessageBus, payment_id: str) -> PaymentView:
+    payment = await bus.send(GetPayment(payment_id))
+    if payment.provider != "simulator":  # the simulator must never settle another provider's payment
+        raise PaymentNotFound(payment_id)
+    return payment
+
+
+async def _press(
+    bus: MessageBus, simulator: SimulatorPaymentProvider, payment_id: str, outcome: Literal["succeeded", "failed"]
+) -> Response[Any]:
+    payment = await _simulated_payment(bus, payment_id)
+    body = simulator.payment_event(payment.id, payment.amount, payment.currency, outcome)
+    status = await simulator.deliver(body)
+    if not 200 <= status < 300:
+        return _page(payment, error=f"Our webhook endpoint answered HTTP {status}; nothing was paid.", status=502)
+    # Decline sends the customer to the shop's cancel page when it has one, as hosted checkouts do.
+    target = payment.return_url if outcome == "succeeded" else (payment.cancel_url or payment.return_url)
+    if target is None or urlsplit(target).scheme not in ("http", "https"):
+        target = f"/simulator/checkout/{payment.id}"
+    return Redirect(path=target, status_code=303)
+
+
+def _page(payment: PaymentView, error: str | None = None, status: int = 200) -> Response[str]:
+    base = f"/simulator/checkout/{escape(payment.id)}"
+    if payment.status == "processing":
+        actions = (
+            f'<form method="post" action="{base}/pay"><button class="pay" type="submit">Pay</button></form>'
+            f'<form method="post" action="{base}/decline"><button class="decline" type="submit">Decline</button></form>'
+        )
+    else:
+        actions = f'<p class="final">This payment is {escape(payment.status)}.</p>'
+    problem = f'<p class="error">{escape(error)}</p>' if error else ""
+    html = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>Simulator checkout</title><style>{_STYLE}</style></head>
+<body><main><h1>Payment simulator</h1>
+<div class="amount">{escape(format_amount(payment.amount, payment.currency))}</div>
+<dl><dt>Order</dt><dd>{escape(payment.order_id)}</dd><dt>Payment</dt><dd>{escape(payment.id)}</dd>
+<dt>Status</dt><dd>{escape(payment.status)}</dd></dl>{problem}{actions}</main></body></html>"""
+    return Response(html, media_type=MediaType.HTML, status_code=status, headers=_HEADERS)

@@ -1,0 +1,154 @@
+"""`payments serve` with no configuration gives a working service: a real process on a free port, SQLite,
+the printed development key, the simulator's hosted page and its signed webhooks end to end."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from interfaces.http.controllers.simulator_pages import format_amount
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (1999, "USD", "19.99 USD"),
+        (5, "USD", "0.05 USD"),
+        (123456789, "EUR", "1,234,567.89 EUR"),
+        (1999, "JPY", "1,999 JPY"),
+        (1999, "KWD", "1.999 KWD"),
+        (-250, "USD", "-2.50 USD"),
+    ],
+)
+def test_format_amount(amount: int, currency: str, shown: str) -> None:
+    assert format_amount(amount, currency) == shown
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """(base URL, development API key) of a `payments serve` process, shared by this module's tests."""
+    tmp_path = tmp_path_factory.mktemp("serve")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
+    env |= {"PAYMENTS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}", "PAYMENTS_LOG_LEVEL": "warning"}
+    env["PAYMENTS_SIMULATOR_REFUND_DELAY_SECONDS"] = "0.1"
+    output = tmp_path / "stdout.txt"
+    with output.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        key = _wait_until_up(base, output, process)
+        yield base, key
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _wait_until_up(base: str, output: Path, process: subprocess.Popen[bytes]) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"serve exited early:\n{output.read_text()}"
+        try:
+            if httpx.get(f"{base}/health").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    text = output.read_text()
+    match = re.search(r"Development admin API key \(shown once, recreated at each start\): (pay_sk_\S+)", text)
+    assert match, text
+    assert f"listening on {base}" in text
+    return match.group(1)
+
+
+def _wait_for(client: httpx.Client, url: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while True:
+        body: dict[str, Any] = client.get(url).json()
+        if done(body) or time.monotonic() > deadline:
+            return body
+        time.sleep(0.1)
+
+
+def test_checkout_pay_and_refund_through_the_simulator(service: tuple[str, str]) -> None:
+    base, key = service
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
+        created = client.post(
+            "/api/v1/orders/o-1/checkout",
+            json={"amount": 1999, "currency": "KWD", "return_url": "https://shop.example/paid"},
+        )
+        assert created.status_code == 201, created.text
+        payment = created.json()
+        page = httpx.get(payment["checkout_url"])
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        assert "1.999 KWD" in page.text
+        assert "o-1" in page.text
+        assert "/pay" in page.text
+
+        paid = httpx.post(f"{payment['checkout_url']}/pay", data={})
+        assert paid.status_code == 303
+        assert paid.headers["location"] == "https://shop.example/paid"
+        assert client.get(f"/api/v1/payments/{payment['id']}").json()["status"] == "succeeded"
+        assert "This payment is succeeded" in httpx.get(payment["checkout_url"]).text
+        again = httpx.post(f"{payment['checkout_url']}/decline")  # a late decline: delivered, then ignored
+        assert again.status_code == 303
+        assert again.headers["location"] == "https://shop.example/paid"  # no cancel_url: back to return_url
+
+        failing = client.post(
+            f"/api/v1/payments/{payment['id']}/refund",
+            json={"amount": 500, "note": "simulate:fail"},
+            headers={"Idempotency-Key": "refund-1"},
+        )
+        assert failing.status_code == 202, failing.text
+        assert failing.json()["status"] == "pending"
+        working = client.post(
+            f"/api/v1/payments/{payment['id']}/refund", json={"amount": 700}, headers={"Idempotency-Key": "refund-2"}
+        )
+        assert working.status_code == 202, working.text
+
+        settled = _wait_for(
+            client,
+            f"/api/v1/payments/{payment['id']}",
+            lambda body: all(r["status"] != "pending" for r in body["refunds"]),
+        )
+        statuses = {r["amount"]: r["status"] for r in settled["refunds"]}
+        assert statuses == {500: "failed", 700: "succeeded"}
+        assert settled["status"] == "partially_refunded"
+        assert settled["amount_refunded"] == 700
+
+
+def test_decline_returns_to_the_cancel_url(service: tuple[str, str]) -> None:
+    base, key = service
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=10) as client:
+        payment = client.post(
+            "/api/v1/orders/o-2/checkout",
+            json={"amount": 100, "currency": "USD", "cancel_url": "https://shop.example/cart"},
+        ).json()
+        declined = httpx.post(f"{payment['checkout_url']}/decline")
+        assert declined.status_code == 303
+        assert declined.headers["location"] == "https://shop.example/cart"
+        assert client.get(f"/api/v1/payments/{payment['id']}").json()["status"] == "failed"
+        assert httpx.get(f"{base}/simulator/checkout/pay_nonexistent").status_code == 404
