@@ -8,11 +8,12 @@ Only payments made through the simulator have a page; no API key is needed, as w
 from __future__ import annotations
 
 from html import escape
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from litestar import Controller, MediaType, Response, get, post
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import PathParameter
 from litestar.response import Redirect
 
 from application.bus import MessageBus
@@ -39,7 +40,7 @@ form{display:inline}button{font-size:1rem;padding:.7rem 1.4rem;border:0;border-r
 .final{font-weight:600}.error{color:#c53030}"""
 
 
-def _simulator(container: Any) -> SimulatorPaymentProvider:
+def _simulator(container: NamedDependency[Any]) -> SimulatorPaymentProvider:
     # `Any`, not `Container`: a declarative container's instance is a DynamicContainer, which Litestar's
     # signature check would reject as not being a `Container`.
     simulator: SimulatorPaymentProvider = container.simulator()
@@ -54,22 +55,35 @@ def format_amount(amount: int, currency: str) -> str:
     return f"{'-' if amount < 0 else ''}{digits} {currency}"
 
 
+PaymentId = Annotated[str, PathParameter(min_length=1, max_length=128)]
+
+
 class SimulatorPagesController(Controller):
     path = "/simulator"
     include_in_schema = False
     dependencies = {"simulator": Provide(_simulator, sync_to_thread=False)}
 
     @get("/checkout/{payment_id:str}", media_type=MediaType.HTML)
-    async def checkout_page(self, payment_id: str, bus: MessageBus) -> Response[str]:
+    async def checkout_page(self, payment_id: PaymentId, bus: NamedDependency[MessageBus]) -> Response[str]:
         payment = await _simulated_payment(bus, payment_id)
         return _page(payment)
 
     @post("/checkout/{payment_id:str}/pay", media_type=MediaType.HTML)
-    async def pay(self, payment_id: str, bus: MessageBus, simulator: SimulatorPaymentProvider) -> Response[Any]:
+    async def pay(
+        self,
+        payment_id: PaymentId,
+        bus: NamedDependency[MessageBus],
+        simulator: NamedDependency[SimulatorPaymentProvider],
+    ) -> Response[Any]:
         return await _press(bus, simulator, payment_id, "succeeded")
 
     @post("/checkout/{payment_id:str}/decline", media_type=MediaType.HTML)
-    async def decline(self, payment_id: str, bus: MessageBus, simulator: SimulatorPaymentProvider) -> Response[Any]:
+    async def decline(
+        self,
+        payment_id: PaymentId,
+        bus: NamedDependency[MessageBus],
+        simulator: NamedDependency[SimulatorPaymentProvider],
+    ) -> Response[Any]:
         return await _press(bus, simulator, payment_id, "failed")
 
 

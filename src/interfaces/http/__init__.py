@@ -1,0 +1,1 @@
+"""The HTTP interface: a Litestar app of thin controllers over the message bus (see app.py)."""

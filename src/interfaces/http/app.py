@@ -1,0 +1,119 @@
+"""The Litestar application factory: routes, dependencies, problem mapping, request context, OpenAPI.
+
+`create_app(settings)` builds the composition root unless one is given (tests pass their own); the lifespan
+reads the migration head once and closes what the container opened. `create_app_from_env` is the uvicorn
+factory (`uvicorn --factory interfaces.http.app:create_app_from_env`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.types import ControllerRouterHandler
+
+from application.bus import MessageBus
+from infrastructure.container import Container, build_container, close_resources
+from infrastructure.settings import Settings, load_settings
+from interfaces.http.auth import provide_caller
+from interfaces.http.controllers.checkout import CheckoutController
+from interfaces.http.controllers.operations import OperationsController
+from interfaces.http.controllers.payments import PaymentsController
+from interfaces.http.controllers.problem_docs import ProblemDocsController
+from interfaces.http.controllers.refunds import RefundsController
+from interfaces.http.controllers.transactions import TransactionsController
+from interfaces.http.controllers.webhooks import webhooks_controller
+from interfaces.http.openapi import COMPONENTS
+from interfaces.http.problems import problem_response
+from interfaces.http.readiness import Readiness
+from interfaces.http.request_context import RequestContextMiddleware
+from interfaces.http.services import Services
+from interfaces.logging_setup import configure_logging
+
+
+def create_app(settings: Settings, container: Container | None = None) -> Litestar:
+    container = container if container is not None else build_container(settings)
+    services = Services(container, settings)
+    readiness = Readiness(services)
+
+    def provide_container() -> Container:
+        return container
+
+    def provide_bus() -> MessageBus:
+        return services.bus
+
+    def provide_settings() -> Settings:
+        return settings
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        try:
+            await readiness.load_head()
+            yield
+        finally:
+            await close_resources(container)
+
+    app = Litestar(
+        route_handlers=_routes(settings),
+        dependencies={
+            "container": Provide(provide_container, sync_to_thread=False),
+            "bus": Provide(provide_bus, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "caller": Provide(provide_caller, sync_to_thread=False),
+        },
+        exception_handlers={Exception: problem_response},
+        lifespan=[lifespan],
+        state=State(
+            {
+                "services": services,
+                "readiness": readiness,
+                "problem_type_base": settings.public_url.rstrip("/") + "/problems/",
+            }
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="Payments",
+            version="1.0.0",
+            description="Hosted checkout, verified provider webhooks, refunds and signed order callbacks.",
+            path="/schema",
+            components=COMPONENTS,
+            render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        logging_config=None,  # the process (CLI) configures logging; problems.py logs errors with request ids
+        debug=False,
+    )
+    # Outermost, around Litestar's router and exception handling: unknown routes and errors get an id too.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    return app
+
+
+def create_app_from_env() -> Litestar:
+    """The uvicorn factory: each worker process reads the environment and configures its own logging."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(settings)
+
+
+def _routes(settings: Settings) -> list[ControllerRouterHandler]:
+    routes: list[ControllerRouterHandler] = [
+        CheckoutController,
+        PaymentsController,
+        RefundsController,
+        TransactionsController,
+        webhooks_controller(settings.max_body_bytes),
+        OperationsController,
+        ProblemDocsController,
+    ]
+    if "simulator" in settings.providers:
+        from interfaces.http.controllers.simulator_pages import SimulatorPagesController
+
+        routes.append(SimulatorPagesController)
+    return routes
+
+
+__all__ = ["create_app", "create_app_from_env"]

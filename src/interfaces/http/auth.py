@@ -1,0 +1,68 @@
+"""API-key authentication: `Authorization: Bearer <key>` or `X-API-Key: <key>`, checked by the key store.
+
+`requires(scope)` is a Litestar guard: it runs before the body is read, authenticates through the container's
+`api_keys` store (which compares in constant time), checks the scope (`admin` implies every scope) and leaves
+the `Caller` in the request's state for the `caller` dependency. Keys are never logged or echoed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+
+from application.ports.api_keys import Caller
+from interfaces.http.services import services_of
+
+if TYPE_CHECKING:
+    from litestar import Request
+    from litestar.connection import ASGIConnection
+    from litestar.handlers.base import BaseRouteHandler
+    from litestar.types import Guard
+
+
+_CALLER = "caller"
+_MAX_KEY_LENGTH = 512
+
+
+def presented_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    authorization = connection.headers.get("authorization")
+    if authorization is not None:
+        scheme, _, credentials = authorization.strip().partition(" ")
+        return (credentials.strip() or None) if scheme.lower() == "bearer" else None
+    api_key = connection.headers.get("x-api-key")
+    return (api_key.strip() or None) if api_key is not None else None
+
+
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:
+    cached = connection.scope.get("state", {}).get(_CALLER)
+    if isinstance(cached, Caller):
+        return cached
+    key = presented_key(connection)
+    if key is None:
+        raise NotAuthorizedException("send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`")
+    caller = await services_of(connection).api_keys.authenticate(key) if len(key) <= _MAX_KEY_LENGTH else None
+    if caller is None:
+        raise NotAuthorizedException("the API key is unknown or revoked")
+    connection.scope.setdefault("state", {})[_CALLER] = caller
+    return caller
+
+
+def requires(scope: str) -> Guard:
+    """A guard admitting callers whose key has `scope` (or `admin`)."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        caller = await authenticate(connection)
+        if not caller.allows(scope):
+            raise PermissionDeniedException(f"the API key {caller.name!r} lacks the {scope!r} scope")
+
+    guard.__name__ = f"requires_{scope.replace(':', '_')}"
+    return guard
+
+
+def provide_caller(request: Request[Any, Any, Any]) -> Caller:
+    """The `caller` dependency: whoever the route's guard admitted."""
+    caller = request.scope.get("state", {}).get(_CALLER)
+    if not isinstance(caller, Caller):
+        raise NotAuthorizedException("this route needs an API key")
+    return caller

@@ -1,0 +1,1 @@
+"""Thin Litestar controllers: parse → message → bus.send → response."""

@@ -1,0 +1,65 @@
+"""Order systems start a checkout here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody, PathParameter
+
+from application.bus import MessageBus
+from application.ports.api_keys import Caller
+from interfaces.http.auth import requires
+from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
+from interfaces.http.json_body import StrictJson
+from interfaces.http.openapi import SECURITY, problem_responses
+from interfaces.http.schemas.checkout import CheckoutRequest
+from interfaces.http.schemas.payments import PaymentResponse
+
+OrderId = Annotated[
+    str,
+    PathParameter(
+        pattern=r"^[A-Za-z0-9._:-]{1,128}$", description="The order system's id (1-128 of A-Z a-z 0-9 . _ : -)"
+    ),
+]
+
+
+class CheckoutController(Controller):
+    path = "/api/v1/orders"
+    tags = ["orders"]
+    security = SECURITY
+
+    @post(
+        "/{order_id:str}/checkout",
+        guards=[requires("payments:write")],
+        dto=StrictJson[CheckoutRequest],
+        return_dto=None,
+        status_code=201,
+        summary="Start (or hand back) the order's checkout",
+        responses={
+            201: ResponseSpec(PaymentResponse, description="Checkout created; `Location` names the payment"),
+            200: ResponseSpec(PaymentResponse, description="The order's open checkout, same amount and currency"),
+            **problem_responses(400, 401, 403, 409, 415, 422, 502, 503),
+        },
+    )
+    async def checkout(
+        self,
+        request: Request[Any, Any, Any],
+        order_id: OrderId,
+        data: JSONBody[CheckoutRequest],
+        bus: NamedDependency[MessageBus],
+        caller: NamedDependency[Caller],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        async def run() -> JsonResult:
+            result = await bus.send(data.to_command(order_id, actor=caller.name))
+            payment = result.payment
+            return JsonResult(201 if result.created else 200, PaymentResponse.from_view(payment), _location(payment.id))
+
+        return await idempotent(request, caller, idempotency_key, run, required=False)
+
+
+def _location(payment_id: str) -> str:
+    return f"/api/v1/payments/{payment_id}"

@@ -1,0 +1,56 @@
+"""Health and readiness for orchestrators (no authentication)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
+from rfc9457 import Problem
+
+from interfaces.http.problems import PROBLEM_JSON, SERVICE_UNAVAILABLE, problem_document
+from interfaces.http.readiness import Readiness, failures
+from interfaces.http.request_context import request_id_of
+from interfaces.http.schemas.operations import HealthResponse, ReadinessResponse
+
+
+class OperationsController(Controller):
+    tags = ["operations"]
+
+    @get("/health", summary="Alive")
+    async def health(self) -> HealthResponse:
+        return HealthResponse()
+
+    @get(
+        "/ready",
+        summary="Ready to serve: database reachable, migrations at head",
+        responses={
+            200: ResponseSpec(ReadinessResponse, description="Ready"),
+            503: ResponseSpec(
+                ReadinessResponse,
+                media_type=PROBLEM_JSON,
+                description="Not ready: a service-unavailable problem that also carries `checks`",
+                generate_examples=False,
+            ),
+        },
+    )
+    async def ready(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        readiness: Readiness = request.app.state.readiness
+        result = await readiness.check()
+        if result.status == "ok":
+            return Response(result)
+        problem = Problem(
+            SERVICE_UNAVAILABLE.title,
+            type_=SERVICE_UNAVAILABLE.slug,
+            detail=f"The service is not ready: {failures(result.checks)}",
+            status=SERVICE_UNAVAILABLE.status,
+        )
+        document = problem_document(
+            problem,
+            type_base=request.app.state.get("problem_type_base", "/problems/"),
+            instance=request.scope["path"],
+            request_id=request_id_of(request.scope),
+        )
+        document["checks"] = msgspec.to_builtins(result.checks)
+        return Response(document, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"})

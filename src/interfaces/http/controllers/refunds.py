@@ -1,0 +1,54 @@
+"""Refunds: `Idempotency-Key` required, answered 202 with the (usually pending) refund."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, post
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
+
+from application.bus import MessageBus
+from application.ports.api_keys import Caller
+from interfaces.http.auth import requires
+from interfaces.http.controllers.payments import PaymentId
+from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
+from interfaces.http.json_body import StrictJson
+from interfaces.http.openapi import SECURITY, problem_responses
+from interfaces.http.schemas.refunds import RefundRequest, RefundResponse
+
+
+class RefundsController(Controller):
+    path = "/api/v1/payments"
+    tags = ["refunds"]
+    security = SECURITY
+
+    @post(
+        "/{payment_id:str}/refund",
+        guards=[requires("refunds:write")],
+        dto=StrictJson[RefundRequest],
+        return_dto=None,
+        status_code=202,
+        summary="Refund all or part of a payment",
+        responses={
+            202: ResponseSpec(RefundResponse, description="The refund, usually `pending` until the provider settles"),
+            **problem_responses(400, 401, 403, 404, 409, 415, 422, 502, 503),
+        },
+    )
+    async def refund(
+        self,
+        request: Request[Any, Any, Any],
+        payment_id: PaymentId,
+        bus: NamedDependency[MessageBus],
+        caller: NamedDependency[Caller],
+        idempotency_key: IdempotencyKey = None,
+        data: JSONBody[RefundRequest | None] = None,
+    ) -> Response[Any]:
+        body = data or RefundRequest()
+
+        async def run() -> JsonResult:
+            refund = await bus.send(body.to_command(payment_id, actor=caller.name))
+            return JsonResult(202, RefundResponse.from_view(refund))
+
+        return await idempotent(request, caller, idempotency_key, run, required=True)

@@ -1,0 +1,114 @@
+"""Money movements for finance: filtered, keyset-paginated, or streamed whole as CSV (`Accept: text/csv`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Request, Response, get
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.response import Stream
+
+from application.bus import MessageBus
+from application.queries.get_transaction import GetTransaction
+from application.queries.list_transactions import MAX_PAGE, ListTransactions
+from application.views import TransactionFilter, TransactionPage
+from interfaces.http.auth import requires
+from interfaces.http.openapi import SECURITY, problem_responses
+from interfaces.http.schemas.common import ProviderName, TransactionKind
+from interfaces.http.schemas.transactions import (
+    CSV_COLUMNS,
+    TransactionPageResponse,
+    TransactionResponse,
+    csv_row,
+)
+
+_JSON, _CSV = "application/json", "text/csv"
+
+Status = Literal[
+    "processing",
+    "succeeded",
+    "failed",
+    "expired",
+    "cancelled",
+    "partially_refunded",
+    "refunded",
+    "disputed",
+    "pending",
+]
+
+
+class TransactionsController(Controller):
+    path = "/api/v1/transactions"
+    tags = ["transactions"]
+    guards = [requires("payments:read")]
+    security = SECURITY
+
+    @get(
+        "/",
+        summary="Payments and refunds, newest first",
+        description="Keyset-paginated JSON; with `Accept: text/csv`, every matching row as a CSV stream.",
+        responses={
+            200: ResponseSpec(TransactionPageResponse, description="A page, or CSV with `Accept: text/csv`"),
+            **problem_responses(401, 403, 422),
+        },
+    )
+    async def list_transactions(
+        self,
+        request: Request[Any, Any, Any],
+        bus: NamedDependency[MessageBus],
+        status: FromQuery[Status | None] = None,
+        provider: FromQuery[ProviderName | None] = None,
+        kind: FromQuery[TransactionKind | None] = None,
+        order_id: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z0-9._:-]{1,128}$")] = None,
+        currency: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z]{3}$")] = None,
+        created_after: FromQuery[datetime | None] = None,
+        created_before: FromQuery[datetime | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Page size, 1-200")] = 50,
+        cursor: Annotated[str | None, QueryParameter(min_length=1, max_length=512)] = None,
+    ) -> Response[Any]:
+        filters = TransactionFilter(
+            status, provider, kind, order_id, currency.upper() if currency else None, created_after, created_before
+        )
+        if request.accept.best_match([_JSON, _CSV], default=_JSON) == _CSV:
+            first = await bus.send(ListTransactions(filters, MAX_PAGE, cursor))  # errors surface before streaming
+            return Stream(
+                _csv_pages(bus, filters, first),
+                media_type="text/csv",
+                headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
+            )
+        page = await bus.send(ListTransactions(filters, limit, cursor))
+        return Response(TransactionPageResponse.from_page(page))
+
+    @get(
+        "/{id_or_reference:str}",
+        summary="One payment or refund, by our id or the provider's reference",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def transaction(
+        self,
+        id_or_reference: Annotated[str, PathParameter(min_length=1, max_length=255)],
+        bus: NamedDependency[MessageBus],
+    ) -> TransactionResponse:
+        return TransactionResponse.from_view(await bus.send(GetTransaction(id_or_reference)))
+
+
+async def _csv_pages(bus: MessageBus, filters: TransactionFilter, page: TransactionPage) -> AsyncIterator[bytes]:
+    """The header, then every page, walking the keyset cursor until the last page."""
+    yield _csv_lines([CSV_COLUMNS])
+    while True:
+        yield _csv_lines(csv_row(view) for view in page.data)
+        if page.next_cursor is None:
+            return
+        page = await bus.send(ListTransactions(filters, MAX_PAGE, page.next_cursor))
+
+
+def _csv_lines(rows: Iterable[Iterable[Any]]) -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue().encode()

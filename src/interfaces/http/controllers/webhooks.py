@@ -1,0 +1,42 @@
+"""Provider webhooks: no API key; the provider adapter verifies the signature over the raw body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from application.bus import MessageBus
+from application.commands.handle_provider_webhook import HandleProviderWebhook
+from interfaces.http.openapi import problem_responses
+from interfaces.http.schemas.webhooks import WebhookReceiptResponse
+
+WEBHOOK_MIN_BODY_LIMIT = 1024 * 1024  # providers send larger documents than API clients (PayPal, disputes)
+
+
+class WebhooksController(Controller):
+    path = "/api/v1/webhooks"
+    tags = ["webhooks"]
+
+    @post(
+        "/{provider:str}",
+        status_code=200,
+        summary="Receive a provider's signed event",
+        description="Verified over the raw body, stored once per (provider, event id), applied exactly once. "
+        "A duplicate delivery answers `duplicate: true` and changes nothing.",
+        responses=problem_responses(400, 404, 413, 503),
+    )
+    async def receive(
+        self, request: Request[Any, Any, Any], provider: FromPath[str], bus: NamedDependency[MessageBus]
+    ) -> WebhookReceiptResponse:
+        body = await request.body()
+        receipt = await bus.send(HandleProviderWebhook(provider, request.headers, body))
+        return WebhookReceiptResponse.from_receipt(receipt)
+
+
+def webhooks_controller(max_body_bytes: int) -> type[WebhooksController]:
+    """The controller with its body limit: the API's limit, but never below 1 MiB."""
+    limit = max(max_body_bytes, WEBHOOK_MIN_BODY_LIMIT)
+    return type("WebhooksController", (WebhooksController,), {"request_max_body_size": limit})

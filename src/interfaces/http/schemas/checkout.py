@@ -1,0 +1,46 @@
+"""POST /api/v1/orders/{order_id}/checkout."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta, Struct
+
+from application.commands.checkout_order import CheckoutOrder
+from domain.payments.payment import CheckoutDetails
+from interfaces.http.schemas.common import Amount, Currency, Email, HttpUrl, Metadata, ProviderName
+
+
+class Customer(Struct, forbid_unknown_fields=True):
+    email: Email | None = None
+    name: Annotated[str, Meta(max_length=200)] | None = None
+
+
+class CheckoutRequest(Struct, forbid_unknown_fields=True):
+    """Only `amount` and `currency` are required; `provider` is a preference among the enabled providers."""
+
+    amount: Amount
+    currency: Currency
+    customer: Customer | None = None
+    provider: ProviderName | None = None
+    return_url: HttpUrl | None = None
+    cancel_url: HttpUrl | None = None
+    callback_url: HttpUrl | None = None
+    description: Annotated[str, Meta(max_length=1000)] | None = None
+    metadata: Metadata = {}
+
+    def __post_init__(self) -> None:
+        self.currency = self.currency.upper()
+
+    def to_command(self, order_id: str, actor: str) -> CheckoutOrder:
+        customer = self.customer or Customer()
+        details = CheckoutDetails(
+            return_url=self.return_url,
+            cancel_url=self.cancel_url,
+            callback_url=self.callback_url,
+            customer_email=customer.email,
+            customer_name=customer.name,
+            description=self.description,
+            metadata=dict(self.metadata),
+        )
+        return CheckoutOrder(order_id, self.amount, self.currency, self.provider, details, actor)

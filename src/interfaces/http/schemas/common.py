@@ -1,0 +1,39 @@
+"""Field types shared by the request and response schemas."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from msgspec import Meta
+
+MAX_AMOUNT = 10**12
+
+Amount = Annotated[
+    int,
+    Meta(gt=0, lt=MAX_AMOUNT, description="Integer in the currency's minor units (cents, kobo, yen)", examples=[9999]),
+]
+Currency = Annotated[
+    str, Meta(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 code; answered in upper case", examples=["USD"])
+]
+HttpUrl = Annotated[
+    str, Meta(pattern=r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$", max_length=2048, description="http(s) URL")
+]
+Email = Annotated[str, Meta(pattern=r"^[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+$", max_length=254)]
+ShortText = Annotated[str, Meta(max_length=500)]
+MetadataKey = Annotated[str, Meta(min_length=1, max_length=40)]
+Metadata = Annotated[
+    dict[MetadataKey, ShortText],
+    Meta(max_length=50, description="Up to 50 keys (1-40 characters) of strings up to 500 characters"),
+]
+ProviderName = Literal["stripe", "paystack", "flutterwave", "paypal", "simulator"]
+TransactionKind = Literal["payment", "refund"]
+
+
+def utc(moment: datetime) -> datetime:
+    """RFC 3339 in UTC (msgspec writes `Z`); a naive time from the store is UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def utc_or_none(moment: datetime | None) -> datetime | None:
+    return None if moment is None else utc(moment)

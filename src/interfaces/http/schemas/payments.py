@@ -1,0 +1,132 @@
+"""Payments as the API shows them: after checkout, in full (with refunds), as an order's status, as audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from msgspec import Struct
+
+from application.views import AuditEntryView, PaymentStatusView, PaymentView
+from interfaces.http.schemas.common import utc, utc_or_none
+from interfaces.http.schemas.refunds import RefundResponse
+
+
+class PaymentResponse(Struct, kw_only=True):
+    """The checkout's answer: the payment and where to send the customer."""
+
+    id: str
+    order_id: str
+    amount: int
+    currency: str
+    status: str
+    provider: str
+    provider_reference: str | None
+    checkout_url: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_view(cls, view: PaymentView) -> PaymentResponse:
+        return cls(**_payment_fields(view))
+
+
+class PaymentDetailResponse(Struct, kw_only=True, omit_defaults=True):
+    """The payment plus its refunds; `failure_reason` appears only when it failed."""
+
+    id: str
+    order_id: str
+    amount: int
+    amount_refunded: int
+    currency: str
+    status: str
+    provider: str
+    provider_reference: str | None
+    checkout_url: str | None
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    refunds: list[RefundResponse]
+    failure_reason: str | None = None
+
+    @classmethod
+    def from_view(cls, view: PaymentView) -> PaymentDetailResponse:
+        return cls(
+            **_payment_fields(view),
+            amount_refunded=view.amount_refunded,
+            refunds=[RefundResponse.from_view(r) for r in view.refunds],
+            failure_reason=view.failure_reason,
+        )
+
+
+class PaymentStatusResponse(Struct, kw_only=True):
+    order_id: str
+    payment_id: str
+    status: str
+    amount: int
+    amount_refunded: int
+    currency: str
+    provider: str
+    updated_at: datetime
+
+    @classmethod
+    def from_view(cls, view: PaymentStatusView) -> PaymentStatusResponse:
+        return cls(
+            order_id=view.order_id,
+            payment_id=view.payment_id,
+            status=view.status,
+            amount=view.amount,
+            amount_refunded=view.amount_refunded,
+            currency=view.currency,
+            provider=view.provider,
+            updated_at=utc(view.updated_at),
+        )
+
+
+class AuditEntryResponse(Struct, kw_only=True):
+    id: str
+    at: datetime
+    type: str
+    from_status: str | None
+    to_status: str | None
+    source: str
+    actor: str | None
+    provider_event_id: str | None
+    data: dict[str, Any]
+
+    @classmethod
+    def from_view(cls, view: AuditEntryView) -> AuditEntryResponse:
+        return cls(
+            id=view.id,
+            at=utc(view.at),
+            type=view.type,
+            from_status=view.from_status,
+            to_status=view.to_status,
+            source=view.source,
+            actor=view.actor,
+            provider_event_id=view.provider_event_id,
+            data=view.data,
+        )
+
+
+class AuditTrailResponse(Struct, kw_only=True):
+    """Oldest first."""
+
+    data: list[AuditEntryResponse]
+
+
+def _payment_fields(view: PaymentView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "order_id": view.order_id,
+        "amount": view.amount,
+        "currency": view.currency,
+        "status": view.status,
+        "provider": view.provider,
+        "provider_reference": view.provider_reference,
+        "checkout_url": view.checkout_url,
+        "expires_at": utc_or_none(view.expires_at),
+        "created_at": utc(view.created_at),
+        "updated_at": utc(view.updated_at),
+    }

@@ -1,0 +1,165 @@
+"""The product's main path over real HTTP, on SQLite and on Postgres, driven the way a person would:
+check out, press Pay on the simulator's page, let its signed webhook arrive, read the status, refund twice."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from typing import Any
+
+from tests.e2e.conftest import LiveServer
+
+
+def wait_for(server: LiveServer, path: str, done: Any, key: str = "admin", timeout: float = 10.0) -> dict[str, Any]:
+    """Polls until the asynchronous path (a simulator webhook) has landed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = server.get(path, key=key).json()
+        if done(body) or time.monotonic() > deadline:
+            return body
+        time.sleep(0.05)
+
+
+def press(server: LiveServer, payment_id: str, button: str) -> str:
+    page = server.http.get(f"/simulator/checkout/{payment_id}")
+    assert page.status_code == 200
+    assert f"/simulator/checkout/{payment_id}/{button}" in page.text
+    pressed = server.http.post(f"/simulator/checkout/{payment_id}/{button}", data={})
+    assert pressed.status_code == 303, pressed.text
+    return pressed.headers["location"]
+
+
+def test_checkout_pay_refund_in_two_steps_with_the_audit_trail(live_server: LiveServer) -> None:
+    s = live_server
+    created = s.checkout("order-e2e", 10_000, "USD", return_url="https://shop.example/paid", metadata={"cart": "c-9"})
+    assert created.status_code == 201, created.text
+    payment = created.json()
+    pid = payment["id"]
+    assert created.headers["location"] == f"/api/v1/payments/{pid}"
+    assert (payment["status"], payment["amount"], payment["currency"], payment["provider"]) == (
+        "processing",
+        10_000,
+        "USD",
+        "simulator",
+    )
+    assert payment["checkout_url"] == f"{s.base_url}/simulator/checkout/{pid}"
+
+    again = s.checkout("order-e2e", 10_000, "USD")
+    assert again.status_code == 200
+    assert (again.json()["id"], again.json()["checkout_url"]) == (pid, payment["checkout_url"])
+
+    assert press(s, pid, "pay") == "https://shop.example/paid"
+    status = s.get("/api/v1/orders/order-e2e/payment-status", key="orders").json()
+    assert (status["status"], status["payment_id"], status["amount_refunded"]) == ("succeeded", pid, 0)
+
+    partial = s.refund(pid, amount=2_500, reason="requested_by_customer")
+    assert partial.status_code == 202, partial.text
+    assert (partial.json()["status"], partial.json()["amount"]) == ("pending", 2_500)
+    after_partial = wait_for(s, f"/api/v1/payments/{pid}", lambda p: p["status"] == "partially_refunded")
+    assert (after_partial["status"], after_partial["amount_refunded"]) == ("partially_refunded", 2_500)
+
+    rest = s.refund(pid)  # no amount: all that remains
+    assert rest.status_code == 202, rest.text
+    assert rest.json()["amount"] == 7_500
+    refunded = wait_for(s, f"/api/v1/payments/{pid}", lambda p: p["status"] == "refunded")
+    assert (refunded["status"], refunded["amount_refunded"]) == ("refunded", 10_000)
+    assert sorted((r["amount"], r["status"]) for r in refunded["refunds"]) == [
+        (2_500, "succeeded"),
+        (7_500, "succeeded"),
+    ]
+
+    trail = s.get(f"/api/v1/payments/{pid}/events", key="reader").json()["data"]
+    # `refund.submitted` (the provider's reference) may land before or after the settling webhook
+    settled = [
+        (e["type"], e["from_status"], e["to_status"], e["source"]) for e in trail if e["type"] != "refund.submitted"
+    ]
+    assert settled == [
+        ("payment.initiated", None, "processing", "api"),
+        ("payment.checkout_session_created", "processing", "processing", "api"),
+        ("payment.succeeded", "processing", "succeeded", "webhook"),
+        ("refund.requested", "succeeded", "succeeded", "admin"),
+        ("refund.succeeded", "succeeded", "succeeded", "webhook"),
+        ("payment.partially_refunded", "succeeded", "partially_refunded", "webhook"),
+        ("refund.requested", "partially_refunded", "partially_refunded", "admin"),
+        ("refund.succeeded", "partially_refunded", "partially_refunded", "webhook"),
+        ("payment.refunded", "partially_refunded", "refunded", "webhook"),
+    ]
+    by_type = {e["type"]: e for e in trail}
+    assert by_type["payment.initiated"]["actor"] == "orders"
+    assert by_type["refund.requested"]["actor"] == "refunder"
+    assert by_type["payment.succeeded"]["actor"] == "simulator"
+    assert by_type["payment.succeeded"]["provider_event_id"].startswith("evt_sim_")
+    assert [e["at"] for e in trail] == sorted(e["at"] for e in trail)
+    assert all(e["at"].endswith("Z") for e in trail)
+
+
+def test_declined_payment_fails_and_does_not_block_a_new_checkout(live_server: LiveServer) -> None:
+    s = live_server
+    first = s.checkout("order-declined", 4_200, "EUR", cancel_url="https://shop.example/cart").json()
+    assert press(s, first["id"], "decline") == "https://shop.example/cart"
+
+    failed = s.get(f"/api/v1/payments/{first['id']}", key="reader").json()
+    assert failed["status"] == "failed"
+    assert failed["failure_reason"]
+    second = s.checkout("order-declined", 4_200, "EUR")
+    assert second.status_code == 201
+    assert second.json()["id"] != first["id"]
+
+
+def test_a_refund_the_simulator_fails_releases_the_amount(live_server: LiveServer) -> None:
+    s = live_server
+    pid = s.paid_payment("order-refund-fails", 3_000)["id"]
+
+    refused = s.refund(pid, amount=3_000, note="simulate:fail")
+    assert refused.status_code == 202
+    payment = wait_for(s, f"/api/v1/payments/{pid}", lambda p: p["refunds"][0]["status"] != "pending")
+    assert (payment["status"], payment["refunds"][0]["status"]) == ("succeeded", "failed")
+    assert "refund.failed" in [e["type"] for e in s.get(f"/api/v1/payments/{pid}/events", key="admin").json()["data"]]
+    retried = s.refund(pid, amount=3_000)  # the failed refund no longer holds the money
+    assert retried.status_code == 202, retried.text
+
+
+def test_a_repeated_refund_request_is_replayed_not_repeated(live_server: LiveServer) -> None:
+    s = live_server
+    pid = s.paid_payment("order-idem", 5_000)["id"]
+
+    first = s.refund(pid, idempotency_key="refund-once", amount=1_000)
+    second = s.refund(pid, idempotency_key="refund-once", amount=1_000)
+
+    assert (first.status_code, second.status_code) == (202, 202)
+    assert second.json()["id"] == first.json()["id"]
+    assert second.headers.get("idempotent-replayed") == "true"
+    assert len(s.get(f"/api/v1/payments/{pid}", key="admin").json()["refunds"]) == 1
+
+
+def test_transactions_list_filters_pages_and_exports(live_server: LiveServer) -> None:
+    s = live_server
+    pid = s.paid_payment("order-tx", 6_000)["id"]
+    s.checkout("order-tx-2", 1_000, "JPY")
+    refund = s.refund(pid, amount=1_000).json()
+    wait_for(s, f"/api/v1/payments/{pid}", lambda p: p["status"] == "partially_refunded")
+
+    everything = s.get("/api/v1/transactions", key="reader").json()
+    assert [t["kind"] for t in everything["data"]] == ["refund", "payment", "payment"]  # newest first
+    assert everything["next_cursor"] is None
+    refunds_only = s.get("/api/v1/transactions", key="reader", params={"kind": "refund"}).json()["data"]
+    assert [(t["id"], t["payment_id"], t["order_id"]) for t in refunds_only] == [(refund["id"], pid, "order-tx")]
+    jpy = s.get("/api/v1/transactions", key="reader", params={"currency": "JPY"}).json()["data"]
+    assert [(t["order_id"], t["status"]) for t in jpy] == [("order-tx-2", "processing")]
+
+    first_page = s.get("/api/v1/transactions", key="reader", params={"limit": 2}).json()
+    second_page = s.get(
+        "/api/v1/transactions", key="reader", params={"limit": 2, "cursor": first_page["next_cursor"]}
+    ).json()
+    assert [t["id"] for t in first_page["data"] + second_page["data"]] == [t["id"] for t in everything["data"]]
+    assert second_page["next_cursor"] is None
+
+    exported = s.get("/api/v1/transactions", key="reader", headers={"Accept": "text/csv"})
+    assert exported.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [r["id"] for r in rows] == [t["id"] for t in everything["data"]]
+
+    by_reference = s.get(f"/api/v1/transactions/{refund['provider_reference'] or refund['id']}", key="reader")
+    assert by_reference.status_code == 200
+    assert by_reference.json()["kind"] == "refund"
