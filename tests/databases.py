@@ -7,7 +7,6 @@ the absence into a failure so a green run always includes the Postgres leg.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 from urllib.parse import urlsplit, urlunsplit
@@ -37,7 +36,7 @@ def _with_database(sqlalchemy_url: str, name: str) -> str:
 async def postgres_unreachable_reason() -> str | None:
     try:
         connection = await asyncpg.connect(_dsn(admin_postgres_url()), timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         return f"PostgreSQL not reachable at {admin_postgres_url()} ({type(error).__name__}: {error})"
     await connection.close()
     return None

@@ -33,7 +33,9 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(SortableIdGenerator)
-    engine = providers.Singleton(create_engine, settings.provided.database_url, pool_size=settings.provided.db_pool_size)
+    engine = providers.Singleton(
+        create_engine, settings.provided.database_url, pool_size=settings.provided.db_pool_size
+    )
     http_client = providers.Singleton(_http_client)
 
     simulator = providers.Singleton(
@@ -49,9 +51,7 @@ class Container(containers.DeclarativeContainer):
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, ids=ids)
     read_model = providers.Singleton(SqlAlchemyPaymentReadModel, engine=engine)
     idempotency = providers.Singleton(SqlAlchemyIdempotencyStore, engine=engine)
-    api_keys = providers.Singleton(
-        SqlAlchemyApiKeyStore, engine=engine, ids=ids, configured=settings.provided.api_keys
-    )
+    api_keys = providers.Singleton(SqlAlchemyApiKeyStore, engine=engine, ids=ids, configured=settings.provided.api_keys)
 
     bus = providers.Singleton(
         build_bus,

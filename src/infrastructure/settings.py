@@ -171,7 +171,9 @@ class _Reader:
         if "simulator" in values["providers"]:
             self._problem("PROVIDERS", "must not enable the simulator in production")
         if values["database_url"].startswith("sqlite") and self._str("ALLOW_SQLITE_IN_PRODUCTION") != "true":
-            self._problem("DATABASE_URL", "is SQLite; production needs Postgres (or PAYMENTS_ALLOW_SQLITE_IN_PRODUCTION=true)")
+            self._problem(
+                "DATABASE_URL", "is SQLite; production needs Postgres (or PAYMENTS_ALLOW_SQLITE_IN_PRODUCTION=true)"
+            )
         if self._str("SIMULATOR_WEBHOOK_SECRET") is None and "simulator" in values["providers"]:
             self._problem("SIMULATOR_WEBHOOK_SECRET", "must be set in production")
 

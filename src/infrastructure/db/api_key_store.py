@@ -1,0 +1,140 @@
+"""API keys from configuration and from the database (created with the CLI), stored as SHA-256 digests."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from application.ports.api_keys import SCOPES, ApiKeyInfo, Caller
+from application.ports.ids import IdGenerator
+from infrastructure.db.engine import for_reads
+from infrastructure.db.errors import store_errors
+from infrastructure.db.tables import api_keys
+from infrastructure.settings import ConfiguredApiKey
+
+KEY_PREFIX = "pay_sk_"
+SHOWN_PREFIX_LENGTH = 12  # "pay_sk_" and 5 random characters: recognisable, useless to an attacker
+CACHE_SECONDS = 5.0
+
+
+def key_digest(raw_key: str) -> bytes:
+    return hashlib.sha256(raw_key.encode()).digest()
+
+
+class SqlAlchemyApiKeyStore:
+    """Configured keys are checked against their digests with `hmac.compare_digest` (constant time). Database
+    keys are looked up by the hex SHA-256 of the presented key: the keys are random 256-bit secrets, so a plain
+    hash suffices (no salt or slow hash needed) and an index lookup leaks nothing useful.
+
+    Successful database lookups are cached in memory for `cache_seconds` (5 s) so authentication stays off
+    the hot path. A revocation is therefore immediate in the process that revokes, and takes effect in other
+    processes within that window. Failed lookups are not cached: a new key works at once.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        ids: IdGenerator,
+        configured: tuple[ConfiguredApiKey, ...] = (),
+        *,
+        cache_seconds: float = CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine, self._reads, self._ids = engine, for_reads(engine), ids
+        self._configured = tuple((key_digest(k.key), Caller(k.name, frozenset(k.scopes))) for k in configured)
+        self._configured_names = frozenset(k.name for k in configured)
+        self._cache_seconds, self._monotonic = cache_seconds, monotonic
+        self._cache: dict[str, tuple[Caller, float]] = {}  # key hash → (caller, valid until)
+
+    async def authenticate(self, raw_key: str) -> Caller | None:
+        digest = key_digest(raw_key)
+        configured = None
+        for expected, caller in self._configured:  # no early exit: the time spent does not depend on the match
+            if hmac.compare_digest(digest, expected):
+                configured = caller
+        if configured is not None:
+            return configured
+        return await self._stored_caller(digest.hex())
+
+    async def create(self, name: str, scopes: tuple[str, ...], now: datetime) -> tuple[ApiKeyInfo, str]:
+        """Raises ValueError for an unknown scope or a name already in use (configured or stored)."""
+        unknown = [s for s in scopes if s not in SCOPES]
+        if unknown or not scopes:
+            raise ValueError(f"scopes must be chosen from {', '.join(SCOPES)}; got {', '.join(scopes) or 'none'}")
+        if name in self._configured_names:
+            raise ValueError(f"an API key named {name!r} is already configured in PAYMENTS_API_KEYS")
+        raw_key = KEY_PREFIX + secrets.token_urlsafe(32)
+        info = ApiKeyInfo(self._ids.new("key"), name, tuple(scopes), now, None, raw_key[:SHOWN_PREFIX_LENGTH])
+        row = {
+            "id": info.id,
+            "name": name,
+            "key_hash": key_digest(raw_key).hex(),
+            "prefix": info.prefix,
+            "scopes": list(scopes),
+            "created_at": now,
+        }
+        with store_errors():
+            try:
+                async with self._engine.begin() as connection:
+                    await connection.execute(sa.insert(api_keys).values(row))
+            except sa_exc.IntegrityError as error:
+                raise ValueError(f"an API key named {name!r} already exists") from error
+        return info, raw_key
+
+    async def list(self) -> list[ApiKeyInfo]:
+        with store_errors():
+            async with self._reads.connect() as connection:
+                result = await connection.execute(sa.select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id))
+                return [_info(row) for row in result.mappings()]
+
+    async def revoke(self, name_or_id: str, now: datetime) -> bool:
+        statement = (
+            sa.update(api_keys)
+            .where(sa.or_(api_keys.c.id == name_or_id, api_keys.c.name == name_or_id), api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .returning(api_keys.c.key_hash)
+        )
+        with store_errors():
+            async with self._engine.begin() as connection:
+                revoked = (await connection.execute(statement)).scalars().all()
+        for key_hash in revoked:
+            self._cache.pop(key_hash, None)
+        return bool(revoked)
+
+    async def _stored_caller(self, key_hash: str) -> Caller | None:
+        now = self._monotonic()
+        cached = self._cache.get(key_hash)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        statement = sa.select(api_keys.c.name, api_keys.c.scopes).where(
+            api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
+        )
+        with store_errors():
+            async with self._reads.connect() as connection:
+                row = (await connection.execute(statement)).first()
+        if row is None:
+            self._cache.pop(key_hash, None)
+            return None
+        caller = Caller(row.name, frozenset(row.scopes))
+        self._cache[key_hash] = (caller, now + self._cache_seconds)
+        return caller
+
+
+def _info(row: RowMapping) -> ApiKeyInfo:
+    return ApiKeyInfo(
+        id=row["id"],
+        name=row["name"],
+        scopes=tuple(row["scopes"]),
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+        prefix=row["prefix"],
+    )

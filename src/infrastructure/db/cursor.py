@@ -1,0 +1,30 @@
+"""Keyset cursors: the last row's (created_at, id), opaque to clients (URL-safe base64, no padding)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+from application.ports.read_model import InvalidCursor
+from infrastructure.db.event_rows import rfc3339
+
+_SEPARATOR = "|"
+
+
+def encode_cursor(created_at: datetime, row_id: str) -> str:
+    raw = f"{rfc3339(created_at)}{_SEPARATOR}{row_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """Raises InvalidCursor for anything we did not issue."""
+    try:
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
+        moment, separator, row_id = raw.partition(_SEPARATOR)
+        created_at = datetime.fromisoformat(moment)
+    except (ValueError, binascii.Error) as error:  # UnicodeDecodeError is a ValueError
+        raise InvalidCursor(f"invalid cursor {cursor[:40]!r}") from error
+    if not separator or not row_id or created_at.tzinfo is None:
+        raise InvalidCursor(f"invalid cursor {cursor[:40]!r}")
+    return created_at, row_id

@@ -1,0 +1,55 @@
+"""Driver and SQLAlchemy errors, translated into what the application understands.
+
+Only failures of the store itself (cannot connect, connection lost, pool exhausted, SQLite locked beyond its
+busy timeout) become StoreUnavailable, which the API answers with 503 and Retry-After. Everything else is a bug
+or a constraint, and keeps its own type so it is logged as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import exc as sa_exc
+
+from application.errors import StoreUnavailable
+
+LIVE_ORDER_INDEX = "uq_payments_live_order"
+# SQLite names the columns, not the index, in its message; this is the only unique index on that column.
+_SQLITE_LIVE_ORDER_MESSAGE = "UNIQUE constraint failed: payments.order_id"
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk I/O error", "database is full")
+
+
+def unavailable_reason(error: BaseException) -> str | None:
+    """Why the store cannot serve us right now, or None when the error is not about availability."""
+    if isinstance(error, sa_exc.TimeoutError):
+        return "no free database connection within the pool timeout"
+    if isinstance(error, OSError | TimeoutError):  # raised by the driver while connecting
+        return f"cannot connect to the database ({type(error).__name__})"
+    if isinstance(error, sa_exc.DBAPIError):
+        if error.connection_invalidated:
+            return "the database connection was lost"
+        if error.statement is None:  # no statement: the failure happened while connecting
+            return f"cannot connect to the database ({type(error.orig).__name__})"
+        message = str(error.orig)
+        for known in _SQLITE_UNAVAILABLE:
+            if known in message:
+                return known
+    return None
+
+
+def is_live_order_violation(error: sa_exc.IntegrityError) -> bool:
+    message = str(error.orig)
+    return LIVE_ORDER_INDEX in message or _SQLITE_LIVE_ORDER_MESSAGE in message
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """Raises StoreUnavailable (chained to the original) for availability failures inside the block."""
+    try:
+        yield
+    except (sa_exc.SQLAlchemyError, OSError, TimeoutError) as error:
+        reason = unavailable_reason(error)
+        if reason is None:
+            raise
+        raise StoreUnavailable(reason) from error

@@ -1,0 +1,169 @@
+"""The read side on SQLAlchemy Core: views built straight from rows, never through the aggregate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from application.views import (
+    AuditEntryView,
+    PaymentStatusView,
+    PaymentView,
+    RefundView,
+    TransactionFilter,
+    TransactionPage,
+    TransactionView,
+)
+from infrastructure.db.cursor import decode_cursor, encode_cursor
+from infrastructure.db.engine import for_reads
+from infrastructure.db.errors import store_errors
+from infrastructure.db.payment_mapper import REFUND_PREFIX, select_with_refunds
+from infrastructure.db.tables import payment_events, payments, refunds
+from infrastructure.db.transactions_query import transaction_lookup, transactions_query
+
+_SUCCEEDED = "succeeded"
+
+
+class SqlAlchemyPaymentReadModel:
+    """Each query is one short read transaction (a lock-free plain BEGIN on SQLite)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = for_reads(engine)
+
+    async def payment_status(self, order_id: str) -> PaymentStatusView | None:
+        refunded = (
+            sa.select(sa.func.coalesce(sa.func.sum(refunds.c.amount), 0))
+            .where(refunds.c.payment_id == payments.c.id, refunds.c.status == _SUCCEEDED)
+            .scalar_subquery()
+        )
+        statement = (
+            sa.select(payments, refunded.label("amount_refunded"))
+            .where(payments.c.order_id == order_id)
+            .order_by(payments.c.created_at.desc(), payments.c.id.desc())
+            .limit(1)
+        )
+        rows = await self._fetch(statement)
+        if not rows:
+            return None
+        row = rows[0]
+        return PaymentStatusView(
+            order_id=row["order_id"],
+            payment_id=row["id"],
+            status=row["status"],
+            amount=row["amount"],
+            amount_refunded=int(row["amount_refunded"]),  # Postgres sums BIGINT as NUMERIC
+            currency=row["currency"],
+            provider=row["provider"],
+            updated_at=row["updated_at"],
+        )
+
+    async def payment(self, payment_id: str) -> PaymentView | None:
+        rows = await self._fetch(select_with_refunds(payments.c.id == payment_id))
+        if not rows:
+            return None
+        return _payment_view(rows[0], [_refund_view(payment_id, r) for r in rows if r[REFUND_PREFIX + "id"]])
+
+    async def audit_trail(self, payment_id: str) -> list[AuditEntryView] | None:
+        entries = await self._fetch(
+            sa.select(payment_events)
+            .where(payment_events.c.payment_id == payment_id)
+            .order_by(payment_events.c.at, payment_events.c.id)
+        )
+        if not entries and not await self._fetch(sa.select(payments.c.id).where(payments.c.id == payment_id)):
+            return None
+        return [_audit_entry(row) for row in entries]
+
+    async def transactions(self, filters: TransactionFilter, limit: int, cursor: str | None) -> TransactionPage:
+        after = decode_cursor(cursor) if cursor is not None else None
+        rows = await self._fetch(transactions_query(filters, after, limit + 1))
+        page = [_transaction(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
+        return TransactionPage(tuple(page), next_cursor)
+
+    async def transaction(self, id_or_reference: str) -> TransactionView | None:
+        rows = await self._fetch(transaction_lookup(id_or_reference))
+        return _transaction(rows[0]) if rows else None
+
+    async def _fetch(self, statement: sa.Select[Any]) -> Sequence[RowMapping]:
+        with store_errors():
+            async with self._engine.connect() as connection:
+                rows: Sequence[RowMapping] = (await connection.execute(statement)).mappings().all()
+        return rows
+
+
+def _payment_view(row: RowMapping, refund_views: list[RefundView]) -> PaymentView:
+    return PaymentView(
+        id=row["id"],
+        order_id=row["order_id"],
+        amount=row["amount"],
+        currency=row["currency"],
+        status=row["status"],
+        provider=row["provider"],
+        provider_reference=row["provider_reference"],
+        checkout_url=row["checkout_url"],
+        expires_at=row["expires_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        amount_refunded=sum(r.amount for r in refund_views if r.status == _SUCCEEDED),
+        failure_reason=row["failure_reason"],
+        refunds=tuple(refund_views),
+        callback_url=row["callback_url"],
+        return_url=row["return_url"],
+        metadata=dict(row["metadata"] or {}),
+        cancel_url=row["cancel_url"],
+    )
+
+
+def _refund_view(payment_id: str, row: RowMapping) -> RefundView:
+    """From a `LOAD_COLUMNS` row, whose refund columns carry REFUND_PREFIX."""
+
+    def value(name: str) -> Any:
+        return row[REFUND_PREFIX + name]
+
+    return RefundView(
+        id=value("id"),
+        payment_id=payment_id,
+        amount=value("amount"),
+        currency=value("currency"),
+        status=value("status"),
+        reason=value("reason"),
+        provider_reference=value("provider_reference"),
+        failure_reason=value("failure_reason"),
+        created_at=value("created_at"),
+        updated_at=value("updated_at"),
+    )
+
+
+def _audit_entry(row: RowMapping) -> AuditEntryView:
+    return AuditEntryView(
+        id=row["id"],
+        at=row["at"],
+        type=row["type"],
+        from_status=row["from_status"],
+        to_status=row["to_status"],
+        source=row["source"],
+        actor=row["actor"],
+        provider_event_id=row["provider_event_id"],
+        data=dict(row["data"] or {}),
+    )
+
+
+def _transaction(row: RowMapping) -> TransactionView:
+    return TransactionView(
+        id=row["id"],
+        kind=row["kind"],
+        payment_id=row["payment_id"],
+        order_id=row["order_id"],
+        provider=row["provider"],
+        provider_reference=row["provider_reference"],
+        amount=row["amount"],
+        currency=row["currency"],
+        status=row["status"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
