@@ -46,7 +46,9 @@ class Container(containers.DeclarativeContainer):
         http=http_client,
         clock=clock,
     )
-    payment_providers = providers.Singleton(build_provider_registry, settings=settings, simulator=simulator)
+    payment_providers = providers.Singleton(
+        build_provider_registry, settings=settings, simulator=simulator, http=http_client, clock=clock
+    )
 
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, ids=ids)
     read_model = providers.Singleton(SqlAlchemyPaymentReadModel, engine=engine)

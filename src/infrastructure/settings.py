@@ -67,6 +67,10 @@ class Settings:
     paypal_client_secret: str | None = field(default=None, repr=False)
     paypal_webhook_id: str | None = None
     paypal_api_base: str = "https://api-m.sandbox.paypal.com"
+    paypal_webhook_verification: str = "offline"  # or "postback" (POST /v1/notifications/verify-webhook-signature)
+    provider_timeout_seconds: float = 10.0
+    circuit_failure_threshold: int = 5
+    circuit_reset_seconds: int = 30
     simulator_webhook_secret: str = field(default_factory=lambda: "whsec_sim_" + secrets.token_hex(16), repr=False)
     simulator_refund_delay_seconds: float = 0.5
     order_callback_url: str | None = None
@@ -138,6 +142,12 @@ class _Reader:
             "log_level": self._choice("LOG_LEVEL", ("debug", "info", "warning", "error"), "info"),
             "log_format": self._choice("LOG_FORMAT", ("json", "console"), "json" if production else "console"),
             "db_pool_size": self._int("DB_POOL_SIZE", 10, 1, 500),
+            "paypal_webhook_verification": self._choice(
+                "PAYPAL_WEBHOOK_VERIFICATION", ("offline", "postback"), "offline"
+            ),
+            "provider_timeout_seconds": self._int("PROVIDER_TIMEOUT_SECONDS", 10, 1, 120),
+            "circuit_failure_threshold": self._int("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
+            "circuit_reset_seconds": self._int("CIRCUIT_RESET_SECONDS", 30, 1, 3600),
         }
         for name in ("STRIPE_API_BASE", "PAYSTACK_API_BASE", "FLUTTERWAVE_API_BASE", "PAYPAL_API_BASE"):
             base = self._url(name, ("http", "https"))

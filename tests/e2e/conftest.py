@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
@@ -87,8 +87,8 @@ class LiveServer:
         return payment
 
 
-def _settings(database_url: str, base_url: str, keys: dict[str, str]) -> Settings:
-    return Settings(
+def _settings(database_url: str, base_url: str, keys: dict[str, str], overrides: dict[str, Any]) -> Settings:
+    settings = Settings(
         env="development",
         host="127.0.0.1",
         port=int(base_url.rsplit(":", 1)[1]),
@@ -100,6 +100,7 @@ def _settings(database_url: str, base_url: str, keys: dict[str, str]) -> Setting
         simulator_refund_delay_seconds=0.05,
         db_pool_size=5,
     )
+    return replace(settings, **overrides)
 
 
 @pytest.fixture(scope="session")
@@ -107,12 +108,12 @@ def api_keys() -> dict[str, str]:
     return {name: f"pk_e2e_{name}_{uuid.uuid4().hex}" for name in API_KEYS}
 
 
-def serve(database_url: str, keys: dict[str, str]) -> Iterator[LiveServer]:
+def serve(database_url: str, keys: dict[str, str], **overrides: Any) -> Iterator[LiveServer]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = _settings(database_url, base_url, keys)
+    settings = _settings(database_url, base_url, keys, overrides)
     config = uvicorn.Config(create_app(settings), loop="asyncio", lifespan="on", log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="e2e-uvicorn", daemon=True)

@@ -13,7 +13,7 @@ import copy
 import inspect
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -359,6 +359,9 @@ class FakeProvider:
         self.refund_status = RefundStatus.PENDING
         self.on_checkout: Callable[[Payment], object] | None = None
         self.on_refund: Callable[[Payment, Refund], object] | None = None
+        self.confirmations: list[str] = []  # event ids, in call order
+        self.confirm_error: Exception | None = None
+        self.confirmed_action: EventAction | None = None  # what the provider says when asked (None: as sent)
 
     def supports(self, currency: Currency) -> bool:
         return currency.code in self.currencies
@@ -397,9 +400,22 @@ class FakeProvider:
                 amount=data.get("amount"),
                 currency=data.get("currency"),
                 reason=data.get("reason"),
+                needs_confirmation=bool(data.get("needs_confirmation")),
             )
         except (ValueError, KeyError, TypeError) as error:
             raise MalformedWebhook(self.name, f"unreadable body: {error}") from error
+
+    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+        self.confirmations.append(event.event_id)
+        if self.confirm_error is not None:
+            raise self.confirm_error
+        return replace(event, action=self.confirmed_action or event.action, needs_confirmation=False)
+
+    async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
+        return None
+
+    async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
+        return None
 
     @staticmethod
     def session_reference(payment_id: str) -> str:
@@ -430,6 +446,7 @@ def webhook(
     currency: str | None = None,
     reason: str | None = None,
     signature: str | None = "ok",
+    needs_confirmation: bool = False,
 ) -> tuple[dict[str, str], bytes]:
     """Headers and raw body of a fake provider webhook."""
     body = {
@@ -441,6 +458,7 @@ def webhook(
         "amount": amount,
         "currency": currency,
         "reason": reason,
+        "needs_confirmation": needs_confirmation,
     }
     headers = {"Content-Type": "application/json"}
     if signature is not None:

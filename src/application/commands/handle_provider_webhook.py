@@ -6,12 +6,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from application.errors import PaymentNotFound, StoreUnavailable
+from application.errors import PaymentNotFound, ProviderError, ProviderUnavailable, StoreUnavailable
 from application.messages import Command
 from application.ports.cause import Cause
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
-from application.ports.payment_provider import EventAction, PaymentProviders, ProviderEvent
+from application.ports.payment_provider import EventAction, PaymentProvider, PaymentProviders, ProviderEvent
 from application.ports.repositories import InboxEntry, InboxStatus
 from application.ports.unit_of_work import UnitOfWork
 from application.views import WebhookReceipt
@@ -43,7 +43,8 @@ class HandleProviderWebhookHandler:
         self._uow, self._providers, self._clock, self._ids = uow, providers, clock, ids
 
     async def __call__(self, cmd: HandleProviderWebhook) -> WebhookReceipt:
-        event = self._providers.get(cmd.provider).parse_webhook(cmd.headers, cmd.body)
+        provider = self._providers.get(cmd.provider)
+        event = provider.parse_webhook(cmd.headers, cmd.body)
         entry = InboxEntry(
             id=self._ids.new("whe"),
             provider=cmd.provider,
@@ -54,6 +55,8 @@ class HandleProviderWebhookHandler:
             received_at=self._clock.now(),
         )
         try:
+            if event.needs_confirmation:
+                return await self._record_then_confirm(provider, entry, event)
             return await self._record_and_apply(entry, event)
         except StoreUnavailable:
             raise  # the provider gets a non-2xx and retries; nothing was acknowledged
@@ -66,16 +69,47 @@ class HandleProviderWebhookHandler:
             receipt = await uow.inbox.record(entry)
             if receipt.duplicate:
                 return WebhookReceipt(receipt.id, True, "duplicate")
-            outcome = await self._apply(uow, event)
+            return await self._apply_and_mark(uow, receipt.id, event)
+
+    async def _record_then_confirm(
+        self, provider: PaymentProvider, entry: InboxEntry, event: ProviderEvent
+    ) -> WebhookReceipt:
+        """Events the provider must confirm first (verify a charge, capture an order). The event is stored and
+        committed before the call, so a slow or failing provider cannot lose it; no transaction is held across
+        the call; a duplicate delivery finds the stored event and never triggers a second confirmation."""
+        async with self._uow as uow:
+            receipt = await uow.inbox.record(entry)
+            await uow.commit()
+        if receipt.duplicate:
+            return WebhookReceipt(receipt.id, True, "duplicate")
+        try:
+            confirmed = await provider.confirm(event)
+            async with self._uow as uow:
+                return await self._apply_and_mark(uow, receipt.id, confirmed)
+        except (ProviderUnavailable, ProviderError) as error:
+            reason = f"confirmation failed: {error}"
+        except StoreUnavailable:
+            raise  # stored as received; the worker picks it up
+        except Exception as error:  # the row is ours and committed: mark it, never leave it half-handled
+            log.exception("webhook %s/%s could not be applied", entry.provider, entry.event_id)
+            reason = f"internal error while applying: {type(error).__name__}"
+        await self._mark_failed(receipt.id, reason, event.payment_id)
+        return WebhookReceipt(receipt.id, False, InboxStatus.FAILED.value)
+
+    async def _mark_failed(self, entry_id: str, reason: str, payment_id: str | None) -> None:
+        async with self._uow as uow:
             await uow.inbox.mark(
-                receipt.id,
-                outcome.status,
-                reason=outcome.reason,
-                payment_id=event.payment_id,
-                at=self._clock.now(),
+                entry_id, InboxStatus.FAILED, reason=reason, payment_id=payment_id, at=self._clock.now()
             )
             await uow.commit()
-            return WebhookReceipt(receipt.id, False, outcome.status.value)
+
+    async def _apply_and_mark(self, uow: UnitOfWork, entry_id: str, event: ProviderEvent) -> WebhookReceipt:
+        outcome = await self._apply(uow, event)
+        await uow.inbox.mark(
+            entry_id, outcome.status, reason=outcome.reason, payment_id=event.payment_id, at=self._clock.now()
+        )
+        await uow.commit()
+        return WebhookReceipt(entry_id, False, outcome.status.value)
 
     async def _apply(self, uow: UnitOfWork, event: ProviderEvent) -> Outcome:
         if event.action is EventAction.NONE:

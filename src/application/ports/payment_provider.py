@@ -61,6 +61,10 @@ class ProviderEvent:
     currency: str | None = None
     reason: str | None = None
     occurred_at: datetime | None = None
+    # True when the provider must be asked before we act (Paystack/Flutterwave re-verify a charge, PayPal
+    # captures an approved order): the handler stores the event first, calls `confirm` outside any transaction,
+    # then applies what `confirm` returned.
+    needs_confirmation: bool = False
 
 
 class PaymentProvider(Protocol):
@@ -78,6 +82,21 @@ class PaymentProvider(Protocol):
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
         """Verifies the signature over the raw body, then translates. Raises InvalidSignature."""
+        ...
+
+    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+        """For events with `needs_confirmation`: asks the provider (verify, or capture) and returns the event
+        to apply, with `needs_confirmation=False` and the verified action, amount and currency. Idempotent.
+        Raises ProviderUnavailable when the provider cannot answer now (the event is retried later)."""
+        ...
+
+    async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
+        """The provider's current word on a payment, as an event to apply (janitor, reconciliation);
+        None when the provider has nothing final to say yet."""
+        ...
+
+    async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
+        """The provider's current word on a pending refund; None when it is still pending or unknown."""
         ...
 
 

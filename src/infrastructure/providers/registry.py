@@ -1,30 +1,50 @@
-"""The enabled payment providers, in routing order (PAYMENTS_PROVIDERS), behind the PaymentProviders port."""
+"""The enabled payment providers, in routing order (PAYMENTS_PROVIDERS), behind the PaymentProviders port.
+
+Each real provider lives in its own package with a `build(settings, http, clock)` function; the registry wraps
+every adapter in a GuardedProvider (timeout + circuit breaker) and routes new checkouts around open circuits.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Callable, Sequence
 
-from application.errors import ProviderNotEnabled, UnknownProvider, UnsupportedCurrency
+import httpx
+
+from application.errors import ProviderNotEnabled, ProviderUnavailable, UnknownProvider, UnsupportedCurrency
+from application.ports.clock import Clock
 from application.ports.payment_provider import PaymentProvider
 from domain.shared.money import Currency
+from infrastructure.providers.circuit_breaker import CircuitBreaker
+from infrastructure.providers.guarded_provider import GuardedProvider
 from infrastructure.providers.simulator import SimulatorPaymentProvider
 from infrastructure.settings import Settings, SettingsError
 
+Builder = Callable[[Settings, httpx.AsyncClient, Clock], PaymentProvider]
+
+# name → module whose `build` makes the adapter (imported only when the provider is enabled)
+ADAPTER_MODULES = {
+    "stripe": "infrastructure.providers.stripe",
+    "paystack": "infrastructure.providers.paystack",
+    "flutterwave": "infrastructure.providers.flutterwave",
+    "paypal": "infrastructure.providers.paypal",
+}
+
 
 class ProviderRegistry:
-    def __init__(self, providers: Sequence[PaymentProvider]) -> None:
+    def __init__(self, providers: Sequence[GuardedProvider]) -> None:
         self._providers = tuple(providers)
         self._by_name = {provider.name: provider for provider in self._providers}
         if len(self._by_name) != len(self._providers):
             raise ValueError("two enabled providers share a name")
 
-    def get(self, name: str) -> PaymentProvider:
+    def get(self, name: str) -> GuardedProvider:
         try:
             return self._by_name[name]
         except KeyError:
             raise UnknownProvider(name) from None
 
-    def choose(self, preference: str | None, currency: Currency) -> PaymentProvider:
+    def choose(self, preference: str | None, currency: Currency) -> GuardedProvider:
         # An explicit preference is never silently swapped for another provider: the caller asked for it.
         if preference is not None:
             preferred = self._by_name.get(preference)
@@ -32,25 +52,46 @@ class ProviderRegistry:
                 raise ProviderNotEnabled(preference, self.names())
             if not preferred.supports(currency):
                 raise UnsupportedCurrency(currency.code, [preference])
+            self._raise_if_open([preferred])
             return preferred
-        for provider in self._providers:
-            if provider.supports(currency):
+        candidates = [provider for provider in self._providers if provider.supports(currency)]
+        if not candidates:
+            raise UnsupportedCurrency(currency.code, self.names())
+        for provider in candidates:
+            if not provider.breaker.is_open:
                 return provider
-        raise UnsupportedCurrency(currency.code, self.names())
+        self._raise_if_open(candidates)
+        raise AssertionError("unreachable: every candidate is open")  # pragma: no cover
 
     def names(self) -> list[str]:
         return [provider.name for provider in self._providers]
 
+    @staticmethod
+    def _raise_if_open(candidates: Sequence[GuardedProvider]) -> None:
+        if all(provider.breaker.is_open for provider in candidates):
+            names = ", ".join(provider.name for provider in candidates)
+            retry_after = min(provider.breaker.retry_after for provider in candidates)
+            raise ProviderUnavailable(names, "circuit open after repeated failures", retry_after)
 
-def build_provider_registry(settings: Settings, simulator: SimulatorPaymentProvider) -> ProviderRegistry:
-    """One adapter per name in settings.providers, in that order. Every missing adapter is reported at once."""
-    providers: list[PaymentProvider] = []
+
+def build_provider_registry(
+    settings: Settings, simulator: SimulatorPaymentProvider, http: httpx.AsyncClient, clock: Clock
+) -> ProviderRegistry:
+    """One guarded adapter per name in settings.providers, in that order."""
+    guarded: list[GuardedProvider] = []
     problems: list[str] = []
     for name in settings.providers:
+        adapter: PaymentProvider
         if name == "simulator":
-            providers.append(simulator)
+            adapter = simulator
+        elif name in ADAPTER_MODULES:
+            builder: Builder = importlib.import_module(ADAPTER_MODULES[name]).build
+            adapter = builder(settings, http, clock)
         else:
-            problems.append(f"PAYMENTS_PROVIDERS names {name}, which this version does not implement yet")
+            problems.append(f"PAYMENTS_PROVIDERS names {name}, which this version does not implement")
+            continue
+        breaker = CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
+        guarded.append(GuardedProvider(adapter, breaker, settings.provider_timeout_seconds))
     if problems:
         raise SettingsError(problems)
-    return ProviderRegistry(providers)
+    return ProviderRegistry(guarded)

@@ -149,6 +149,17 @@ class SimulatorPaymentProvider:
         )
 
     # ---- used by the hosted checkout page ---------------------------------------------------------------
+    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+        """Simulator events are final as signed; nothing to confirm."""
+        return event
+
+    async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
+        """The simulator keeps no state of its own: everything it knows it has already sent as webhooks."""
+        return None
+
+    async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
+        return None
+
     def payment_event(
         self, payment_id: str, amount: int, currency: str, outcome: Literal["succeeded", "failed"]
     ) -> bytes:

@@ -7,7 +7,14 @@ import pytest
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.commands.refund_payment import RefundPayment
-from application.errors import InvalidSignature, MalformedWebhook, StoreUnavailable, UnknownProvider
+from application.errors import (
+    InvalidSignature,
+    MalformedWebhook,
+    ProviderError,
+    ProviderUnavailable,
+    StoreUnavailable,
+    UnknownProvider,
+)
 from application.ports.cause import Cause
 from application.ports.payment_provider import EventAction
 from application.ports.repositories import InboxStatus
@@ -336,4 +343,50 @@ async def test_an_unreachable_store_is_raised_so_the_provider_retries() -> None:
         await deliver(h, "evt_1", A.PAYMENT_SUCCEEDED, pid)
 
     assert h.store.inbox == {}
+    assert h.store.payment(pid).status is S.PROCESSING
+
+
+async def test_an_event_to_confirm_is_stored_then_confirmed_then_applied() -> None:
+    h = harness()
+    pid = await open_payment(h)
+    provider = h.providers.get("fake")
+    headers, body = webhook("evt_v", A.PAYMENT_SUCCEEDED, pid, amount=10_000, currency="USD", needs_confirmation=True)
+
+    receipt = await h.send(HandleProviderWebhook("fake", headers, body))
+    again = await h.send(HandleProviderWebhook("fake", headers, body))
+
+    assert (receipt.duplicate, receipt.status) == (False, "processed")
+    assert (again.duplicate, again.id) == (True, receipt.id)
+    assert provider.confirmations == ["evt_v"]  # a redelivery never asks (or captures) twice
+    assert h.store.payment(pid).status is S.SUCCEEDED
+    assert h.store.inbox[receipt.id].status is InboxStatus.PROCESSED
+
+
+async def test_the_provider_s_answer_wins_over_what_the_event_claimed() -> None:
+    h = harness()
+    pid = await open_payment(h)
+    h.providers.get("fake").confirmed_action = A.PAYMENT_FAILED  # the charge did not go through after all
+    headers, body = webhook("evt_v", A.PAYMENT_SUCCEEDED, pid, needs_confirmation=True)
+
+    receipt = await h.send(HandleProviderWebhook("fake", headers, body))
+
+    assert receipt.status == "processed"
+    assert h.store.payment(pid).status is S.FAILED
+
+
+@pytest.mark.parametrize(
+    "error", [ProviderUnavailable("fake", "timed out"), ProviderError("fake", "verify refused", 400)]
+)
+async def test_an_event_that_cannot_be_confirmed_now_is_kept_as_failed(error: Exception) -> None:
+    h = harness()
+    pid = await open_payment(h)
+    h.providers.get("fake").confirm_error = error
+    headers, body = webhook("evt_v", A.PAYMENT_SUCCEEDED, pid, needs_confirmation=True)
+
+    receipt = await h.send(HandleProviderWebhook("fake", headers, body))
+
+    assert (receipt.duplicate, receipt.status) == (False, "failed")
+    row = h.store.inbox[receipt.id]
+    assert row.status is InboxStatus.FAILED
+    assert str(row.reason).startswith("confirmation failed")
     assert h.store.payment(pid).status is S.PROCESSING

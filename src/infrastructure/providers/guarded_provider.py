@@ -1,0 +1,69 @@
+"""Wraps any provider adapter with an overall timeout and its circuit breaker, behind the same port."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping
+from typing import TypeVar
+
+from application.errors import ProviderError, ProviderUnavailable
+from application.ports.payment_provider import CheckoutSession, PaymentProvider, ProviderEvent, ProviderRefund
+from domain.payments.payment import Payment
+from domain.payments.refund import Refund
+from domain.shared.money import Currency
+from infrastructure.providers.circuit_breaker import CircuitBreaker
+
+T = TypeVar("T")
+
+
+class GuardedProvider:
+    """Every outgoing call gets a deadline; timeouts and unavailability count against the breaker.
+
+    When the breaker is open, calls fail fast with ProviderUnavailable (and its Retry-After) instead of
+    waiting for a provider we already know is down.
+    """
+
+    def __init__(self, inner: PaymentProvider, breaker: CircuitBreaker, timeout_seconds: float) -> None:
+        self.inner, self.breaker, self._timeout = inner, breaker, timeout_seconds
+        self.name = inner.name
+
+    def supports(self, currency: Currency) -> bool:
+        return self.inner.supports(currency)
+
+    async def create_checkout(self, payment: Payment) -> CheckoutSession:
+        return await self._call("checkout", self.inner.create_checkout(payment))
+
+    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
+        return await self._call("refund", self.inner.refund(payment, refund))
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+        return self.inner.parse_webhook(headers, body)  # local work: no call, no breaker
+
+    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+        return await self._call("confirm", self.inner.confirm(event))
+
+    async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
+        return await self._call("lookup", self.inner.lookup_payment(payment))
+
+    async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
+        return await self._call("lookup", self.inner.lookup_refund(payment, refund))
+
+    async def _call(self, operation: str, call: Awaitable[T]) -> T:
+        if self.breaker.is_open:
+            if asyncio.iscoroutine(call):
+                call.close()  # never started: close it so it is not reported as never awaited
+            raise ProviderUnavailable(self.name, "circuit open after repeated failures", self.breaker.retry_after)
+        try:
+            async with asyncio.timeout(self._timeout):
+                result = await call
+        except TimeoutError:
+            self.breaker.record_failure()
+            raise ProviderUnavailable(self.name, f"{operation} timed out after {self._timeout:g} s") from None
+        except ProviderUnavailable:
+            self.breaker.record_failure()
+            raise
+        except ProviderError:
+            self.breaker.record_success()  # it answered: up, even if it said no
+            raise
+        self.breaker.record_success()
+        return result
