@@ -113,7 +113,8 @@ class HandleProviderWebhookHandler:
 
     async def _apply(self, uow: UnitOfWork, event: ProviderEvent) -> Outcome:
         if event.action is EventAction.NONE:
-            return Outcome(InboxStatus.IGNORED, f"{event.event_type} needs no action")
+            because = f": {event.reason}" if event.reason else ""
+            return Outcome(InboxStatus.IGNORED, f"{event.event_type} needs no action{because}")
         if event.payment_id is None:
             return Outcome(InboxStatus.IGNORED, "the event names no payment of ours")
         try:

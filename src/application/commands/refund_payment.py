@@ -60,13 +60,16 @@ class RefundPaymentHandler:
         async with self._uow as uow:
             payment = await uow.payments.get(payment_id, for_update=True)
             refund = payment.refund(refund_id)
-            if refund.status is RefundStatus.PENDING:
-                if answer.provider_reference:
-                    payment.mark_refund_submitted(refund_id, answer.provider_reference, now)
-                if answer.status is RefundStatus.SUCCEEDED:
-                    payment.settle_refund_succeeded(refund_id, now)
-                elif answer.status is RefundStatus.FAILED:
-                    payment.settle_refund_failed(refund_id, answer.failure_reason or "refused by provider", now)
+            changed = False
+            if answer.provider_reference and refund.provider_reference is None:
+                # kept even when a webhook settled the refund first: lookups by the provider's id need it
+                changed = payment.mark_refund_submitted(refund_id, answer.provider_reference, now)
+            if refund.status is RefundStatus.PENDING and answer.status is RefundStatus.SUCCEEDED:
+                changed = payment.settle_refund_succeeded(refund_id, now) or changed
+            elif refund.status is RefundStatus.PENDING and answer.status is RefundStatus.FAILED:
+                reason = answer.failure_reason or "refused by provider"
+                changed = payment.settle_refund_failed(refund_id, reason, now) or changed
+            if changed:
                 await uow.payments.save(payment, cause)
                 await uow.commit()
             return RefundView.of(payment.id, payment.refund(refund_id))

@@ -1,0 +1,120 @@
+"""Stripe behind the PaymentProvider port: hosted Checkout Sessions, refunds, signed webhooks, lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import stripe
+
+from application.errors import ProviderError
+from application.ports.clock import Clock
+from application.ports.payment_provider import CheckoutSession, EventAction, ProviderEvent, ProviderRefund
+from domain.payments.payment import Payment
+from domain.payments.refund import Refund
+from domain.payments.status import RefundStatus
+from domain.shared.money import Currency
+from infrastructure.providers.signing import verify
+from infrastructure.providers.stripe import currencies, lookups
+from infrastructure.providers.stripe.errors import translated_errors
+from infrastructure.providers.stripe.events import translate
+from infrastructure.providers.stripe.news import PROVIDER
+from infrastructure.providers.stripe.params import (
+    checkout_idempotency_key,
+    checkout_params,
+    refund_idempotency_key,
+    refund_params,
+)
+
+SIGNATURE_HEADER = "stripe-signature"
+TOLERANCE_SECONDS = 300  # Stripe's SDKs default to 5 minutes (https://docs.stripe.com/webhooks#replay-attacks)
+_REFUND_STATUSES = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED, "canceled": RefundStatus.FAILED}
+
+
+class StripePaymentProvider:
+    name = PROVIDER
+
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        secret_key: str,
+        webhook_secrets: Sequence[str],
+        public_url: str,
+        clock: Clock,
+    ) -> None:
+        self._client, self._key = client, secret_key
+        self._webhook_secrets = tuple(webhook_secrets)
+        self._public_url, self._clock = public_url, clock
+
+    def supports(self, currency: Currency) -> bool:
+        return currencies.supports(currency)
+
+    async def create_checkout(self, payment: Payment) -> CheckoutSession:
+        # Our key, never the SDK's random one: a retry after a timeout gets the session Stripe already made.
+        options: stripe.RequestOptions = {"idempotency_key": checkout_idempotency_key(payment)}
+        async with translated_errors("create checkout session", self._key):
+            session = await self._client.v1.checkout.sessions.create_async(
+                checkout_params(payment, self._public_url), options
+            )
+        if not session.url:
+            raise ProviderError(PROVIDER, f"Checkout Session {session.id} came back without a url")
+        return CheckoutSession(session.id, session.url, datetime.fromtimestamp(session.expires_at, tz=UTC))
+
+    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
+        payment_intent = await self._payment_intent_of(payment)
+        options: stripe.RequestOptions = {"idempotency_key": refund_idempotency_key(refund)}
+        async with translated_errors("create refund", self._key):
+            answer = await self._client.v1.refunds.create_async(refund_params(payment, refund, payment_intent), options)
+        status = _REFUND_STATUSES.get(answer.status or "", RefundStatus.PENDING)
+        failure = answer.failure_reason if status is RefundStatus.FAILED else None
+        return ProviderRefund(answer.id, status, failure)
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+        lowered = {key.lower(): value for key, value in headers.items()}
+        now = int(self._clock.now().timestamp())
+        verify(lowered.get(SIGNATURE_HEADER), body, self._webhook_secrets, now, TOLERANCE_SECONDS, provider=PROVIDER)
+        return translate(body)
+
+    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+        """Only disputes ask: they name a PaymentIntent, whose metadata names our payment."""
+        if event.action is not EventAction.PAYMENT_DISPUTED or event.payment_id or not event.provider_reference:
+            return replace(event, needs_confirmation=False)
+        async with translated_errors("read payment intent", self._key):
+            intent = await self._client.v1.payment_intents.retrieve_async(event.provider_reference)
+        payment_id = lookups.metadata(intent, "payment_id")
+        if not payment_id:
+            reason = f"{event.reason}; PaymentIntent {intent.id} carries no payment_id: not a payment of ours"
+            return replace(event, action=EventAction.NONE, needs_confirmation=False, reason=reason)
+        return replace(event, payment_id=payment_id, needs_confirmation=False)
+
+    async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
+        if not payment.provider_reference:
+            return None  # no session yet: the checkout retry (same idempotency key) recovers it, not a lookup
+        async with translated_errors("read checkout session", self._key):
+            session = await self._client.v1.checkout.sessions.retrieve_async(payment.provider_reference)
+        return lookups.session_news(session, payment.id)
+
+    async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
+        async with translated_errors("read refund", self._key):
+            if refund.provider_reference:
+                found = await self._client.v1.refunds.retrieve_async(refund.provider_reference)
+            else:  # the refund call timed out before we learned Stripe's id: find it by our metadata
+                payment_intent = await self._payment_intent_of(payment)
+                listed = await self._client.v1.refunds.list_async({"payment_intent": payment_intent, "limit": 100})
+                matches = [r for r in listed.data if lookups.metadata(r, "refund_id") == refund.id]
+                if not matches:
+                    return None  # it never reached Stripe
+                found = matches[0]
+        return lookups.refund_news(found, payment.id, refund.id)
+
+    async def _payment_intent_of(self, payment: Payment) -> str:
+        """Refunds name the PaymentIntent; the payment holds only the session id, which knows it."""
+        if not payment.provider_reference:
+            raise ProviderError(PROVIDER, f"payment {payment.id} has no Checkout Session to refund")
+        async with translated_errors("read checkout session", self._key):
+            session = await self._client.v1.checkout.sessions.retrieve_async(payment.provider_reference)
+        intent = session.payment_intent
+        if intent is None:
+            raise ProviderError(PROVIDER, f"Checkout Session {session.id} has no PaymentIntent: nothing was paid")
+        return intent if isinstance(intent, str) else intent.id

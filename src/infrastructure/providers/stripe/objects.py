@@ -1,0 +1,94 @@
+"""The parts of Stripe's webhook JSON we read, as msgspec types (https://docs.stripe.com/api/events/object).
+
+Only the fields we use are declared; Stripe adds fields freely, and unknown ones are ignored. A field of the
+wrong type (an amount as a float or a string) fails decoding, which the caller turns into MalformedWebhook.
+Metadata values are strings in Stripe's API; an expandable field is an id string or the expanded object.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+Metadata = dict[str, str]
+_NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class EventData(msgspec.Struct):
+    object: msgspec.Raw  # decoded once we know the type
+
+
+class Event(msgspec.Struct):
+    id: _NonEmpty
+    type: _NonEmpty
+    created: Annotated[int, msgspec.Meta(ge=0, le=2**40)]
+    data: EventData
+    api_version: str | None = None
+
+
+class CheckoutSession(msgspec.Struct):
+    id: _NonEmpty
+    client_reference_id: str | None = None
+    metadata: Metadata | None = None
+    amount_total: int | None = None
+    currency: str | None = None
+    payment_status: str | None = None  # paid | unpaid | no_payment_required
+    status: str | None = None  # open | complete | expired
+    payment_intent: str | None = None
+
+
+class PaymentError(msgspec.Struct):
+    message: str | None = None
+    code: str | None = None
+
+
+class PaymentIntent(msgspec.Struct):
+    id: _NonEmpty
+    amount: int | None = None
+    amount_received: int | None = None
+    currency: str | None = None
+    status: str | None = None
+    metadata: Metadata | None = None
+    last_payment_error: PaymentError | None = None
+
+
+class Refund(msgspec.Struct):
+    id: _NonEmpty
+    amount: int | None = None
+    currency: str | None = None
+    status: str | None = None  # pending | requires_action | succeeded | failed | canceled
+    metadata: Metadata | None = None
+    payment_intent: str | None = None
+    failure_reason: str | None = None
+    created: int = 0
+
+
+class RefundList(msgspec.Struct):
+    data: list[Refund] = msgspec.field(default_factory=list)
+
+
+class Charge(msgspec.Struct):
+    id: _NonEmpty
+    amount: int | None = None
+    currency: str | None = None
+    metadata: Metadata | None = None
+    payment_intent: str | None = None
+    # Since API version 2022-11-15 a charge no longer embeds its refunds unless expanded
+    # (https://docs.stripe.com/upgrades#2022-11-15), and webhooks never expand.
+    refunds: RefundList | None = None
+
+
+class Dispute(msgspec.Struct):
+    id: _NonEmpty
+    amount: int | None = None
+    currency: str | None = None
+    reason: str | None = None
+    charge: str | None = None
+    payment_intent: str | PaymentIntent | None = None
+    metadata: Metadata | None = None
+
+
+def metadata_value(metadata: Metadata | None, key: str) -> str | None:
+    value = (metadata or {}).get(key)
+    return value or None
