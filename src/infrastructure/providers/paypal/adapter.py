@@ -1,0 +1,145 @@
+"""PayPal (Orders v2, captured by us on approval) behind the PaymentProvider port.
+
+Checkout creates an order whose purchase unit carries our payment id; the buyer approves it on PayPal; the
+CHECKOUT.ORDER.APPROVED webhook is stored, then `confirm` captures the order (idempotently, keyed on our
+payment id) and the capture's outcome is what gets applied. PAYMENT.CAPTURE.COMPLETED arriving after that is
+a no-op for the state machine. Every state-changing call carries a deterministic `PayPal-Request-Id`, so a
+retry after a timeout can never create a second order, capture or refund.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from application.errors import ProviderError, ProviderUnavailable
+from application.ports.payment_provider import CheckoutSession, EventAction, ProviderEvent, ProviderRefund
+from domain.payments.payment import Payment
+from domain.payments.refund import Refund
+from domain.shared.money import Currency
+from infrastructure.providers.paypal import wire
+from infrastructure.providers.paypal.amounts import PAYPAL_CURRENCIES
+from infrastructure.providers.paypal.api import PayPalApi, segment
+from infrastructure.providers.paypal.errors import NAME, PayPalRefused
+from infrastructure.providers.paypal.events import ORDER_APPROVED, ours
+from infrastructure.providers.paypal.orders import (
+    SUCCEEDED_CAPTURES,
+    approval_link,
+    capture_news,
+    capture_state,
+    order_request,
+    refund_answer,
+    refund_news,
+    refund_request,
+)
+from infrastructure.providers.paypal.webhooks import PayPalWebhooks, UnverifiedEvent
+
+
+class PayPalPaymentProvider:
+    name = NAME
+
+    def __init__(self, api: PayPalApi, webhooks: PayPalWebhooks) -> None:
+        self._api, self._webhooks = api, webhooks
+
+    def supports(self, currency: Currency) -> bool:
+        return currency.code in PAYPAL_CURRENCIES
+
+    async def create_checkout(self, payment: Payment) -> CheckoutSession:
+        # PayPal keeps order request ids for 6 hours: a checkout retried within them gets the same order.
+        order = await self._api.post(
+            "/v2/checkout/orders", wire.Order, json=order_request(payment), request_id=f"checkout-{payment.id}"
+        )
+        return CheckoutSession(order.id, approval_link(order), expires_at=None)  # PayPal states no expiry
+
+    async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
+        body = refund_request(payment, refund)  # refuses a fractional HUF/TWD amount before any call
+        capture = await self._capture_of(payment)
+        answer = await self._api.post(
+            f"/v2/payments/captures/{segment(capture.id)}/refund",
+            wire.Refund,
+            json=body,
+            request_id=f"refund-{refund.id}",  # kept 45 days by PayPal: a repeat returns this refund
+        )
+        return refund_answer(answer)
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+        return self._webhooks.parse(headers, body)
+
+    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+        if isinstance(event, UnverifiedEvent):
+            event = await self._webhooks.verified(event)
+        if not event.needs_confirmation:
+            return event
+        if event.event_type == ORDER_APPROVED and event.payment_id and event.provider_reference:
+            return await self._capture(event.provider_reference, event)
+        return await self._payment_of_capture(event)
+
+    async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
+        if payment.provider_reference is None:
+            return None
+        order = await self._order(payment.provider_reference)
+        capture = order.captures[0] if order.captures else None
+        state = f"{order.status}:{capture.id}:{capture.status}" if capture else order.status
+        base = ProviderEvent(NAME, f"lookup:{order.id}:{state}", "order.lookup", EventAction.NONE, payment.id)
+        if order.status == "VOIDED":
+            return replace(base, action=EventAction.PAYMENT_FAILED, reason=f"PayPal voided order {order.id}")
+        # CREATED, PAYER_ACTION_REQUIRED, APPROVED: no money yet. An approved order is captured by its
+        # CHECKOUT.ORDER.APPROVED webhook (PayPal retries it for 3 days; a failed one is stored and retried).
+        return capture_news(order, base)
+
+    async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
+        answer = await self._find_refund(payment, refund)
+        if answer is None:
+            return None
+        event_id = f"lookup:{answer.id}:{answer.status}"
+        base = ProviderEvent(NAME, event_id, "refund.lookup", EventAction.NONE, payment.id, refund_id=refund.id)
+        return refund_news(answer, base)
+
+    async def _capture(self, order_id: str, event: ProviderEvent) -> ProviderEvent:
+        try:
+            order = await self._api.post(
+                f"/v2/checkout/orders/{segment(order_id)}/capture",
+                wire.Order,
+                request_id=f"capture-{event.payment_id}",  # one capture per payment, however often approved
+            )
+        except PayPalRefused as refused:
+            if refused.issue != "ORDER_ALREADY_CAPTURED":  # captured before our request id's memory: read it
+                raise
+            order = await self._order(order_id)
+        news = capture_news(order, event)
+        if news is None:  # pending: the idempotent answer may be a stale copy, so read the order itself
+            order = await self._order(order_id)
+            news = capture_news(order, event)
+        if news is None:
+            raise ProviderUnavailable(NAME, f"no final word on the capture yet ({capture_state(order)})")
+        return news
+
+    async def _payment_of_capture(self, event: ProviderEvent) -> ProviderEvent:
+        """A refund or dispute naming only PayPal's capture: the capture's custom_id is our payment id."""
+        payment_id = None
+        if event.provider_reference:
+            capture = await self._api.get(f"/v2/payments/captures/{segment(event.provider_reference)}", wire.Capture)
+            payment_id = ours(capture.custom_id)
+        return replace(event, payment_id=payment_id, needs_confirmation=False)
+
+    async def _find_refund(self, payment: Payment, refund: Refund) -> wire.Refund | None:
+        if refund.provider_reference:
+            return await self._api.get(f"/v2/payments/refunds/{segment(refund.provider_reference)}", wire.Refund)
+        if payment.provider_reference is None:
+            return None
+        # The refund call never answered, yet PayPal may have made the refund: the order lists its refunds with
+        # the custom_id we gave each. Not there: PayPal never got the call (or has not finished it).
+        order = await self._order(payment.provider_reference)
+        return next((candidate for candidate in order.refunds if candidate.custom_id == refund.id), None)
+
+    async def _capture_of(self, payment: Payment) -> wire.Capture:
+        if payment.provider_reference is None:
+            raise ProviderError(NAME, f"{payment.id} has no PayPal order to refund")
+        order = await self._order(payment.provider_reference)
+        for capture in order.captures:
+            if capture.status in SUCCEEDED_CAPTURES:
+                return capture
+        raise ProviderError(NAME, f"PayPal order {order.id} has no completed capture to refund")
+
+    async def _order(self, order_id: str) -> wire.Order:
+        return await self._api.get(f"/v2/checkout/orders/{segment(order_id)}", wire.Order)
