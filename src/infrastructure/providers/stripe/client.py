@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import httpx
 import stripe
 
@@ -16,6 +19,14 @@ class _SharedHTTPXClient(stripe.HTTPXClient):
     def __init__(self, http: httpx.AsyncClient, timeout: float) -> None:
         super().__init__(timeout=timeout)
         self._client_async = http
+
+    def _get_request_args_kwargs(self, method: str, url: str, headers: Mapping[str, str], post_data: Any) -> list[Any]:
+        """The SDK passes its already form-encoded body as `data=<str>`, which httpx deprecates for raw
+        content; send the same bytes as `content=` instead."""
+        args, kwargs = super()._get_request_args_kwargs(method, url, headers, post_data)
+        if isinstance(kwargs.get("data"), str | bytes):
+            kwargs["content"] = kwargs.pop("data")
+        return [args, kwargs]
 
 
 def build_client(secret_key: str, api_base: str, http: httpx.AsyncClient, timeout: float) -> stripe.StripeClient:
