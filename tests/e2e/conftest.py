@@ -7,6 +7,7 @@ simulator's signed webhooks (refund settlements, checkout page buttons) come bac
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -18,8 +19,11 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import uvicorn
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from infrastructure.db.tables import webhook_events
 from infrastructure.providers.signing import sign
 from infrastructure.settings import ConfiguredApiKey, Settings
 from interfaces.http.app import create_app
@@ -31,6 +35,23 @@ API_KEYS: dict[str, tuple[str, ...]] = {
     "refunder": ("refunds:write", "payments:read"),
     "admin": ("admin",),
 }
+
+
+# (type, to_status, source) of the audit trail after: checkout, paid by webhook, a partial refund settled by
+# webhook, then the rest refunded: the provider-independent story every provider's e2e scenario tells
+TWO_STEP_REFUND_TRAIL = [
+    ("payment.initiated", "processing", "api"),
+    ("payment.checkout_session_created", "processing", "api"),
+    ("payment.succeeded", "succeeded", "webhook"),
+    ("refund.requested", "succeeded", "admin"),
+    ("refund.submitted", "succeeded", "admin"),
+    ("refund.succeeded", "succeeded", "webhook"),
+    ("payment.partially_refunded", "partially_refunded", "webhook"),
+    ("refund.requested", "partially_refunded", "admin"),
+    ("refund.submitted", "partially_refunded", "admin"),
+    ("refund.succeeded", "partially_refunded", "webhook"),
+    ("payment.refunded", "refunded", "webhook"),
+]
 
 
 @dataclass
@@ -53,6 +74,18 @@ class LiveServer:
 
     def post(self, path: str, *, key: str | None = None, **kw: Any) -> httpx.Response:
         return self.request("POST", path, key=key, **kw)
+
+    def payment(self, payment_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = self.get(f"/api/v1/payments/{payment_id}", key="admin").json()
+        return body
+
+    def inbox(self, receipt_id: str) -> tuple[str, str | None]:
+        """A stored webhook event's status and reason, read from the store itself."""
+        return asyncio.run(_read_inbox(self.settings.database_url, webhook_events.c.id == receipt_id))
+
+    def inbox_by_event(self, provider: str, event_id: str) -> tuple[str, str | None]:
+        where = sa.and_(webhook_events.c.provider == provider, webhook_events.c.event_id == event_id)
+        return asyncio.run(_read_inbox(self.settings.database_url, where))
 
     def checkout(
         self, order_id: str, amount: int = 5000, currency: str = "USD", *, key: str = "orders", **body: Any
@@ -85,6 +118,17 @@ class LiveServer:
         paid = self.simulator_webhook("payment.succeeded", data)
         assert paid.status_code == 200, paid.text
         return payment
+
+
+async def _read_inbox(database_url: str, where: sa.ColumnElement[bool]) -> tuple[str, str | None]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            query = sa.select(webhook_events.c.status, webhook_events.c.reason).where(where)
+            row = (await connection.execute(query)).one()
+    finally:
+        await engine.dispose()
+    return row.status, row.reason
 
 
 def _settings(database_url: str, base_url: str, keys: dict[str, str], overrides: dict[str, Any]) -> Settings:

@@ -9,17 +9,13 @@ settled by PAYMENT.CAPTURE.REFUNDED; duplicate, late and forged deliveries; PayP
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from infrastructure.db.tables import webhook_events
 from tests.e2e.conftest import LiveServer, serve
 from tests.provider_fakes.paypal import (
     CLIENT_ID,
@@ -72,27 +68,6 @@ def deliver(s: LiveServer, body: bytes, headers: dict[str, str], expected: int =
     return answer
 
 
-def payment_of(s: LiveServer, pid: str) -> dict[str, Any]:
-    body: dict[str, Any] = s.get(f"/api/v1/payments/{pid}", key="admin").json()
-    return body
-
-
-def inbox(database_url: str, receipt_id: str) -> tuple[str, str | None]:
-    """The stored event's status and reason (no admin route for webhook events exists yet)."""
-
-    async def read() -> tuple[str, str | None]:
-        engine = create_async_engine(database_url)
-        try:
-            async with engine.connect() as connection:
-                query = sa.select(webhook_events.c.status, webhook_events.c.reason)
-                row = (await connection.execute(query.where(webhook_events.c.id == receipt_id))).one()
-        finally:
-            await engine.dispose()
-        return row.status, row.reason
-
-    return asyncio.run(read())
-
-
 def test_approve_capture_and_refund_in_two_steps(server: LiveServer, paypal: FakePayPal, database_url: str) -> None:
     s = server
     created = s.checkout(
@@ -110,19 +85,19 @@ def test_approve_capture_and_refund_in_two_steps(server: LiveServer, paypal: Fak
     approved = paypal.webhook("CHECKOUT.ORDER.APPROVED", paypal.approve(order_id))
     receipt = deliver(s, *approved)
     assert receipt["duplicate"] is False
-    assert inbox(database_url, receipt["id"]) == ("processed", None)
-    assert payment_of(s, pid)["status"] == "succeeded"
+    assert s.inbox(receipt["id"]) == ("processed", None)
+    assert s.payment(pid)["status"] == "succeeded"
     assert len(paypal.calls("verify")) == 1
     assert [c.headers["paypal-request-id"] for c in paypal.calls("capture")] == [f"capture-{pid}"]
 
     # Duplicates and late news change nothing; a second approval never captures twice.
     assert deliver(s, *approved)["duplicate"] is True
     late = deliver(s, *paypal.webhook("PAYMENT.CAPTURE.COMPLETED", paypal.capture_of(order_id)))
-    assert inbox(database_url, late["id"])[0] == "ignored"
+    assert s.inbox(late["id"])[0] == "ignored"
     reapproved = deliver(s, *paypal.webhook("CHECKOUT.ORDER.APPROVED", paypal.order(order_id)))
-    assert inbox(database_url, reapproved["id"])[0] == "ignored"
+    assert s.inbox(reapproved["id"])[0] == "ignored"
     assert (len(paypal.calls("capture")), len(paypal.captures)) == (2, 1)  # same request id: same capture
-    assert payment_of(s, pid)["status"] == "succeeded"
+    assert s.payment(pid)["status"] == "succeeded"
 
     # A partial refund PayPal leaves pending; its webhook settles it.
     paypal.refund_status = "PENDING"
@@ -132,7 +107,7 @@ def test_approve_capture_and_refund_in_two_steps(server: LiveServer, paypal: Fak
     assert (partial.json()["status"], reference) == ("pending", next(iter(paypal.refunds)))
     assert paypal.calls("refund")[0].json()["custom_id"] == partial.json()["id"]
     deliver(s, *paypal.webhook("PAYMENT.CAPTURE.REFUNDED", paypal.settle_refund(reference)))
-    after_partial = payment_of(s, pid)
+    after_partial = s.payment(pid)
     assert (after_partial["status"], after_partial["amount_refunded"]) == ("partially_refunded", 2_500)
 
     # The rest PayPal completes at once; its webhook arrives after and changes nothing.
@@ -143,8 +118,8 @@ def test_approve_capture_and_refund_in_two_steps(server: LiveServer, paypal: Fak
     late_refund = deliver(
         s, *paypal.webhook("PAYMENT.CAPTURE.REFUNDED", paypal.refund(rest.json()["provider_reference"]))
     )
-    assert inbox(database_url, late_refund["id"])[0] == "ignored"
-    refunded = payment_of(s, pid)
+    assert s.inbox(late_refund["id"])[0] == "ignored"
+    refunded = s.payment(pid)
     assert (refunded["status"], refunded["amount_refunded"]) == ("refunded", 10_000)
     assert len(paypal.calls("token")) == 1  # one OAuth token for every call of the whole flow
 
@@ -179,17 +154,17 @@ def test_forged_and_unverifiable_deliveries_are_never_applied(
     assert (problem.status_code, problem.json()["type"].rsplit("/", 1)[1]) == (400, "invalid-signature")
 
     forged = deliver(s, body, sign_webhook(body, new_key()))  # stored first, refused by PayPal's verdict
-    status, reason = inbox(database_url, forged["id"])
+    status, reason = s.inbox(forged["id"])
     assert status == "failed"
     assert reason is not None
     assert "FAILURE" in reason
     assert paypal.calls("capture") == []
-    assert payment_of(s, pid := payment["id"])["status"] == "processing"
+    assert s.payment(pid := payment["id"])["status"] == "processing"
 
     # PayPal's genuine delivery of another event for the same order still goes through.
     genuine = deliver(s, *paypal.webhook("CHECKOUT.ORDER.APPROVED", paypal.order(order_id)))
-    assert inbox(database_url, genuine["id"]) == ("processed", None)
-    assert payment_of(s, pid)["status"] == "succeeded"
+    assert s.inbox(genuine["id"]) == ("processed", None)
+    assert s.payment(pid)["status"] == "succeeded"
 
 
 def test_paypal_timing_out_never_leaves_a_silent_payment_nor_a_second_refund(
@@ -213,7 +188,7 @@ def test_paypal_timing_out_never_leaves_a_silent_payment_nor_a_second_refund(
 
     pid, order_id = retried.json()["id"], retried.json()["provider_reference"]
     deliver(s, *paypal.webhook("CHECKOUT.ORDER.APPROVED", paypal.approve(order_id)))
-    assert payment_of(s, pid)["status"] == "succeeded"
+    assert s.payment(pid)["status"] == "succeeded"
 
     paypal.delay("refund", SLOW)
     key = f"refund-{uuid.uuid4().hex}"

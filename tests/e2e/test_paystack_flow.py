@@ -7,17 +7,13 @@ settled by `refund.processed`; duplicates, out-of-order and forged deliveries; P
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from infrastructure.db.tables import webhook_events
-from tests.e2e.conftest import LiveServer, serve
+from tests.e2e.conftest import TWO_STEP_REFUND_TRAIL, LiveServer, serve
 from tests.provider_fakes.paystack import SECRET_KEY, FakePaystack
 from tests.provider_fakes.server import running
 
@@ -58,27 +54,6 @@ def webhook(s: LiveServer, paystack: FakePaystack, body: bytes) -> dict[str, Any
     return answer
 
 
-def payment_of(s: LiveServer, pid: str) -> dict[str, Any]:
-    body: dict[str, Any] = s.get(f"/api/v1/payments/{pid}", key="admin").json()
-    return body
-
-
-def inbox(database_url: str, receipt_id: str) -> tuple[str, str | None]:
-    """The stored event's status and reason (no admin route for webhook events exists yet)."""
-
-    async def read() -> tuple[str, str | None]:
-        engine = create_async_engine(database_url)
-        try:
-            async with engine.connect() as connection:
-                query = sa.select(webhook_events.c.status, webhook_events.c.reason)
-                row = (await connection.execute(query.where(webhook_events.c.id == receipt_id))).one()
-        finally:
-            await engine.dispose()
-        return row.status, row.reason
-
-    return asyncio.run(read())
-
-
 def checkout(s: LiveServer, order_id: str, amount: int = 10_000, **body: Any) -> dict[str, Any]:
     created = s.checkout(order_id, amount, "NGN", provider="paystack", **body)
     assert created.status_code == 201, created.text
@@ -90,7 +65,7 @@ def paid(s: LiveServer, paystack: FakePaystack, order_id: str, amount: int = 10_
     payment = checkout(s, order_id, amount)
     paystack.pay(payment["provider_reference"])
     webhook(s, paystack, paystack.charge_success(payment["provider_reference"]))
-    assert payment_of(s, payment["id"])["status"] == "succeeded"
+    assert s.payment(payment["id"])["status"] == "succeeded"
     return payment
 
 
@@ -111,7 +86,7 @@ def test_checkout_pay_refund_in_two_steps(server: LiveServer, paystack: FakePays
     paystack.pay(reference)
     charge = paystack.charge_success(reference)
     assert webhook(s, paystack, charge)["duplicate"] is False
-    assert payment_of(s, pid)["status"] == "succeeded"
+    assert s.payment(pid)["status"] == "succeeded"
     assert len(paystack.calls_to("GET", f"/transaction/verify/{reference}")) == 1  # verified before value
     assert webhook(s, paystack, charge)["duplicate"] is True  # Paystack's retry of the same event
     assert len(paystack.calls_to("GET", "/transaction/verify/")) == 1  # and never verified twice
@@ -126,20 +101,20 @@ def test_checkout_pay_refund_in_two_steps(server: LiveServer, paystack: FakePays
 
     processed = paystack.refund_event(paystack_refund_id, amount_as_string=True)
     assert webhook(s, paystack, processed)["duplicate"] is False
-    after_partial = payment_of(s, pid)
+    after_partial = s.payment(pid)
     assert (after_partial["status"], after_partial["amount_refunded"]) == ("partially_refunded", 2_500)
     assert webhook(s, paystack, processed)["duplicate"] is True  # refund.processed delivered twice
     # out of order: a `refund.failed` for a refund already processed is stored, and changes nothing
     late_failure = webhook(s, paystack, paystack.refund_event(paystack_refund_id, "refund.failed"))
     assert late_failure["duplicate"] is False
-    assert inbox(s.settings.database_url, late_failure["id"])[0] == "ignored"
-    assert payment_of(s, pid)["refunds"][0]["status"] == "succeeded"
+    assert s.inbox(late_failure["id"])[0] == "ignored"
+    assert s.payment(pid)["refunds"][0]["status"] == "succeeded"
 
     rest = s.refund(pid)  # all that remains
     assert rest.status_code == 202, rest.text
     assert rest.json()["amount"] == 7_500
     webhook(s, paystack, paystack.refund_event(int(rest.json()["provider_reference"]), amount_as_string=False))
-    refunded = payment_of(s, pid)
+    refunded = s.payment(pid)
     assert (refunded["status"], refunded["amount_refunded"]) == ("refunded", 10_000)
     assert sorted((r["amount"], r["status"]) for r in refunded["refunds"]) == [
         (2_500, "succeeded"),
@@ -148,23 +123,11 @@ def test_checkout_pay_refund_in_two_steps(server: LiveServer, paystack: FakePays
 
     # charge.success again after the refund: recognised, and the payment stays refunded
     assert webhook(s, paystack, charge)["duplicate"] is True
-    assert payment_of(s, pid)["status"] == "refunded"
+    assert s.payment(pid)["status"] == "refunded"
     assert len(paystack.calls_to("POST", "/refund")) == 2
 
     trail = s.get(f"/api/v1/payments/{pid}/events", key="reader").json()["data"]
-    assert [(e["type"], e["to_status"], e["source"]) for e in trail] == [
-        ("payment.initiated", "processing", "api"),
-        ("payment.checkout_session_created", "processing", "api"),
-        ("payment.succeeded", "succeeded", "webhook"),
-        ("refund.requested", "succeeded", "admin"),
-        ("refund.submitted", "succeeded", "admin"),
-        ("refund.succeeded", "succeeded", "webhook"),
-        ("payment.partially_refunded", "partially_refunded", "webhook"),
-        ("refund.requested", "partially_refunded", "admin"),
-        ("refund.submitted", "partially_refunded", "admin"),
-        ("refund.succeeded", "partially_refunded", "webhook"),
-        ("payment.refunded", "refunded", "webhook"),
-    ]
+    assert [(e["type"], e["to_status"], e["source"]) for e in trail] == TWO_STEP_REFUND_TRAIL
     succeeded = next(e for e in trail if e["type"] == "payment.succeeded")
     assert (succeeded["actor"], succeeded["provider_event_id"]) == (
         "paystack",
@@ -193,9 +156,9 @@ def test_a_forged_charge_success_is_not_believed(
 
     receipt = webhook(s, paystack, paystack.charge_success(reference, amount=10_000))
 
-    after = payment_of(s, payment["id"])
+    after = s.payment(payment["id"])
     assert after["status"] == status
-    assert inbox(s.settings.database_url, receipt["id"])[0] == stored
+    assert s.inbox(receipt["id"])[0] == stored
     trail = [e["type"] for e in s.get(f"/api/v1/payments/{payment['id']}/events", key="reader").json()["data"]]
     assert "payment.succeeded" not in trail
 
@@ -207,7 +170,7 @@ def test_a_webhook_signed_with_another_key_is_refused(server: LiveServer, paysta
     refused = paystack.deliver(f"{server.base_url}/api/v1/webhooks/paystack", body, secret_key="sk_test_other")
     assert refused.status_code == 400
     assert refused.json()["type"].endswith("/problems/invalid-signature")
-    assert payment_of(server, payment["id"])["status"] == "processing"
+    assert server.payment(payment["id"])["status"] == "processing"
     assert paystack.calls_to("GET", "/transaction/verify/") == []
 
 
@@ -230,7 +193,7 @@ def test_paystack_timing_out_at_checkout(server: LiveServer, paystack: FakePayst
 
     paystack.pay(payment["provider_reference"])
     webhook(s, paystack, paystack.charge_success(payment["provider_reference"]))
-    assert payment_of(s, payment["id"])["status"] == "succeeded"
+    assert s.payment(payment["id"])["status"] == "succeeded"
 
 
 def test_paystack_timing_out_on_a_refund_is_never_resent(server: LiveServer, paystack: FakePaystack) -> None:
@@ -249,7 +212,7 @@ def test_paystack_timing_out_on_a_refund_is_never_resent(server: LiveServer, pay
     time.sleep(max(0.0, started + SLOW + 0.1 - time.monotonic()))  # the late answer arrives; nothing follows it
     assert len(paystack.calls_to("POST", "/refund")) == 1
     assert len(paystack.refunds) == 1  # Paystack did queue it: the janitor settles it (lookup_refund)
-    refunds = payment_of(s, pid)["refunds"]
+    refunds = s.payment(pid)["refunds"]
     assert [(r["amount"], r["status"]) for r in refunds] == [(4_000, "pending")]
     # the pending refund still holds its money: nothing can refund it a second time meanwhile
     too_much = s.refund(pid, amount=6_001)

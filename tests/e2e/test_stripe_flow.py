@@ -3,16 +3,12 @@ at the fake Stripe API; the fake plays the customer and Stripe, and POSTs signed
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from infrastructure.db.tables import webhook_events
-from tests.e2e.conftest import LiveServer, serve
+from tests.e2e.conftest import TWO_STEP_REFUND_TRAIL, LiveServer, serve
 from tests.provider_fakes.server import running
 from tests.provider_fakes.stripe import FakeStripe, StripeEvent
 
@@ -40,24 +36,6 @@ def server(database_url: str, api_keys: dict[str, str], fake: FakeStripe) -> Ite
     ):
         fake.webhook_url = f"{live.base_url}/api/v1/webhooks/stripe"
         yield live
-
-
-def inbox(server: LiveServer, event: StripeEvent) -> tuple[str, str | None]:
-    """How our inbox recorded a Stripe event (status, reason)."""
-
-    async def read() -> tuple[str, str | None]:
-        engine = create_async_engine(server.settings.database_url)
-        try:
-            async with engine.connect() as connection:
-                query = sa.select(webhook_events.c.status, webhook_events.c.reason).where(
-                    webhook_events.c.provider == "stripe", webhook_events.c.event_id == event.id
-                )
-                status, reason = (await connection.execute(query)).one()
-        finally:
-            await engine.dispose()
-        return status, reason
-
-    return asyncio.run(read())
 
 
 def delivered(fake: FakeStripe, *events: StripeEvent) -> list[dict[str, Any]]:
@@ -109,7 +87,7 @@ def test_checkout_pay_and_refund_in_two_steps_with_the_audit_trail(server: LiveS
     assert delivered(fake, completed)[0]["duplicate"] is False
     assert s.get("/api/v1/orders/order-stripe/payment-status", key="orders").json()["status"] == "succeeded"
     delivered(fake, intent_succeeded)  # the same news by another event: recorded, changes nothing
-    assert inbox(s, intent_succeeded)[0] == "ignored"
+    assert s.inbox_by_event("stripe", intent_succeeded.id)[0] == "ignored"
 
     partial = s.refund(pid, amount=2_500, reason="requested_by_customer")
     assert partial.status_code == 202, partial.text
@@ -133,19 +111,7 @@ def test_checkout_pay_and_refund_in_two_steps_with_the_audit_trail(server: LiveS
     assert (refunded["status"], refunded["amount_refunded"]) == ("refunded", 10_000)
 
     trail = s.get(f"/api/v1/payments/{pid}/events", key="reader").json()["data"]
-    assert [(e["type"], e["to_status"], e["source"]) for e in trail] == [
-        ("payment.initiated", "processing", "api"),
-        ("payment.checkout_session_created", "processing", "api"),
-        ("payment.succeeded", "succeeded", "webhook"),
-        ("refund.requested", "succeeded", "admin"),
-        ("refund.submitted", "succeeded", "admin"),
-        ("refund.succeeded", "succeeded", "webhook"),
-        ("payment.partially_refunded", "partially_refunded", "webhook"),
-        ("refund.requested", "partially_refunded", "admin"),
-        ("refund.submitted", "partially_refunded", "admin"),
-        ("refund.succeeded", "partially_refunded", "webhook"),
-        ("payment.refunded", "refunded", "webhook"),
-    ]
+    assert [(e["type"], e["to_status"], e["source"]) for e in trail] == TWO_STEP_REFUND_TRAIL
     succeeded = next(e for e in trail if e["type"] == "payment.succeeded")
     assert (succeeded["actor"], succeeded["provider_event_id"]) == ("stripe", completed.id)
 
@@ -164,7 +130,7 @@ def test_events_out_of_order_never_move_a_payment_backwards(server: LiveServer, 
     late = fake.expire(created["provider_reference"])  # sent before the payment, delivered after it
     delivered(fake, late)
     assert payment(server, created["id"])["status"] == "succeeded"
-    status, reason = inbox(server, late)
+    status, reason = server.inbox_by_event("stripe", late.id)
     assert status == "ignored"
     assert reason is not None
     assert "out-of-order" in reason
@@ -191,7 +157,7 @@ def test_an_unpaid_completion_waits_for_the_async_payment(server: LiveServer, fa
     [completed] = fake.complete_unpaid(reference)
     delivered(fake, declined, completed)
     assert payment(server, created["id"])["status"] == "processing"
-    assert inbox(server, completed)[0] == "ignored"
+    assert server.inbox_by_event("stripe", completed.id)[0] == "ignored"
 
     delivered(fake, *fake.async_payment(reference))
     assert payment(server, created["id"])["status"] == "succeeded"
@@ -207,7 +173,7 @@ def test_an_event_for_an_unknown_payment_is_kept_as_failed(server: LiveServer, f
         "checkout.session.completed", {**stranger, "amount_total": 100, "currency": "usd", "payment_status": "paid"}
     )
     assert delivered(fake, event)[0]["duplicate"] is False
-    status, reason = inbox(server, event)
+    status, reason = server.inbox_by_event("stripe", event.id)
     assert status == "failed"
     assert reason is not None
     assert "pay_unknown" in reason
@@ -219,7 +185,7 @@ def test_an_event_about_another_amount_is_ignored(server: LiveServer, fake: Fake
     forged = fake.event("checkout.session.completed", {**session, "amount_total": 100, "payment_status": "paid"})
     delivered(fake, forged)
     assert payment(server, created["id"])["status"] == "processing"
-    status, reason = inbox(server, forged)
+    status, reason = server.inbox_by_event("stripe", forged.id)
     assert status == "ignored"
     assert reason is not None
     assert "amount" in reason
