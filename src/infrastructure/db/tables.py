@@ -50,6 +50,10 @@ payments = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("0")),
+    # the janitor's schedule for asking the provider about a payment stuck in processing (growing gaps)
+    sa.Column("checks", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("next_check_at", UtcDateTime),
+    sa.Index("ix_payments_status_next_check_at", "status", "next_check_at"),
 )
 _live = payments.c.status.in_(LIVE_STATUS_VALUES)
 # One live payment per order, enforced by the store so that concurrent checkouts cannot both win.
@@ -86,6 +90,10 @@ refunds = sa.Table(
     sa.Index("ix_refunds_provider_reference", "provider_reference"),
     sa.Index("ix_refunds_created_at_id", "created_at", "id"),
     sa.Index("ix_refunds_status_created_at_id", "status", "created_at", "id"),
+    # the janitor's schedule for asking the provider about a refund stuck in pending
+    sa.Column("checks", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("next_check_at", UtcDateTime),
+    sa.Index("ix_refunds_status_next_check_at", "status", "next_check_at"),
 )
 
 # The audit trail: every domain event, with who or what caused it. Never updated.
@@ -119,6 +127,10 @@ outbox = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("published_at", UtcDateTime),
     sa.Column("last_error", sa.Text),
+    # a worker's lease on the row while it relays it outside any transaction; an expired lease (a killed
+    # worker) lets another worker claim the row again, so nothing is lost and nothing waits forever
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", UtcDateTime),
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
 
@@ -139,6 +151,8 @@ webhook_events = sa.Table(
     sa.Column("processed_at", UtcDateTime),
     sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("next_attempt_at", UtcDateTime),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", UtcDateTime),
     sa.UniqueConstraint("provider", "event_id", name="uq_webhook_events_provider_event_id"),
     sa.Index("ix_webhook_events_status_next_attempt_at", "status", "next_attempt_at"),
     sa.Index("ix_webhook_events_provider_received_at", "provider", "received_at"),
@@ -174,4 +188,44 @@ api_keys = sa.Table(
     sa.Column("revoked_at", UtcDateTime),
     sa.UniqueConstraint("name", name="uq_api_keys_name"),
     sa.UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),
+)
+
+
+# Signed order callbacks: one row per (outbox event, callback URL), delivered at least once with backoff.
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("event_id", ID, nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("payment_id", ID, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),  # the exact bytes signed and sent, the same every time
+    sa.Column("status", sa.String(16), nullable=False, server_default=sa.text("'pending'")),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("delivered_at", UtcDateTime),
+    sa.Column("last_status_code", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", UtcDateTime),
+    sa.UniqueConstraint("event_id", "url", name="uq_notifications_event_id_url"),
+    sa.Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+    sa.Index("ix_notifications_created_at_id", "created_at", "id"),
+)
+
+# Every delivery attempt of a notification: when, what came back, how long it took.
+notification_attempts = sa.Table(
+    "notification_attempts",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("notification_id", ID, sa.ForeignKey("notifications.id"), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),  # delivered, failed
+    sa.Column("status_code", sa.Integer),
+    sa.Column("latency_ms", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("worker", sa.String(64)),
+    sa.Index("ix_notification_attempts_notification_id_at", "notification_id", "at"),
 )
