@@ -15,11 +15,13 @@ from interfaces.http.schemas.operations import ReadinessChecks, ReadinessRespons
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
+    from infrastructure.broker import FastStreamEventPublisher
     from interfaces.http.services import Services
 
 log = logging.getLogger(__name__)
 
 OK = "ok"
+NOT_CONFIGURED = "not configured"
 _TIMEOUT_SECONDS = 3.0
 
 
@@ -38,16 +40,26 @@ class Readiness:
             self._head_unknown = f"unknown: the migration scripts could not be read ({type(error).__name__})"
 
     async def check(self) -> ReadinessResponse:
-        database, migrations = await self._database()
+        (database, migrations), broker = await asyncio.gather(self._database(), self._broker())
         settings = self._services.settings
         checks = ReadinessChecks(
             database=database,
             migrations=migrations,
-            broker="not configured" if settings.broker_url is None else "configured",
+            broker=broker,
             providers=list(settings.providers),
         )
-        ready = database == OK and migrations == OK
+        ready = database == OK and migrations == OK and broker in (OK, NOT_CONFIGURED)
         return ReadinessResponse(status="ok" if ready else "unavailable", checks=checks)
+
+    async def _broker(self) -> str:
+        """The event broker (PAYMENTS_BROKER_URL): "ok", "not configured", or why it cannot take events."""
+        publisher: FastStreamEventPublisher | None = self._services.container.event_publisher()
+        if publisher is None:
+            return NOT_CONFIGURED
+        try:
+            return await asyncio.wait_for(publisher.check(), _TIMEOUT_SECONDS)
+        except TimeoutError:
+            return f"failed: no answer within {_TIMEOUT_SECONDS:g} s"
 
     async def _database(self) -> tuple[str, str]:
         engine: AsyncEngine = self._services.container.engine()
@@ -68,5 +80,5 @@ class Readiness:
 
 
 def failures(checks: ReadinessChecks) -> str:
-    failed = {"database": checks.database, "migrations": checks.migrations}
-    return "; ".join(f"{name}: {value}" for name, value in failed.items() if value != OK)
+    failed = {"database": checks.database, "migrations": checks.migrations, "broker": checks.broker}
+    return "; ".join(f"{name}: {value}" for name, value in failed.items() if value not in (OK, NOT_CONFIGURED))
