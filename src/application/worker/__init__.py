@@ -1,0 +1,1 @@
+"""Background use cases that the worker loop runs periodically, one per file."""

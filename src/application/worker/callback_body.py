@@ -1,0 +1,72 @@
+"""The JSON body of an order callback: `{"id", "type", "created_at", "data": <payment as the API shows it>}`.
+
+Built once, when the notification is created, and stored as bytes: every retry sends (and signs) exactly the
+same bytes. `data` is the payment as it was when the relay ran, so a receiver always sees a consistent
+payment; the event `type` says what happened.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from application.views import PaymentView, RefundView
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC with `Z`, as the API writes timestamps (a naive time from the store is UTC already)."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat().replace("+00:00", "Z")
+
+
+def _or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else rfc3339(moment)
+
+
+def refund_data(refund: RefundView) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": refund.id,
+        "payment_id": refund.payment_id,
+        "amount": refund.amount,  # integer minor units, like the API: never a float
+        "currency": refund.currency,
+        "status": refund.status,
+        "reason": refund.reason,
+        "provider_reference": refund.provider_reference,
+        "created_at": rfc3339(refund.created_at),
+        "updated_at": rfc3339(refund.updated_at),
+    }
+    if refund.failure_reason is not None:  # as the API: only when failed
+        data["failure_reason"] = refund.failure_reason
+    return data
+
+
+def payment_data(payment: PaymentView) -> dict[str, Any]:
+    """GET /api/v1/payments/{id}'s fields, with `failure_reason` always present (null unless failed)."""
+    return {
+        "id": payment.id,
+        "order_id": payment.order_id,
+        "amount": payment.amount,
+        "amount_refunded": payment.amount_refunded,
+        "currency": payment.currency,
+        "status": payment.status,
+        "provider": payment.provider,
+        "provider_reference": payment.provider_reference,
+        "checkout_url": payment.checkout_url,
+        "expires_at": _or_none(payment.expires_at),
+        "failure_reason": payment.failure_reason,
+        "created_at": rfc3339(payment.created_at),
+        "updated_at": rfc3339(payment.updated_at),
+        "refunds": [refund_data(r) for r in payment.refunds],
+    }
+
+
+def callback_body(notification_id: str, event_type: str, created_at: datetime, payment: PaymentView) -> bytes:
+    document = {
+        "id": notification_id,
+        "type": event_type,
+        "created_at": rfc3339(created_at),
+        "data": payment_data(payment),
+    }
+    # compact and UTF-8: the signature covers these exact bytes, so they are stored, not re-serialised
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

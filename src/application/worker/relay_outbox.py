@@ -1,0 +1,120 @@
+"""Relays the outbox: turns each domain event into order callbacks and broker messages, at least once."""
+
+from __future__ import annotations
+
+import logging
+import random as _random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from application.ports.clock import Clock
+from application.ports.event_publisher import EventPublisher
+from application.ports.ids import IdGenerator
+from application.ports.notifications import NewNotification, NotificationStore
+from application.ports.outbox import Outbox, OutboxMessage
+from application.ports.read_model import PaymentReadModel
+from application.worker.backoff import backoff_delay
+from application.worker.callback_body import callback_body
+
+log = logging.getLogger(__name__)
+
+# The events an order system hears about (API.md); the rest (initiated, refund.requested, …) are internal.
+NOTIFIED_EVENT_TYPES = frozenset(
+    {
+        "payment.succeeded",
+        "payment.failed",
+        "payment.expired",
+        "payment.refunded",
+        "payment.partially_refunded",
+        "refund.failed",
+        "payment.disputed",
+    }
+)
+MAX_ERROR_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class RelayReport:
+    claimed: int = 0
+    relayed: int = 0
+    failed: int = 0
+    notifications: int = 0  # notifications created (not counting ones that already existed)
+
+
+class RelayOutbox:
+    """One batch per call: claim, then for each message create its notification (if any), publish it (if a
+    broker is configured), and mark it relayed. Each step is idempotent (the notification is unique per event
+    and URL; consumers dedupe broker messages on the event id), so a message relayed twice, after a crash or an
+    expired lease, does no harm.
+
+    `notifications` is None when callbacks are disabled (no callback secret configured): no notification is
+    created, because one could never be signed. `default_callback_url` is PAYMENTS_ORDER_CALLBACK_URL, used
+    for payments whose checkout named no `callback_url`.
+    """
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        read_model: PaymentReadModel,
+        ids: IdGenerator,
+        clock: Clock,
+        worker_id: str,
+        *,
+        notifications: NotificationStore | None = None,
+        publisher: EventPublisher | None = None,
+        default_callback_url: str | None = None,
+        retry_base_seconds: int = 30,
+        batch_size: int = 100,
+        lease: timedelta = timedelta(seconds=60),
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        self._outbox, self._read, self._ids, self._clock = outbox, read_model, ids, clock
+        self.worker_id = worker_id
+        self._notifications, self._publisher = notifications, publisher
+        self._default_url = default_callback_url
+        self._retry_base, self._batch, self._lease, self._random = retry_base_seconds, batch_size, lease, random
+
+    async def __call__(self) -> RelayReport:
+        now = self._clock.now()
+        messages = await self._outbox.claim(self.worker_id, now, self._lease, self._batch)
+        relayed = failed = created = 0
+        for message in messages:
+            try:
+                created += await self._notify(message)
+                if self._publisher is not None:
+                    await self._publisher.publish(message)
+                await self._outbox.mark_relayed(message.id, self._clock.now())
+                relayed += 1
+            # Any failure (store, broker, a bug on one odd message) must not stop the rest of the batch: the
+            # message stays pending and comes back after its backoff, with the error kept for operators.
+            except Exception as error:
+                failed += 1
+                log.warning("relaying outbox message %s failed: %s", message.id, error, exc_info=True)
+                delay = backoff_delay(message.attempts + 1, self._retry_base, self._random)
+                reason = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+                await self._outbox.mark_failed(message.id, reason, self._clock.now() + delay)
+        return RelayReport(len(messages), relayed, failed, created)
+
+    async def _notify(self, message: OutboxMessage) -> int:
+        if self._notifications is None or message.event_type not in NOTIFIED_EVENT_TYPES:
+            return 0
+        payment = await self._read.payment(message.payment_id)
+        if payment is None:  # cannot happen (outbox rows are written with their payment); retry rather than lose
+            raise LookupError(f"payment {message.payment_id} of outbox message {message.id} not found")
+        url = payment.callback_url or self._default_url
+        if url is None:
+            return 0
+        notification_id = self._ids.new("ntf")
+        added = await self._notifications.add(
+            NewNotification(
+                id=notification_id,
+                event_id=message.id,
+                event_type=message.event_type,
+                payment_id=message.payment_id,
+                url=url,
+                body=callback_body(notification_id, message.event_type, message.created_at, payment),
+                created_at=self._clock.now(),
+            )
+        )
+        return 1 if added else 0

@@ -1,0 +1,62 @@
+"""Signed order callbacks over httpx, on the container's shared client.
+
+Each attempt is signed afresh (`Payments-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, the
+Stripe scheme of signing.py): the timestamp must be recent for the receiver's replay window, while the body
+stays byte-for-byte the same. Redirects are never followed (a signed payload must not travel to wherever a
+3xx points), and the response body is never read: only the status matters, and a hostile receiver cannot make
+us download anything.
+"""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from application.ports.callback_sender import DeliveryResult
+from application.ports.clock import Clock
+from infrastructure.providers.signing import sign
+
+SIGNATURE_HEADER = "Payments-Signature"
+USER_AGENT = "payments-callbacks/1.0"
+TIMEOUT_SECONDS = 10.0
+
+
+class HttpCallbackSender:
+    def __init__(
+        self, http: httpx.AsyncClient, secret: str, clock: Clock, *, timeout_seconds: float = TIMEOUT_SECONDS
+    ) -> None:
+        self._http, self._secret, self._clock = http, secret, clock
+        self._timeout = httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds))
+
+    async def post(self, url: str, body: bytes) -> DeliveryResult:
+        timestamp = int(self._clock.now().timestamp())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            SIGNATURE_HEADER: sign(self._secret, body, timestamp),
+        }
+        started = time.perf_counter()
+        try:
+            async with self._http.stream(
+                "POST", url, content=body, headers=headers, timeout=self._timeout, follow_redirects=False
+            ) as response:
+                status = response.status_code
+        except httpx.TimeoutException as error:
+            return DeliveryResult(None, _elapsed_ms(started), f"timed out ({type(error).__name__})")
+        except httpx.HTTPError as error:  # refused, DNS, TLS, protocol: the receiver is unreachable
+            return DeliveryResult(None, _elapsed_ms(started), f"{type(error).__name__}: {error}"[:300])
+        latency = _elapsed_ms(started)
+        if 200 <= status < 300:
+            return DeliveryResult(status, latency, None)
+        return DeliveryResult(status, latency, f"HTTP {status}")
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.perf_counter() - started) * 1000)
+
+
+def build_callback_sender(secret: str | None, http: httpx.AsyncClient, clock: Clock) -> HttpCallbackSender | None:
+    """None without PAYMENTS_CALLBACK_SECRET: callbacks are then off altogether (the relay creates no
+    notifications), because an unsigned callback could not be told apart from a forged one."""
+    return HttpCallbackSender(http, secret, clock) if secret else None

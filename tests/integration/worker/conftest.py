@@ -1,0 +1,41 @@
+"""Fixtures for the outbox relay and callback delivery: an engine on the migrated database (both stores)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from infrastructure.db.engine import create_engine
+from infrastructure.db.notification_store import SqlAlchemyNotificationStore
+from infrastructure.db.outbox_store import SqlAlchemyOutbox
+from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.ids import SortableIdGenerator
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=5)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def ids() -> SortableIdGenerator:
+    return SortableIdGenerator()
+
+
+@pytest.fixture
+def uow(engine: AsyncEngine, ids: SortableIdGenerator) -> SqlAlchemyUnitOfWork:
+    return SqlAlchemyUnitOfWork(engine, ids)
+
+
+@pytest.fixture
+def outbox(engine: AsyncEngine) -> SqlAlchemyOutbox:
+    return SqlAlchemyOutbox(engine)
+
+
+@pytest.fixture
+def notifications(engine: AsyncEngine) -> SqlAlchemyNotificationStore:
+    return SqlAlchemyNotificationStore(engine)
