@@ -6,7 +6,15 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from application.errors import PaymentNotFound, ProviderError, ProviderUnavailable, StoreUnavailable
+from application.errors import (
+    InvalidSignature,
+    MalformedWebhook,
+    PaymentNotFound,
+    ProviderError,
+    ProviderUnavailable,
+    StoreUnavailable,
+    UnknownProvider,
+)
 from application.messages import Command
 from application.ports.cause import Cause
 from application.ports.clock import Clock
@@ -14,6 +22,7 @@ from application.ports.ids import IdGenerator
 from application.ports.payment_provider import EventAction, PaymentProvider, PaymentProviders, ProviderEvent
 from application.ports.repositories import InboxEntry, InboxStatus
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.webhook_retries import StoredWebhook
 from application.views import WebhookReceipt
 from application.webhook_effects import Outcome, apply_event
 
@@ -37,6 +46,9 @@ class HandleProviderWebhookHandler:
 
     An event that cannot be applied yet (unknown payment) is stored as `failed` for the worker to retry;
     one that would move a payment backwards is stored as `ignored`. Both are answered 200.
+
+    `reprocess` runs a stored event again (worker retries, admin replays) through the same verification (as of
+    the moment it was received) and the same state machine.
     """
 
     def __init__(self, uow: UnitOfWork, providers: PaymentProviders, clock: Clock, ids: IdGenerator) -> None:
@@ -82,36 +94,81 @@ class HandleProviderWebhookHandler:
             await uow.commit()
         if receipt.duplicate:
             return WebhookReceipt(receipt.id, True, "duplicate")
+        return await self.apply_stored(provider, receipt.id, event)
+
+    async def reprocess(self, stored: StoredWebhook, cause: Cause | None = None) -> WebhookReceipt:
+        """Verifies the stored raw body again, as of its `received_at` (never skipped: a stored forgery stays
+        unapplied), then applies it like a fresh delivery. A refused event is marked failed with the reason.
+        A `processed` event stays processed: replaying it changes nothing (the state machine is idempotent)."""
         try:
-            confirmed = await provider.confirm(event)
+            provider = self._providers.get(stored.provider)
+            event = provider.parse_webhook(stored.headers, stored.body, at=stored.received_at)
+            if (event.provider, event.event_id) != (stored.provider, stored.event_id):
+                raise MalformedWebhook(stored.provider, f"the stored body is event {event.event_id}")
+        except (InvalidSignature, MalformedWebhook, UnknownProvider) as refused:
+            reason = f"stored event refused on reprocessing: {refused}"
+            await self._mark_failed(stored.id, reason, stored.payment_id, previous=stored.status)
+            return WebhookReceipt(stored.id, False, self._after_failure(stored.status).value)
+        return await self.apply_stored(provider, stored.id, event, cause=cause, previous=stored.status)
+
+    async def apply_stored(
+        self,
+        provider: PaymentProvider,
+        entry_id: str,
+        event: ProviderEvent,
+        *,
+        cause: Cause | None = None,
+        previous: InboxStatus = InboxStatus.RECEIVED,
+    ) -> WebhookReceipt:
+        """Applies a verified event whose inbox row is already stored (and committed): confirms with the provider
+        first when the event needs it (outside any transaction), then one transaction applies and marks it."""
+        try:
+            confirmed = await provider.confirm(event) if event.needs_confirmation else event
             async with self._uow as uow:
-                return await self._apply_and_mark(uow, receipt.id, confirmed)
+                return await self._apply_and_mark(uow, entry_id, confirmed, cause, previous)
         except (ProviderUnavailable, ProviderError) as error:
             reason = f"confirmation failed: {error}"
         except StoreUnavailable:
-            raise  # stored as received; the worker picks it up
+            raise  # stored as received (or as it was); the worker picks it up
         except Exception as error:  # the row is ours and committed: mark it, never leave it half-handled
-            log.exception("webhook %s/%s could not be applied", entry.provider, entry.event_id)
+            log.exception("webhook %s/%s could not be applied", event.provider, event.event_id)
             reason = f"internal error while applying: {type(error).__name__}"
-        await self._mark_failed(receipt.id, reason, event.payment_id)
-        return WebhookReceipt(receipt.id, False, InboxStatus.FAILED.value)
+        await self._mark_failed(entry_id, reason, event.payment_id, previous=previous)
+        return WebhookReceipt(entry_id, False, self._after_failure(previous).value)
 
-    async def _mark_failed(self, entry_id: str, reason: str, payment_id: str | None) -> None:
+    @staticmethod
+    def _after_failure(previous: InboxStatus) -> InboxStatus:
+        return InboxStatus.PROCESSED if previous is InboxStatus.PROCESSED else InboxStatus.FAILED
+
+    async def _mark_failed(
+        self, entry_id: str, reason: str, payment_id: str | None, *, previous: InboxStatus = InboxStatus.RECEIVED
+    ) -> None:
+        if previous is InboxStatus.PROCESSED:
+            return  # a replay of an applied event must not unsettle its record
         async with self._uow as uow:
             await uow.inbox.mark(
                 entry_id, InboxStatus.FAILED, reason=reason, payment_id=payment_id, at=self._clock.now()
             )
             await uow.commit()
 
-    async def _apply_and_mark(self, uow: UnitOfWork, entry_id: str, event: ProviderEvent) -> WebhookReceipt:
-        outcome = await self._apply(uow, event)
+    async def _apply_and_mark(
+        self,
+        uow: UnitOfWork,
+        entry_id: str,
+        event: ProviderEvent,
+        cause: Cause | None = None,
+        previous: InboxStatus = InboxStatus.RECEIVED,
+    ) -> WebhookReceipt:
+        outcome = await self._apply(uow, event, cause)
+        if previous is InboxStatus.PROCESSED and outcome.status is not InboxStatus.PROCESSED:
+            return WebhookReceipt(entry_id, False, previous.value)  # replayed, nothing changed: keep the record
         await uow.inbox.mark(
             entry_id, outcome.status, reason=outcome.reason, payment_id=event.payment_id, at=self._clock.now()
         )
         await uow.commit()
         return WebhookReceipt(entry_id, False, outcome.status.value)
 
-    async def _apply(self, uow: UnitOfWork, event: ProviderEvent) -> Outcome:
+    async def _apply(self, uow: UnitOfWork, event: ProviderEvent, cause: Cause | None = None) -> Outcome:
         if event.action is EventAction.NONE:
             because = f": {event.reason}" if event.reason else ""
             return Outcome(InboxStatus.IGNORED, f"{event.event_type} needs no action{because}")
@@ -123,7 +180,7 @@ class HandleProviderWebhookHandler:
             return Outcome(InboxStatus.FAILED, f"payment {event.payment_id} not found (yet)")
         outcome = apply_event(payment, event, self._clock.now())
         if outcome.status is InboxStatus.PROCESSED:
-            await uow.payments.save(payment, Cause("webhook", event.provider, event.event_id))
+            await uow.payments.save(payment, cause or Cause("webhook", event.provider, event.event_id))
         return outcome
 
     async def _record_failed(self, entry: InboxEntry, reason: str) -> WebhookReceipt:

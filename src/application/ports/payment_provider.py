@@ -80,8 +80,12 @@ class PaymentProvider(Protocol):
         """Idempotent on refund.id where the provider allows it; otherwise the caller guarantees one call."""
         ...
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
-        """Verifies the signature over the raw body, then translates. Raises InvalidSignature."""
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
+        """Verifies the signature over the raw body, then translates. Raises InvalidSignature.
+
+        `at` verifies as of that moment instead of now: a stored event reprocessed later (worker retry, admin
+        replay) is checked against the moment it was received, so signed timestamps stay within their tolerance.
+        The signature itself is always checked: a stored forgery never becomes applicable."""
         ...
 
     async def confirm(self, event: ProviderEvent) -> ProviderEvent:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Mapping
+from datetime import datetime
 from typing import TypeVar
 
 from application.errors import ProviderError, ProviderUnavailable
@@ -36,8 +37,8 @@ class GuardedProvider:
     async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
         return await self._call("refund", self.inner.refund(payment, refund))
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
-        return self.inner.parse_webhook(headers, body)  # local work: no call, no breaker
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
+        return self.inner.parse_webhook(headers, body, at=at)  # local work: no call, no breaker
 
     async def confirm(self, event: ProviderEvent) -> ProviderEvent:
         return await self._call("confirm", self.inner.confirm(event))

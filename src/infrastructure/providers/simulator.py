@@ -123,9 +123,10 @@ class SimulatorPaymentProvider:
             task.add_done_callback(lambda _: self._settlements.pop(refund.id, None))
         return ProviderRefund(provider_reference=f"sim_re_{refund.id}", status=RefundStatus.PENDING)
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
         lowered = {key.lower(): value for key, value in headers.items()}
-        verify(lowered.get(SIGNATURE_HEADER.lower()), body, [self._secret], self._now(), provider=self.name)
+        now = int(at.timestamp()) if at is not None else self._now()
+        verify(lowered.get(SIGNATURE_HEADER.lower()), body, [self._secret], now, provider=self.name)
         try:
             event = msgspec.json.decode(body, type=_Event)
             occurred_at = datetime.fromtimestamp(event.created, tz=UTC)

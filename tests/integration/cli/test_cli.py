@@ -54,13 +54,6 @@ def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) ->
     assert "invalid choice" in err
 
 
-@pytest.mark.parametrize("argv", [["worker"], ["webhook-events", "replay", "whe_1"]])
-def test_later_commands_say_so(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    code, _, err = _run(capsys, *argv)
-    assert code == 2
-    assert "later version" in err
-
-
 def test_db_upgrade_current_downgrade(database: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "db", "current")
     assert code == 0

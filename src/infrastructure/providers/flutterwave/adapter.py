@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 
 from application.errors import ProviderError
@@ -75,7 +76,8 @@ class FlutterwavePaymentProvider:
         reason = "Flutterwave answered the refund as failed" if status is RefundStatus.FAILED else None
         return ProviderRefund(provider_reference=str(record.id), status=status, failure_reason=reason)
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
+        # Flutterwave signs no timestamp: `at` changes nothing, the secret hash is always checked.
         signature.verify(headers, body, self._secret_hash)
         return events.parse(body)
 

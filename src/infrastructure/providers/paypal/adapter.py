@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import datetime
 
 from application.errors import ProviderError, ProviderUnavailable
 from application.ports.payment_provider import CheckoutSession, EventAction, ProviderEvent, ProviderRefund
@@ -62,8 +63,8 @@ class PayPalPaymentProvider:
         )
         return refund_answer(answer)
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
-        return self._webhooks.parse(headers, body)
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
+        return self._webhooks.parse(headers, body, at=at)
 
     async def confirm(self, event: ProviderEvent) -> ProviderEvent:
         if isinstance(event, UnverifiedEvent):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from application.errors import InvalidSignature
 from application.ports.clock import Clock
@@ -41,9 +41,10 @@ class PayPalWebhooks:
     def __init__(self, verifier: WebhookVerifier, clock: Clock) -> None:
         self._verifier, self._clock = verifier, clock
 
-    def parse(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+    def parse(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
+        """`at`: judge the transmission time as of that moment (a stored event reprocessed later)."""
         transmission = Transmission.from_headers(headers)
-        self._check_age(transmission)
+        self._check_age(transmission, at or self._clock.now())
         verified = self._verifier.verify_now(transmission, body)  # raises InvalidSignature for a forgery
         event = translate(body)  # MalformedWebhook for a body no PayPal event has: refused either way
         if verified:
@@ -64,8 +65,8 @@ class PayPalWebhooks:
         await self._verifier.verify_later(event.transmission, event.body)
         return translate(event.body)
 
-    def _check_age(self, transmission: Transmission) -> None:
-        age = self._clock.now() - transmission.sent_at()
+    def _check_age(self, transmission: Transmission, now: datetime) -> None:
+        age = now - transmission.sent_at()
         if age > MAX_AGE:
             raise InvalidSignature(NAME, f"transmission is {age} old, beyond the {MAX_AGE} window")
         if -age > MAX_CLOCK_SKEW:

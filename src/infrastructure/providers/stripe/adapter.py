@@ -70,9 +70,9 @@ class StripePaymentProvider:
         failure = answer.failure_reason if status is RefundStatus.FAILED else None
         return ProviderRefund(answer.id, status, failure)
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
         lowered = {key.lower(): value for key, value in headers.items()}
-        now = int(self._clock.now().timestamp())
+        now = int((at or self._clock.now()).timestamp())
         verify(lowered.get(SIGNATURE_HEADER), body, self._webhook_secrets, now, TOLERANCE_SECONDS, provider=PROVIDER)
         return translate(body)
 

@@ -1,0 +1,43 @@
+"""Admin: run one stored webhook event again, whatever its status, through the webhook path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.commands.handle_provider_webhook import HandleProviderWebhookHandler
+from application.errors import WebhookEventNotFound
+from application.messages import Command
+from application.ports.cause import Cause
+from application.ports.clock import Clock
+from application.ports.ids import IdGenerator
+from application.ports.payment_provider import PaymentProviders
+from application.ports.unit_of_work import UnitOfWork
+from application.ports.webhook_retries import StoredWebhook, WebhookEventLog
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayWebhookEvent(Command[StoredWebhook]):
+    event_id: str  # our id, whe_…
+    actor: str  # the API key's (or operator's) name, recorded in the audit trail
+
+
+class ReplayWebhookEventHandler:
+    """Verifies the stored event again (as of when it was received) and applies it through the same state
+    machine: a processed event replayed changes nothing; a failed or dead one is applied if it now can be, and
+    the change's audit rows name the admin. Returns the event as stored afterwards."""
+
+    def __init__(
+        self, events: WebhookEventLog, uow: UnitOfWork, providers: PaymentProviders, clock: Clock, ids: IdGenerator
+    ) -> None:
+        self._events = events
+        self._webhooks = HandleProviderWebhookHandler(uow, providers, clock, ids)
+
+    async def __call__(self, cmd: ReplayWebhookEvent) -> StoredWebhook:
+        stored = await self._events.get(cmd.event_id)
+        if stored is None:
+            raise WebhookEventNotFound(cmd.event_id)
+        await self._webhooks.reprocess(stored, Cause("admin", cmd.actor, stored.event_id))
+        after = await self._events.get(cmd.event_id)
+        if after is None:  # rows are never deleted; a store that lost it is broken, not "not found"
+            raise RuntimeError(f"webhook event {cmd.event_id} vanished during its replay")
+        return after

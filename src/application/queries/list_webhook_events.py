@@ -1,0 +1,24 @@
+from dataclasses import dataclass, field
+
+from application.messages import Query
+from application.ports.webhook_retries import WebhookEventFilter, WebhookEventLog, WebhookEventPage
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class ListWebhookEvents(Query[WebhookEventPage]):
+    filters: WebhookEventFilter = field(default_factory=WebhookEventFilter)
+    limit: int = 50
+    cursor: str | None = None
+
+
+class ListWebhookEventsHandler:
+    """Received webhook events, newest first, keyset-paginated; filtered by provider and status."""
+
+    def __init__(self, events: WebhookEventLog) -> None:
+        self._events = events
+
+    async def __call__(self, query: ListWebhookEvents) -> WebhookEventPage:
+        limit = max(1, min(query.limit, MAX_PAGE))
+        return await self._events.page(query.filters, limit, query.cursor)

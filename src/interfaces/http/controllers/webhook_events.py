@@ -1,0 +1,71 @@
+"""Admin: received provider webhook events, and replaying one through the webhook path."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromQuery, PathParameter, QueryParameter
+
+from application.bus import MessageBus
+from application.commands.replay_webhook_event import ReplayWebhookEvent
+from application.ports.api_keys import Caller
+from application.ports.webhook_retries import WebhookEventFilter
+from application.queries.get_webhook_event import GetWebhookEvent
+from application.queries.list_webhook_events import MAX_PAGE, ListWebhookEvents
+from interfaces.http.auth import requires
+from interfaces.http.openapi import SECURITY, problem_responses
+from interfaces.http.schemas.common import ProviderName
+from interfaces.http.schemas.webhook_events import (
+    WebhookEventDetailResponse,
+    WebhookEventPageResponse,
+    WebhookEventResponse,
+    WebhookEventStatus,
+)
+
+EventId = Annotated[str, PathParameter(min_length=1, max_length=64)]
+
+
+class WebhookEventsController(Controller):
+    path = "/api/v1/webhook-events"
+    tags = ["webhook events"]
+    guards = [requires("admin")]
+    security = SECURITY
+
+    @get("/", summary="Received provider webhook events, newest first", responses=problem_responses(401, 403, 422))
+    async def list_events(
+        self,
+        bus: NamedDependency[MessageBus],
+        provider: FromQuery[ProviderName | None] = None,
+        status: FromQuery[WebhookEventStatus | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Page size, 1-200")] = 50,
+        cursor: Annotated[str | None, QueryParameter(min_length=1, max_length=512)] = None,
+    ) -> WebhookEventPageResponse:
+        page = await bus.send(ListWebhookEvents(WebhookEventFilter(provider, status), limit, cursor))
+        return WebhookEventPageResponse.from_page(page)
+
+    @get(
+        "/{event_id:str}",
+        summary="One received event, with its headers (no credentials) and raw body",
+        responses=problem_responses(401, 403, 404),
+    )
+    async def event(self, event_id: EventId, bus: NamedDependency[MessageBus]) -> WebhookEventDetailResponse:
+        return WebhookEventDetailResponse.from_view(await bus.send(GetWebhookEvent(event_id)))
+
+    @post(
+        "/{event_id:str}/replay",
+        status_code=202,
+        summary="Reprocess one event through the webhook path (verification and state machine)",
+        description="A processed event replayed changes nothing. The answer is the event as stored afterwards.",
+        responses={
+            202: ResponseSpec(WebhookEventResponse, description="The event after its replay"),
+            **problem_responses(401, 403, 404, 503),
+        },
+    )
+    async def replay(
+        self, event_id: EventId, bus: NamedDependency[MessageBus], caller: NamedDependency[Caller]
+    ) -> Response[WebhookEventResponse]:
+        replayed = await bus.send(ReplayWebhookEvent(event_id, actor=caller.name))
+        return Response(WebhookEventResponse.from_view(replayed), status_code=202)
