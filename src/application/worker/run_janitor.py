@@ -1,0 +1,242 @@
+"""The janitor: asks providers about payments stuck in `processing` and refunds stuck in `pending`, and settles
+them through the same translation (`apply_event`) and state machine as webhooks.
+
+Providers do not guarantee delivery (Flutterwave is at-most-once by default), so a payment whose webhook never
+came must still end: the janitor asks the provider on a growing schedule (`CHECK_GAPS`), applies what it says,
+and expires a checkout that can no longer be paid. A refund is only ever *asked about*, never sent again: a
+refund call that timed out may have reached the provider, and Paystack has no idempotency on refunds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from application.errors import ApplicationError
+from application.ports.cause import Cause
+from application.ports.clock import Clock
+from application.ports.janitor_store import DueCheck, JanitorStore
+from application.ports.payment_provider import EventAction, PaymentProviders, ProviderEvent
+from application.ports.repositories import InboxStatus
+from application.ports.unit_of_work import UnitOfWork
+from application.webhook_effects import apply_event
+from domain.payments.payment import Payment
+from domain.payments.status import PaymentStatus, RefundStatus
+
+log = logging.getLogger(__name__)
+
+JANITOR = "janitor"
+
+CHECK_GAPS: tuple[timedelta, ...] = (
+    timedelta(minutes=15),  # after the 1st check
+    timedelta(hours=1),  # after the 2nd
+    timedelta(hours=6),  # after the 3rd …
+    timedelta(hours=6),
+    timedelta(hours=6),
+    timedelta(hours=6),  # … to the 6th: a day of six-hourly checks
+)
+"""The wait before the next check, indexed by how many checks were already made (the first check comes
+`FIRST_CHECK_AFTER` after the payment or refund was created). Past the end of the table: `DAILY`.
+
+    check n   | 1     | 2      | 3    | 4-6        | 7 and later
+    made at   | +5 m  | +15 m  | +1 h | every 6 h  | daily
+"""
+FIRST_CHECK_AFTER = timedelta(minutes=5)
+DAILY = timedelta(days=1)
+EXPIRY_GRACE = timedelta(minutes=10)
+"""A checkout past `expires_at + EXPIRY_GRACE` that the provider still reports nothing final about can no longer
+be paid: the janitor expires it. The grace covers clock skew and a payment completed at the last second."""
+NO_EXPIRY_MAX_AGE = timedelta(days=1)
+"""A processing payment without `expires_at` (no checkout session was attached) is treated as expiring then."""
+LEASE = timedelta(minutes=5)
+"""How long a claimed row is hidden from other workers while this one asks its provider."""
+BATCH = 100
+
+
+def next_gap(checks_made: int) -> timedelta:
+    """The wait after the `checks_made`-th check (1-based) before the next one."""
+    index = checks_made - 1
+    return CHECK_GAPS[index] if 0 <= index < len(CHECK_GAPS) else DAILY
+
+
+@dataclass(frozen=True, slots=True)
+class JanitorChange:
+    payment_id: str
+    refund_id: str | None
+    from_status: str
+    to_status: str
+    provider_event_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class JanitorError:
+    payment_id: str
+    refund_id: str | None
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class JanitorReport:
+    started_at: datetime
+    finished_at: datetime
+    checked_payments: int
+    checked_refunds: int
+    rescheduled: int
+    changed: tuple[JanitorChange, ...]
+    errors: tuple[JanitorError, ...]
+
+    @property
+    def checked(self) -> int:
+        return self.checked_payments + self.checked_refunds
+
+
+@dataclass
+class _Tally:
+    payments: int = 0
+    refunds: int = 0
+    rescheduled: int = 0
+    changed: list[JanitorChange] = field(default_factory=list)
+    errors: list[JanitorError] = field(default_factory=list)
+
+
+class Janitor:
+    """One pass over what is due. Never crashes on a provider or a single payment: each failure is reported and
+    the row rescheduled. No transaction is held across a provider call."""
+
+    def __init__(self, uow: UnitOfWork, providers: PaymentProviders, store: JanitorStore, clock: Clock) -> None:
+        self._uow, self._providers, self._store, self._clock = uow, providers, store, clock
+
+    async def run(self, actor: str | None = None, *, limit: int = BATCH) -> JanitorReport:
+        """`actor`: who asked for this pass (an admin's key name); recorded in the audit trail's actor."""
+        started = self._clock.now()
+        cause_actor = JANITOR if actor is None else f"{JANITOR}:{actor}"
+        tally = _Tally()
+        due_payments = await self._store.claim_due_payments(
+            started, first_check_after=FIRST_CHECK_AFTER, lease=LEASE, limit=limit
+        )
+        for due in due_payments:
+            tally.payments += 1
+            await self._guarded(due, tally, self._check_payment(due, tally, cause_actor))
+        due_refunds = await self._store.claim_due_refunds(
+            started, first_check_after=FIRST_CHECK_AFTER, lease=LEASE, limit=limit
+        )
+        for due in due_refunds:
+            tally.refunds += 1
+            await self._guarded(due, tally, self._check_refund(due, tally, cause_actor))
+        report = JanitorReport(
+            started,
+            self._clock.now(),
+            tally.payments,
+            tally.refunds,
+            tally.rescheduled,
+            tuple(tally.changed),
+            tuple(tally.errors),
+        )
+        if report.checked:
+            log.info(
+                "janitor checked %d payments and %d refunds: %d changed, %d errors",
+                report.checked_payments,
+                report.checked_refunds,
+                len(report.changed),
+                len(report.errors),
+            )
+        return report
+
+    async def _guarded(self, due: DueCheck, tally: _Tally, check: Awaitable[None]) -> None:
+        try:
+            await check
+        except Exception as error:  # a provider outage or one broken payment must not stop the pass
+            if not isinstance(error, ApplicationError):
+                log.exception("janitor check of %s failed", due.refund_id or due.payment_id)
+            tally.errors.append(JanitorError(due.payment_id, due.refund_id, _describe(error)))
+            try:
+                await self._reschedule(due, tally)
+            except Exception:  # the store is down: the lease runs out and the row comes back
+                log.exception("janitor could not reschedule %s", due.refund_id or due.payment_id)
+
+    async def _check_payment(self, due: DueCheck, tally: _Tally, actor: str) -> None:
+        payment = await self._load(due.payment_id)
+        if payment.status is not PaymentStatus.PROCESSING:
+            return  # settled since it was claimed (a webhook won): nothing to ask
+        event = await self._providers.get(payment.provider).lookup_payment(payment)
+        now = self._clock.now()
+        if event is None and now >= _deadline(payment):
+            event = ProviderEvent(
+                provider=payment.provider,
+                event_id=f"{JANITOR}:expire:{payment.id}",
+                event_type="janitor.checkout_expired",
+                action=EventAction.PAYMENT_EXPIRED,
+                payment_id=payment.id,
+                reason="the checkout expired without a final word from the provider",
+            )
+            cause = Cause("worker", actor)
+        else:
+            cause = Cause("worker", actor, None if event is None else event.event_id)
+        if event is None or not await self._apply(replace(event, payment_id=payment.id), cause, tally, None):
+            await self._reschedule(due, tally)
+
+    async def _check_refund(self, due: DueCheck, tally: _Tally, actor: str) -> None:
+        assert due.refund_id is not None
+        payment = await self._load(due.payment_id)
+        refund = payment.refund(due.refund_id)
+        if refund.status is not RefundStatus.PENDING:
+            return
+        # only asked about, never sent again: a timed-out refund call may have reached the provider
+        event = await self._providers.get(payment.provider).lookup_refund(payment, refund)
+        if event is not None:
+            event = replace(event, payment_id=payment.id, refund_id=event.refund_id or refund.id)
+            if await self._apply(event, Cause("worker", actor, event.event_id), tally, refund.id):
+                return
+        await self._reschedule(due, tally)
+
+    async def _load(self, payment_id: str) -> Payment:
+        async with self._uow as uow:
+            return await uow.payments.get(payment_id)
+
+    async def _apply(self, event: ProviderEvent, cause: Cause, tally: _Tally, refund_id: str | None) -> bool:
+        """In one transaction, under the payment's row lock; True when the payment changed."""
+        assert event.payment_id is not None
+        async with self._uow as uow:
+            payment = await uow.payments.get(event.payment_id, for_update=True)
+            before = _status_of(payment, refund_id)
+            outcome = apply_event(payment, event, self._clock.now())
+            if outcome.status is not InboxStatus.PROCESSED:
+                if outcome.status is InboxStatus.FAILED:
+                    raise _NotApplicable(outcome.reason or "not applicable")
+                log.info("janitor: %s on %s: %s", event.event_type, payment.id, outcome.reason)
+                return False
+            after = _status_of(payment, refund_id)
+            await uow.payments.save(payment, cause)
+            await uow.commit()
+        tally.changed.append(JanitorChange(payment.id, refund_id, before, after, cause.provider_event_id))
+        return True
+
+    async def _reschedule(self, due: DueCheck, tally: _Tally) -> None:
+        checks = due.checks + 1
+        at = self._clock.now() + next_gap(checks)
+        if due.refund_id is None:
+            await self._store.schedule_payment(due.payment_id, checks, at)
+        else:
+            await self._store.schedule_refund(due.refund_id, checks, at)
+        tally.rescheduled += 1
+
+
+class _NotApplicable(ApplicationError):
+    """The provider's answer could not be applied yet (e.g. it names a refund we do not know)."""
+
+
+def _deadline(payment: Payment) -> datetime:
+    expires = payment.expires_at if payment.expires_at is not None else payment.created_at + NO_EXPIRY_MAX_AGE
+    return expires + EXPIRY_GRACE
+
+
+def _status_of(payment: Payment, refund_id: str | None) -> str:
+    return payment.status.value if refund_id is None else payment.refund(refund_id).status.value
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, ApplicationError):
+        return str(error)
+    return f"internal error: {type(error).__name__}"

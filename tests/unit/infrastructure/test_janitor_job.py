@@ -1,0 +1,35 @@
+"""The worker's janitor job runs one pass through the bus and says how much it checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from application.commands.run_janitor import RunJanitor
+from application.worker.run_janitor import JanitorReport
+from infrastructure.worker.jobs import run_janitor
+from tests.unit.fakes import T0
+
+
+class _Bus:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    async def send(self, message: Any) -> JanitorReport:
+        self.sent.append(message)
+        return JanitorReport(T0, T0, 2, 1, 3, (), ())
+
+
+class _Container:
+    def __init__(self, bus: _Bus) -> None:
+        self._bus = bus
+
+    def bus(self) -> _Bus:
+        return self._bus
+
+
+async def test_the_job_sends_run_janitor_and_returns_the_count_checked() -> None:
+    bus = _Bus()
+    job = run_janitor(_Container(bus), "worker-1")  # type: ignore[arg-type]
+
+    assert await job() == 3
+    assert bus.sent == [RunJanitor()]
