@@ -10,12 +10,19 @@ import httpx
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
+from infrastructure.callbacks.http_callback_sender import build_callback_sender
 from infrastructure.clock import SystemClock
 from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
 from infrastructure.db.engine import create_engine
 from infrastructure.db.idempotency_store import SqlAlchemyIdempotencyStore
+from infrastructure.db.janitor_store import SqlAlchemyJanitorStore
+from infrastructure.db.notification_store import SqlAlchemyNotificationStore
+from infrastructure.db.outbox_store import SqlAlchemyOutbox
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
+from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryStore
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.messaging.punq_bus import build_bus
 from infrastructure.providers.registry import build_provider_registry
@@ -52,6 +59,18 @@ class Container(containers.DeclarativeContainer):
 
     unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, ids=ids)
     read_model = providers.Singleton(SqlAlchemyPaymentReadModel, engine=engine)
+    janitor_store = providers.Singleton(SqlAlchemyJanitorStore, engine=engine)
+    reconciliation = providers.Singleton(SqlAlchemyReconciliationQuery, engine=engine)
+    outbox = providers.Singleton(SqlAlchemyOutbox, engine=engine)
+    notification_store = providers.Singleton(SqlAlchemyNotificationStore, engine=engine)
+    # None without PAYMENTS_CALLBACK_SECRET: no notifications are created or sent (see build_callback_sender)
+    callback_sender = providers.Singleton(
+        build_callback_sender, secret=settings.provided.callback_secret, http=http_client, clock=clock
+    )
+    # None without PAYMENTS_BROKER_URL: events stay in the outbox; connects lazily on the first publish
+    event_publisher = providers.Singleton(build_event_publisher, settings=settings)
+    # the webhook inbox for the worker's retries (claims) and the admin's list, get and replay
+    webhook_retries = providers.Singleton(SqlAlchemyWebhookRetryStore, engine=engine)
     idempotency = providers.Singleton(SqlAlchemyIdempotencyStore, engine=engine)
     api_keys = providers.Singleton(SqlAlchemyApiKeyStore, engine=engine, ids=ids, configured=settings.provided.api_keys)
 
@@ -62,6 +81,10 @@ class Container(containers.DeclarativeContainer):
         read_model=read_model,
         clock=clock,
         ids=ids,
+        janitor_store=janitor_store,
+        reconciliation=reconciliation,
+        notifications=notification_store,
+        webhook_events=webhook_retries,
     )
 
 
@@ -76,5 +99,8 @@ async def close_resources(container: Container) -> None:
     await simulator.aclose()
     client: httpx.AsyncClient = container.http_client()
     await client.aclose()
+    publisher: FastStreamEventPublisher | None = container.event_publisher()
+    if publisher is not None:
+        await publisher.aclose()
     engine: AsyncEngine = container.engine()
     await engine.dispose()

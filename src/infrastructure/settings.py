@@ -71,6 +71,8 @@ class Settings:
     provider_timeout_seconds: float = 10.0
     circuit_failure_threshold: int = 5
     circuit_reset_seconds: int = 30
+    # how long a worker owns a claimed outbox row or notification; must exceed a callback's timeout (10 s)
+    worker_lease_seconds: int = 120
     simulator_webhook_secret: str = field(default_factory=lambda: "whsec_sim_" + secrets.token_hex(16), repr=False)
     simulator_refund_delay_seconds: float = 0.5
     order_callback_url: str | None = None
@@ -148,6 +150,7 @@ class _Reader:
             "provider_timeout_seconds": self._int("PROVIDER_TIMEOUT_SECONDS", 10, 1, 120),
             "circuit_failure_threshold": self._int("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
             "circuit_reset_seconds": self._int("CIRCUIT_RESET_SECONDS", 30, 1, 3600),
+            "worker_lease_seconds": self._int("WORKER_LEASE_SECONDS", 120, 1, 3600),
         }
         for name in ("STRIPE_API_BASE", "PAYSTACK_API_BASE", "FLUTTERWAVE_API_BASE", "PAYPAL_API_BASE"):
             base = self._url(name, ("http", "https"))

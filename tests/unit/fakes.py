@@ -31,9 +31,12 @@ from application.errors import (
 )
 from application.messages import Message
 from application.ports.cause import Cause
+from application.ports.janitor_store import DueCheck
 from application.ports.payment_provider import CheckoutSession, EventAction, ProviderEvent, ProviderRefund
 from application.ports.read_model import InvalidCursor
+from application.ports.reconciliation import Discrepancies, IdSample, ReconciliationSummary
 from application.ports.repositories import InboxEntry, InboxReceipt, InboxStatus
+from application.ports.webhook_retries import StoredWebhook, WebhookEventFilter, WebhookEventPage
 from application.views import (
     AuditEntryView,
     PaymentStatusView,
@@ -118,6 +121,10 @@ class InboxRow:
     reason: str | None = None
     payment_id: str | None = None
     processed_at: datetime | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    claimed_by: str | None = None
+    claimed_until: datetime | None = None
 
 
 @dataclass
@@ -131,6 +138,8 @@ class FakeStore:
     commits: int = 0
     faults: dict[str, Exception | Callable[[], None]] = field(default_factory=dict)
     _rows: int = 0
+    # the janitor's schedule: payment or refund id → (checks made, next check at)
+    schedule: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
 
     def fail_next(self, operation: str, error: Exception) -> None:
         """The next call of `operation` raises `error` (once). Operations: payments.add, payments.get,
@@ -273,7 +282,12 @@ class FakeWebhookInbox:
         store, tx = self._uow._store, self._uow._tx_or_fail()
         store._fault("inbox.mark")
         row = tx.inbox.get(entry_id) or copy.deepcopy(store.inbox[entry_id])
-        row.status, row.reason, row.payment_id, row.processed_at = status, reason, payment_id, at
+        row.status, row.reason, row.processed_at = status, reason, at
+        row.payment_id = payment_id if payment_id is not None else row.payment_id  # as the SQL inbox keeps it
+        if status is InboxStatus.FAILED:  # as the SQL inbox: one more attempt, first retry 30 s later
+            row.attempts, row.next_attempt_at = row.attempts + 1, at + timedelta(seconds=30)
+        else:
+            row.next_attempt_at = None
         tx.inbox[entry_id] = row
 
 
@@ -362,6 +376,10 @@ class FakeProvider:
         self.confirmations: list[str] = []  # event ids, in call order
         self.confirm_error: Exception | None = None
         self.confirmed_action: EventAction | None = None  # what the provider says when asked (None: as sent)
+        self.payment_lookups: dict[str, ProviderEvent | Exception] = {}  # payment id → the janitor's answer
+        self.refund_lookups: dict[str, ProviderEvent | Exception] = {}  # refund id → the janitor's answer
+        self.lookups: list[str] = []  # payment and refund ids asked about, in call order
+        self.parsed_at: list[datetime | None] = []  # the `at` of each parse_webhook call
 
     def supports(self, currency: Currency) -> bool:
         return currency.code in self.currencies
@@ -384,7 +402,8 @@ class FakeProvider:
             raise self.refund_error
         return ProviderRefund(self.refund_reference(refund.id), self.refund_status)
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> ProviderEvent:
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
+        self.parsed_at.append(at)
         signature = {k.lower(): v for k, v in headers.items()}.get("x-fake-signature")
         if signature != "ok":
             raise InvalidSignature(self.name, "missing or wrong x-fake-signature")
@@ -412,10 +431,19 @@ class FakeProvider:
         return replace(event, action=self.confirmed_action or event.action, needs_confirmation=False)
 
     async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
-        return None
+        """Answers from `payment_lookups[payment.id]` (an event, or an exception to raise); None by default."""
+        return self._lookup(self.payment_lookups, payment.id)
 
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
-        return None
+        """Answers from `refund_lookups[refund.id]` (an event, or an exception to raise); None by default."""
+        return self._lookup(self.refund_lookups, refund.id)
+
+    def _lookup(self, answers: dict[str, ProviderEvent | Exception], key: str) -> ProviderEvent | None:
+        self.lookups.append(key)
+        answer = answers.get(key)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
 
     @staticmethod
     def session_reference(payment_id: str) -> str:
@@ -610,6 +638,146 @@ def _matches(t: TransactionView, f: TransactionFilter) -> bool:
     )
 
 
+# ---- the janitor's schedule and the reconciliation read side ----------------------------------------------
+class FakeJanitorStore:
+    """The SQL store's due rules over the committed payments, with the schedule kept in `FakeStore.schedule`."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def claim_due_payments(
+        self, now: datetime, *, first_check_after: timedelta, lease: timedelta, limit: int
+    ) -> list[DueCheck]:
+        due = []
+        for p in sorted(self._store.payments.values(), key=lambda p: p.id):
+            checks, next_at = self._store.schedule.get(p.id, (0, None))
+            never = next_at is None and (
+                p.created_at <= now - first_check_after or (p.expires_at is not None and p.expires_at <= now)
+            )
+            if p.status.value == "processing" and (never or (next_at is not None and next_at <= now)):
+                due.append(DueCheck(p.id, checks))
+        return self._lease(due[:limit], now + lease)
+
+    async def claim_due_refunds(
+        self, now: datetime, *, first_check_after: timedelta, lease: timedelta, limit: int
+    ) -> list[DueCheck]:
+        due = []
+        for p in sorted(self._store.payments.values(), key=lambda p: p.id):
+            for r in p.refunds:
+                checks, next_at = self._store.schedule.get(r.id, (0, None))
+                never = next_at is None and r.created_at <= now - first_check_after
+                if r.status is RefundStatus.PENDING and (never or (next_at is not None and next_at <= now)):
+                    due.append(DueCheck(p.id, checks, r.id))
+        return self._lease(due[:limit], now + lease)
+
+    async def schedule_payment(self, payment_id: str, checks: int, next_check_at: datetime) -> None:
+        self._store.schedule[payment_id] = (checks, next_check_at)
+
+    async def schedule_refund(self, refund_id: str, checks: int, next_check_at: datetime) -> None:
+        self._store.schedule[refund_id] = (checks, next_check_at)
+
+    def _lease(self, due: list[DueCheck], until: datetime) -> list[DueCheck]:
+        for d in due:
+            self._store.schedule[d.refund_id or d.payment_id] = (d.checks, until)
+        return due
+
+
+class FakeReconciliation:
+    """Remembers what it was asked and answers an empty summary (the SQL query is tested on real stores)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[datetime, datetime, datetime, int]] = []
+
+    async def summary(
+        self, since: datetime, until: datetime, stuck_before: datetime, sample_limit: int
+    ) -> ReconciliationSummary:
+        self.asked.append((since, until, stuck_before, sample_limit))
+        empty = IdSample(0, ())
+        return ReconciliationSummary(since, until, stuck_before, (), (), empty, (), Discrepancies(empty, empty, empty))
+
+
+# ---- stored webhook events: the worker's retry claims and the admin's log -----------------------------------
+class FakeWebhookEvents:
+    """WebhookRetryStore and WebhookEventLog over the committed inbox rows, with the SQL store's rules."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def claim_due(
+        self, worker_id: str, now: datetime, *, lease: timedelta, stale_before: datetime, limit: int
+    ) -> list[StoredWebhook]:
+        def due(row: InboxRow) -> bool:
+            failed = row.status is InboxStatus.FAILED and row.next_attempt_at is not None and row.next_attempt_at <= now
+            stale = row.status is InboxStatus.RECEIVED and row.received_at < stale_before
+            return (failed or stale) and (row.claimed_until is None or row.claimed_until < now)
+
+        rows = sorted(filter(due, self._store.inbox.values()), key=lambda r: (r.received_at, r.id))[:limit]
+        for row in rows:
+            row.claimed_by, row.claimed_until = worker_id, now + lease
+        return [self._view(row) for row in rows]
+
+    async def reschedule(self, entry_id: str, worker_id: str, next_attempt_at: datetime | None) -> None:
+        row = self._store.inbox[entry_id]
+        if row.claimed_by != worker_id:
+            return
+        row.claimed_by = row.claimed_until = None
+        if next_attempt_at is not None and row.status is InboxStatus.FAILED:
+            row.next_attempt_at = next_attempt_at
+
+    async def bury(self, entry_id: str, worker_id: str, note: str, at: datetime) -> None:
+        row = self._store.inbox[entry_id]
+        if row.claimed_by == worker_id and row.status in (InboxStatus.FAILED, InboxStatus.RECEIVED):
+            row.status, row.reason = InboxStatus.DEAD, f"{note}; last failure: {row.reason or 'unknown'}"
+            row.processed_at, row.next_attempt_at, row.claimed_by, row.claimed_until = at, None, None, None
+
+    async def release(self, worker_id: str) -> int:
+        mine = [row for row in self._store.inbox.values() if row.claimed_by == worker_id]
+        for row in mine:
+            row.claimed_by = row.claimed_until = None
+        return len(mine)
+
+    async def get(self, entry_id: str) -> StoredWebhook | None:
+        row = self._store.inbox.get(entry_id)
+        return None if row is None else self._view(row)
+
+    async def page(self, filters: WebhookEventFilter, limit: int, cursor: str | None) -> WebhookEventPage:
+        rows = sorted(
+            (
+                r
+                for r in self._store.inbox.values()
+                if (filters.provider is None or r.provider == filters.provider)
+                and (filters.status is None or r.status == filters.status)
+            ),
+            key=lambda r: (r.received_at, r.id),
+            reverse=True,
+        )
+        if cursor is not None:
+            ids = [r.id for r in rows]
+            if cursor not in ids:
+                raise InvalidCursor(cursor)
+            rows = rows[ids.index(cursor) + 1 :]
+        page = tuple(self._view(r) for r in rows[:limit])
+        return WebhookEventPage(page, page[-1].id if len(rows) > limit else None)
+
+    @staticmethod
+    def _view(row: InboxRow) -> StoredWebhook:
+        return StoredWebhook(
+            row.id,
+            row.provider,
+            row.event_id,
+            row.event_type,
+            row.status,
+            row.reason,
+            row.payment_id,
+            dict(row.headers),
+            row.body,
+            row.received_at,
+            row.processed_at,
+            row.attempts,
+            row.next_attempt_at,
+        )
+
+
 # ---- the application, composed like production -----------------------------------------------------------
 @dataclass
 class Harness:
@@ -636,5 +804,8 @@ def harness(*providers: FakeProvider) -> Harness:
         read_model=FakeReadModel(store),
         clock=clock,
         ids=ids,
+        janitor_store=FakeJanitorStore(store),
+        reconciliation=FakeReconciliation(),
+        webhook_events=FakeWebhookEvents(store),
     )
     return Harness(store, enabled.get(enabled.names()[0]), enabled, clock, ids, bus)

@@ -15,7 +15,19 @@ from application.messages import Command, Message, Query
 from application.ports.unit_of_work import UnitOfWork
 from infrastructure.messaging.handlers import HANDLERS
 from infrastructure.messaging.punq_bus import build_bus
-from tests.unit.fakes import FakeClock, FakeIds, FakeProvider, FakeProviders, FakeReadModel, FakeStore, FakeUnitOfWork
+from tests.unit.fake_notifications import FakeNotificationStore
+from tests.unit.fakes import (
+    FakeClock,
+    FakeIds,
+    FakeJanitorStore,
+    FakeProvider,
+    FakeProviders,
+    FakeReadModel,
+    FakeReconciliation,
+    FakeStore,
+    FakeUnitOfWork,
+    FakeWebhookEvents,
+)
 
 
 def defined_messages() -> set[type[Message[Any]]]:
@@ -61,6 +73,10 @@ def test_every_handler_resolves_through_the_composition_code(message_type: type[
         read_model=FakeReadModel(store),
         clock=FakeClock(),
         ids=FakeIds(),
+        janitor_store=FakeJanitorStore(store),
+        reconciliation=FakeReconciliation(),
+        notifications=FakeNotificationStore(),
+        webhook_events=FakeWebhookEvents(store),
     )
     assert message_type in bus.message_types
     handler_type = HANDLERS[message_type]

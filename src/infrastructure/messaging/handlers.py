@@ -6,12 +6,20 @@ from typing import Any
 from application.commands.checkout_order import CheckoutOrder, CheckoutOrderHandler
 from application.commands.handle_provider_webhook import HandleProviderWebhook, HandleProviderWebhookHandler
 from application.commands.refund_payment import RefundPayment, RefundPaymentHandler
+from application.commands.replay_webhook_event import ReplayWebhookEvent, ReplayWebhookEventHandler
+from application.commands.retry_notification import RetryNotification, RetryNotificationHandler
+from application.commands.run_janitor import RunJanitor, RunJanitorHandler
 from application.messages import Message
 from application.queries.get_audit_trail import GetAuditTrail, GetAuditTrailHandler
+from application.queries.get_notification import GetNotification, GetNotificationHandler
 from application.queries.get_payment import GetPayment, GetPaymentHandler
 from application.queries.get_payment_status import GetPaymentStatus, GetPaymentStatusHandler
 from application.queries.get_transaction import GetTransaction, GetTransactionHandler
+from application.queries.get_webhook_event import GetWebhookEvent, GetWebhookEventHandler
+from application.queries.list_notifications import ListNotifications, ListNotificationsHandler
 from application.queries.list_transactions import ListTransactions, ListTransactionsHandler
+from application.queries.list_webhook_events import ListWebhookEvents, ListWebhookEventsHandler
+from application.queries.reconciliation_summary import GetReconciliationSummary, GetReconciliationSummaryHandler
 
 HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
     CheckoutOrder: CheckoutOrderHandler,
@@ -22,4 +30,12 @@ HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
     GetAuditTrail: GetAuditTrailHandler,
     ListTransactions: ListTransactionsHandler,
     GetTransaction: GetTransactionHandler,
+    RunJanitor: RunJanitorHandler,
+    GetReconciliationSummary: GetReconciliationSummaryHandler,
+    ListNotifications: ListNotificationsHandler,
+    GetNotification: GetNotificationHandler,
+    RetryNotification: RetryNotificationHandler,
+    ReplayWebhookEvent: ReplayWebhookEventHandler,
+    ListWebhookEvents: ListWebhookEventsHandler,
+    GetWebhookEvent: GetWebhookEventHandler,
 }

@@ -13,9 +13,13 @@ from application.bus import MessageBus
 from application.messages import Message
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
+from application.ports.janitor_store import JanitorStore
+from application.ports.notifications import NotificationStore
 from application.ports.payment_provider import PaymentProviders
 from application.ports.read_model import PaymentReadModel
+from application.ports.reconciliation import ReconciliationReadModel
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.webhook_retries import WebhookEventLog
 from infrastructure.messaging.handlers import HANDLERS
 
 
@@ -27,6 +31,10 @@ def build_bus(
     clock: Clock,
     ids: IdGenerator,
     handlers: Mapping[type[Message[Any]], type[Any]] = HANDLERS,
+    janitor_store: JanitorStore | None = None,
+    reconciliation: ReconciliationReadModel | None = None,
+    notifications: NotificationStore | None = None,
+    webhook_events: WebhookEventLog | None = None,
 ) -> MessageBus:
     container = punq.Container()
     # punq reads the factory's signature; a plain function works whatever kind of callable we were given
@@ -35,6 +43,14 @@ def build_bus(
     container.register(PaymentReadModel, instance=read_model)
     container.register(Clock, instance=clock)
     container.register(IdGenerator, instance=ids)
+    if janitor_store is not None:  # the janitor and reconciliation ports: optional for buses that need neither
+        container.register(JanitorStore, instance=janitor_store)
+    if reconciliation is not None:
+        container.register(ReconciliationReadModel, instance=reconciliation)
+    if notifications is not None:  # the outgoing callbacks' store, for the admin notification queries
+        container.register(NotificationStore, instance=notifications)
+    if webhook_events is not None:  # the stored webhook events, for the admin's list, get and replay
+        container.register(WebhookEventLog, instance=webhook_events)
     for handler in handlers.values():
         container.register(handler)
     return MessageBus(container.resolve, handlers)

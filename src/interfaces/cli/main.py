@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 
 from infrastructure.settings import SettingsError
-from interfaces.cli import CommandFailed, api_keys, db, serve
-
-LATER = "arrives in a later version of this service; it is not available yet"
+from interfaces.cli import CommandFailed, api_keys, db, serve, webhook_events, worker
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,17 +20,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve.add_parser(commands)
-    worker = commands.add_parser("worker", help="run the background worker (arrives in a later version)")
-    worker.set_defaults(handler=_later("payments worker"))
+    worker.add_parser(commands)
     db.add_parser(commands)
     api_keys.add_parser(commands)
-    events = commands.add_parser(
-        "webhook-events", help="replay received provider webhook events (arrives in a later version)"
-    )
+    events = commands.add_parser("webhook-events", help="replay received provider webhook events")
     event_commands = events.add_subparsers(dest="action", metavar="ACTION", required=True)
     replay = event_commands.add_parser("replay", help="reprocess one received event through the webhook path")
     replay.add_argument("id", metavar="ID", help="the event's id (whe_…)")
-    replay.set_defaults(handler=_later("payments webhook-events replay"))
+    replay.add_argument("--actor", help="the name recorded in the audit trail (default: cli:<user>)")
+    replay.set_defaults(handler=webhook_events.replay)
     return parser
 
 
@@ -53,14 +48,6 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
     return code
-
-
-def _later(command: str) -> Callable[[argparse.Namespace], int]:
-    def handler(args: argparse.Namespace) -> int:
-        print(f"{command} {LATER}.", file=sys.stderr)
-        return 2
-
-    return handler
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ factory (`uvicorn --factory interfaces.http.app:create_app_from_env`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,13 +21,17 @@ from litestar.types import ControllerRouterHandler
 from application.bus import MessageBus
 from infrastructure.container import Container, build_container, close_resources
 from infrastructure.settings import Settings, load_settings
+from infrastructure.worker.assembly import build_worker
 from interfaces.http.auth import provide_caller
 from interfaces.http.controllers.checkout import CheckoutController
+from interfaces.http.controllers.notifications import NotificationsController
 from interfaces.http.controllers.operations import OperationsController
 from interfaces.http.controllers.payments import PaymentsController
 from interfaces.http.controllers.problem_docs import ProblemDocsController
+from interfaces.http.controllers.reconciliation import ReconciliationController
 from interfaces.http.controllers.refunds import RefundsController
 from interfaces.http.controllers.transactions import TransactionsController
+from interfaces.http.controllers.webhook_events import WebhookEventsController
 from interfaces.http.controllers.webhooks import webhooks_controller
 from interfaces.http.openapi import COMPONENTS
 from interfaces.http.problems import problem_response
@@ -36,7 +41,7 @@ from interfaces.http.services import Services
 from interfaces.logging_setup import configure_logging
 
 
-def create_app(settings: Settings, container: Container | None = None) -> Litestar:
+def create_app(settings: Settings, container: Container | None = None, *, run_worker: bool = False) -> Litestar:
     container = container if container is not None else build_container(settings)
     services = Services(container, settings)
     readiness = Readiness(services)
@@ -52,10 +57,15 @@ def create_app(settings: Settings, container: Container | None = None) -> Litest
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        worker = build_worker(container) if run_worker else None
+        worker_task = asyncio.create_task(worker.run(), name="in-process-worker") if worker else None
         try:
             await readiness.load_head()
             yield
         finally:
+            if worker is not None and worker_task is not None:
+                worker.stop()  # finishes the batch in progress and releases its leases
+                await worker_task
             await close_resources(container)
 
     app = Litestar(
@@ -96,7 +106,8 @@ def create_app_from_env() -> Litestar:
     """The uvicorn factory: each worker process reads the environment and configures its own logging."""
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
-    return create_app(settings)
+    # development: one command gives a working service, background loops included (API.md, Command line)
+    return create_app(settings, run_worker=not settings.is_production)
 
 
 def _routes(settings: Settings) -> list[ControllerRouterHandler]:
@@ -105,6 +116,9 @@ def _routes(settings: Settings) -> list[ControllerRouterHandler]:
         PaymentsController,
         RefundsController,
         TransactionsController,
+        NotificationsController,
+        ReconciliationController,
+        WebhookEventsController,
         webhooks_controller(settings.max_body_bytes),
         OperationsController,
         ProblemDocsController,

@@ -1,0 +1,48 @@
+"""`payments worker`: the background loops as their own process (outbox relay, order callbacks, webhook
+retries, janitor). SIGTERM or Ctrl-C stops it gracefully: the batch in progress finishes, leases are released."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+
+from infrastructure.container import build_container, close_resources
+from infrastructure.settings import Settings, load_settings
+from infrastructure.worker.assembly import build_worker, worker_id
+from interfaces.cli.db import ensure_schema
+from interfaces.logging_setup import configure_logging
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "worker", help="run the background worker: outbox relay, order callbacks, webhook retries, janitor"
+    )
+    parser.add_argument("--name", help="this worker's name in leases and logs (default host:pid)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    ensure_schema(settings)
+    name = args.name or worker_id()
+    print(f"Payments worker {name} running against {_where(settings)}; Ctrl-C stops it.", flush=True)
+    asyncio.run(_run(settings, name))
+    return 0
+
+
+async def _run(settings: Settings, name: str) -> None:
+    container = build_container(settings)
+    runner = build_worker(container, name)
+    loop = asyncio.get_running_loop()
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(stop_signal, runner.stop)
+    try:
+        await runner.run()
+    finally:
+        await close_resources(container)
+
+
+def _where(settings: Settings) -> str:
+    return "SQLite" if settings.is_sqlite else "Postgres"
