@@ -73,6 +73,7 @@ class Settings:
     circuit_reset_seconds: int = 30
     # how long a worker owns a claimed outbox row or notification; must exceed a callback's timeout (10 s)
     worker_lease_seconds: int = 120
+    worker_in_process: bool = False  # `serve` also runs the worker loops (default on in development)
     simulator_webhook_secret: str = field(default_factory=lambda: "whsec_sim_" + secrets.token_hex(16), repr=False)
     simulator_refund_delay_seconds: float = 0.5
     order_callback_url: str | None = None
@@ -151,6 +152,8 @@ class _Reader:
             "circuit_failure_threshold": self._int("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
             "circuit_reset_seconds": self._int("CIRCUIT_RESET_SECONDS", 30, 1, 3600),
             "worker_lease_seconds": self._int("WORKER_LEASE_SECONDS", 120, 1, 3600),
+            "worker_in_process": self._choice("WORKER_IN_PROCESS", ("true", "false"), str(not production).lower())
+            == "true",
         }
         for name in ("STRIPE_API_BASE", "PAYSTACK_API_BASE", "FLUTTERWAVE_API_BASE", "PAYPAL_API_BASE"):
             base = self._url(name, ("http", "https"))

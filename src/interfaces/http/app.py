@@ -107,7 +107,7 @@ def create_app_from_env() -> Litestar:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)
     # development: one command gives a working service, background loops included (API.md, Command line)
-    return create_app(settings, run_worker=not settings.is_production)
+    return create_app(settings, run_worker=settings.worker_in_process)
 
 
 def _routes(settings: Settings) -> list[ControllerRouterHandler]:
