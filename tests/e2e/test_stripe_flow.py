@@ -257,3 +257,31 @@ def test_stripe_refusing_a_checkout_is_a_provider_error_with_its_message(server:
     assert message in problem["detail"]
     assert fake.secret_key not in refused.text
     assert server.get("/api/v1/orders/order-small/payment-status", key="orders").json()["status"] == "failed"
+
+
+def test_an_undelivered_event_is_pulled_back_by_a_reconciliation_run(server: LiveServer, fake: FakeStripe) -> None:
+    """The webhook never arrives; Stripe lists it as undelivered and a janitor run pulls it back through the
+    inbox. It is applied as the webhook it should have been: audit source "webhook", actor "stripe"."""
+    created = checkout(server, "order-missed")
+    pid = created["id"]
+    completed, succeeded = fake.undelivered(*fake.pay(created["provider_reference"]))  # never delivered
+
+    run = server.post("/api/v1/reconciliation/runs", key="admin")
+
+    assert run.status_code == 200, run.text
+    report = run.json()
+    assert (report["pulled_events"], report["new_events"], report["checked"], report["errors"]) == (2, 2, 0, [])
+    [listed] = fake.received("GET", "/v1/events")
+    assert listed.params["delivery_success"] == "false"
+    assert payment(server, pid)["status"] == "succeeded"
+    trail = server.get(f"/api/v1/payments/{pid}/events", key="reader").json()["data"]
+    [paid_row] = [e for e in trail if e["type"] == "payment.succeeded"]
+    # the oldest undelivered event settles it; the second (payment_intent.succeeded) changes nothing
+    assert (paid_row["source"], paid_row["actor"], paid_row["provider_event_id"]) == ("webhook", "stripe", completed.id)
+
+    again = server.post("/api/v1/reconciliation/runs", key="admin").json()
+    assert (again["pulled_events"], again["new_events"]) == (2, 0)  # still listed by Stripe: duplicates
+    late = fake.deliver(succeeded)  # Stripe's own retry finally gets through: a duplicate too
+    assert (late.status_code, late.json()["duplicate"]) == (200, True)
+    trail = server.get(f"/api/v1/payments/{pid}/events", key="reader").json()["data"]
+    assert [e["type"] for e in trail].count("payment.succeeded") == 1

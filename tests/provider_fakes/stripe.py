@@ -14,6 +14,10 @@ What tests drive: `slow_next` (the work is done, the answer is late: a lost answ
 any work), `requests` (everything received), and the customer's and Stripe's side of the story: `pay`,
 `complete_unpaid`, `async_payment`, `expire`, `settle_refund`, `dispute`; each returns real event payloads
 (`StripeEvent`), which `deliver` signs with Stripe's scheme (`t=…,v1=…`) and POSTs to our webhook URL.
+
+Every event made is kept (`events`); `undelivered(*events)` marks events whose delivery failed, which
+`GET /v1/events?delivery_success=false&created[gte]=…` lists back (newest first, `limit` / `starting_after` /
+`has_more` pages, Stripe's list envelope), as Stripe does for 30 days.
 """
 
 from __future__ import annotations
@@ -137,6 +141,8 @@ class FakeStripe:
     payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
     charges: dict[str, dict[str, Any]] = field(default_factory=dict)
     refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: dict[str, StripeEvent] = field(default_factory=dict)  # every event made, oldest first
+    failed_deliveries: set[str] = field(default_factory=set)  # event ids whose delivery never succeeded
     _idempotent: dict[tuple[str, str], tuple[Any, int, bytes]] = field(default_factory=dict)
     _rules: list[_Rule] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -234,6 +240,8 @@ class FakeStripe:
 
     async def _route(self, request: Recorded) -> Any:
         method, path, params = request.method, request.path, request.params
+        if method == "GET" and path == "/v1/events":
+            return self._list_events(params)
         if method == "POST" and path == "/v1/checkout/sessions":
             return self._create_session(params)
         if method == "POST" and path == "/v1/refunds":
@@ -256,6 +264,29 @@ class FakeStripe:
                     raise StripeApiError(404, f"No such {noun}: '{object_id}'", code="resource_missing", param="id")
                 return store[object_id]
         raise StripeApiError(404, f"Unrecognized request URL ({method}: {path}).")
+
+    def _list_events(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            listed = [json.loads(e.body) for e in reversed(self.events.values())]  # newest first
+            failed = set(self.failed_deliveries)
+        if "delivery_success" in params:
+            wanted = params["delivery_success"] == "true"
+            listed = [e for e in listed if (e["id"] not in failed) == wanted]
+        created = params.get("created")
+        if isinstance(created, dict) and "gte" in created:
+            listed = [e for e in listed if e["created"] >= int(created["gte"])]
+        elif created is not None and not isinstance(created, dict):
+            listed = [e for e in listed if e["created"] == int(created)]
+        after = params.get("starting_after")
+        if after:
+            ids = [e["id"] for e in listed]
+            if after not in ids:
+                raise StripeApiError(400, f"No such event: '{after}'", code="resource_missing", param="starting_after")
+            listed = listed[ids.index(after) + 1 :]
+        limit = int(params.get("limit", 10))
+        if not 1 <= limit <= 100:
+            raise StripeApiError(400, "Invalid integer: limit must be between 1 and 100", param="limit")
+        return {"object": "list", "data": listed[:limit], "has_more": len(listed) > limit, "url": "/v1/events"}
 
     # ---- resources -------------------------------------------------------------------------------------
     def _create_session(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -463,21 +494,32 @@ class FakeStripe:
         return intent
 
     # ---- events ------------------------------------------------------------------------------------------
-    def event(self, event_type: str, obj: dict[str, Any], *, event_id: str | None = None) -> StripeEvent:
-        """A real event payload around a snapshot of `obj`."""
+    def event(
+        self, event_type: str, obj: dict[str, Any], *, event_id: str | None = None, created: int | None = None
+    ) -> StripeEvent:
+        """A real event payload around a snapshot of `obj` (`created`: its Unix time, now by default)."""
         event_id = event_id or _id("evt")
         payload = {
             "id": event_id,
             "object": "event",
             "api_version": API_VERSION,
-            "created": int(time.time()),
+            "created": int(time.time()) if created is None else created,
             "livemode": False,
             "pending_webhooks": 1,
             "request": {"id": None, "idempotency_key": None},
             "type": event_type,
             "data": {"object": json.loads(json.dumps(obj))},
         }
-        return StripeEvent(event_id, event_type, json.dumps(payload).encode())
+        made = StripeEvent(event_id, event_type, json.dumps(payload).encode())
+        with self._lock:
+            self.events[event_id] = made
+        return made
+
+    def undelivered(self, *events: StripeEvent) -> list[StripeEvent]:
+        """These events' webhooks never got through: `GET /v1/events?delivery_success=false` lists them."""
+        with self._lock:
+            self.failed_deliveries.update(e.id for e in events)
+        return list(events)
 
     def signature(self, body: bytes, *, timestamp: int | None = None, secret: str | None = None) -> str:
         return stripe_signature(

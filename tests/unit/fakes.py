@@ -32,7 +32,13 @@ from application.errors import (
 from application.messages import Message
 from application.ports.cause import Cause
 from application.ports.janitor_store import DueCheck
-from application.ports.payment_provider import CheckoutSession, EventAction, ProviderEvent, ProviderRefund
+from application.ports.payment_provider import (
+    CheckoutSession,
+    EventAction,
+    MissedEvent,
+    ProviderEvent,
+    ProviderRefund,
+)
 from application.ports.read_model import InvalidCursor
 from application.ports.reconciliation import Discrepancies, IdSample, ReconciliationSummary
 from application.ports.repositories import InboxEntry, InboxReceipt, InboxStatus
@@ -380,6 +386,8 @@ class FakeProvider:
         self.refund_lookups: dict[str, ProviderEvent | Exception] = {}  # refund id → the janitor's answer
         self.lookups: list[str] = []  # payment and refund ids asked about, in call order
         self.parsed_at: list[datetime | None] = []  # the `at` of each parse_webhook call
+        self.missed: list[MissedEvent] | Exception = []  # what `missed_events` answers (or raises)
+        self.missed_since: list[datetime] = []  # the `since` of each missed_events call
 
     def supports(self, currency: Currency) -> bool:
         return currency.code in self.currencies
@@ -437,6 +445,17 @@ class FakeProvider:
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         """Answers from `refund_lookups[refund.id]` (an event, or an exception to raise); None by default."""
         return self._lookup(self.refund_lookups, refund.id)
+
+    async def missed_events(self, since: datetime) -> list[MissedEvent]:
+        """Answers `missed` (set it to an exception to raise); [] by default."""
+        self.missed_since.append(since)
+        if isinstance(self.missed, Exception):
+            raise self.missed
+        return list(self.missed)
+
+    def missed_event(self, body: bytes) -> MissedEvent:
+        """A pulled event: `body` as `webhook()` makes it, translated without a signature (the API vouches)."""
+        return MissedEvent(self.parse_webhook({"x-fake-signature": "ok"}, body), body)
 
     def _lookup(self, answers: dict[str, ProviderEvent | Exception], key: str) -> ProviderEvent | None:
         self.lookups.append(key)

@@ -57,13 +57,21 @@ class HandleProviderWebhookHandler:
     async def __call__(self, cmd: HandleProviderWebhook) -> WebhookReceipt:
         provider = self._providers.get(cmd.provider)
         event = provider.parse_webhook(cmd.headers, cmd.body)
+        return await self.handle_authenticated(provider, event, cmd.body, cmd.headers)
+
+    async def handle_authenticated(
+        self, provider: PaymentProvider, event: ProviderEvent, body: bytes, headers: Mapping[str, str]
+    ) -> WebhookReceipt:
+        """An event already authenticated (a verified webhook, or one pulled from the provider's API by the
+        janitor) with its raw body: recorded by (provider, event id), a duplicate changes nothing, then applied
+        (confirmed first when it needs it) exactly like a delivery."""
         entry = InboxEntry(
             id=self._ids.new("whe"),
-            provider=cmd.provider,
+            provider=provider.name,
             event_id=event.event_id,
             event_type=event.event_type,
-            headers={k.lower(): v for k, v in cmd.headers.items() if k.lower() not in _DROPPED_HEADERS},
-            body=cmd.body,
+            headers={k.lower(): v for k, v in headers.items() if k.lower() not in _DROPPED_HEADERS},
+            body=body,
             received_at=self._clock.now(),
         )
         try:

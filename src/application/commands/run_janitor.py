@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from application.messages import Command
 from application.ports.clock import Clock
+from application.ports.ids import IdGenerator
 from application.ports.janitor_store import JanitorStore
 from application.ports.payment_provider import PaymentProviders
 from application.ports.unit_of_work import UnitOfWork
@@ -18,8 +19,10 @@ class RunJanitor(Command[JanitorReport]):
 
 
 class RunJanitorHandler:
-    def __init__(self, uow: UnitOfWork, providers: PaymentProviders, store: JanitorStore, clock: Clock) -> None:
-        self._janitor = Janitor(uow, providers, store, clock)
+    def __init__(
+        self, uow: UnitOfWork, providers: PaymentProviders, store: JanitorStore, clock: Clock, ids: IdGenerator
+    ) -> None:
+        self._janitor = Janitor(uow, providers, store, clock, ids)
 
     async def __call__(self, cmd: RunJanitor) -> JanitorReport:
         return await self._janitor.run(cmd.actor)

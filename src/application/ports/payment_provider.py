@@ -67,6 +67,15 @@ class ProviderEvent:
     needs_confirmation: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class MissedEvent:
+    """An event the provider failed to deliver, pulled back over its API: translated exactly like a webhook,
+    with the event's raw JSON `body` kept so it is stored in the inbox like a delivered one."""
+
+    event: ProviderEvent
+    body: bytes
+
+
 class PaymentProvider(Protocol):
     name: str
 
@@ -101,6 +110,13 @@ class PaymentProvider(Protocol):
 
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         """The provider's current word on a pending refund; None when it is still pending or unknown."""
+        ...
+
+    async def missed_events(self, since: datetime) -> list[MissedEvent]:
+        """Events created since `since` that the provider knows it failed to deliver to our webhook endpoint,
+        oldest first, fetched over its authenticated API (janitor). No webhook signature exists for them: the
+        TLS connection to the provider's API, authenticated with our secret key, is what vouches for them.
+        Providers without such an API return []."""
         ...
 
 

@@ -5,6 +5,11 @@ Providers do not guarantee delivery (Flutterwave is at-most-once by default), so
 came must still end: the janitor asks the provider on a growing schedule (`CHECK_GAPS`), applies what it says,
 and expires a checkout that can no longer be paid. A refund is only ever *asked about*, never sent again: a
 refund call that timed out may have reached the provider, and Paystack has no idempotency on refunds.
+
+Each pass first asks every enabled provider for the events it knows it failed to deliver (`missed_events`,
+Stripe's `GET /v1/events?delivery_success=false`) over the last `MISSED_EVENTS_WINDOW`, and pushes each through
+the webhook inbox exactly like a delivery: recorded by (provider, event id), so one we already have is a
+duplicate that changes nothing, then applied by the same state machine, audited as source "webhook".
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from application.commands.handle_provider_webhook import HandleProviderWebhookHandler
 from application.errors import ApplicationError
 from application.ports.cause import Cause
 from application.ports.clock import Clock
+from application.ports.ids import IdGenerator
 from application.ports.janitor_store import DueCheck, JanitorStore
 from application.ports.payment_provider import EventAction, PaymentProviders, ProviderEvent
 from application.ports.repositories import InboxStatus
@@ -53,6 +60,11 @@ NO_EXPIRY_MAX_AGE = timedelta(days=1)
 LEASE = timedelta(minutes=5)
 """How long a claimed row is hidden from other workers while this one asks its provider."""
 BATCH = 100
+MISSED_EVENTS_WINDOW = timedelta(days=3)
+"""How far back each pass asks for undelivered events: Stripe retries a webhook for 3 days, so anything older
+was either delivered or has long been settled by the lookups."""
+PULLED_HEADERS = {"x-payments-pulled-by": JANITOR}
+"""Stored as the inbox row's headers: the event came from the provider's authenticated API, not a webhook."""
 
 
 def next_gap(checks_made: int) -> timedelta:
@@ -86,6 +98,8 @@ class JanitorReport:
     rescheduled: int
     changed: tuple[JanitorChange, ...]
     errors: tuple[JanitorError, ...]
+    pulled_events: int = 0  # undelivered events the providers handed back this pass
+    new_events: int = 0  # of those, the ones the inbox had not seen (the rest were duplicates)
 
     @property
     def checked(self) -> int:
@@ -99,20 +113,27 @@ class _Tally:
     rescheduled: int = 0
     changed: list[JanitorChange] = field(default_factory=list)
     errors: list[JanitorError] = field(default_factory=list)
+    pulled: int = 0
+    new: int = 0
 
 
 class Janitor:
     """One pass over what is due. Never crashes on a provider or a single payment: each failure is reported and
     the row rescheduled. No transaction is held across a provider call."""
 
-    def __init__(self, uow: UnitOfWork, providers: PaymentProviders, store: JanitorStore, clock: Clock) -> None:
+    def __init__(
+        self, uow: UnitOfWork, providers: PaymentProviders, store: JanitorStore, clock: Clock, ids: IdGenerator
+    ) -> None:
         self._uow, self._providers, self._store, self._clock = uow, providers, store, clock
+        self._webhooks = HandleProviderWebhookHandler(uow, providers, clock, ids)
 
     async def run(self, actor: str | None = None, *, limit: int = BATCH) -> JanitorReport:
         """`actor`: who asked for this pass (an admin's key name); recorded in the audit trail's actor."""
         started = self._clock.now()
         cause_actor = JANITOR if actor is None else f"{JANITOR}:{actor}"
         tally = _Tally()
+        for name in self._providers.names():
+            await self._pull_missed_events(name, started - MISSED_EVENTS_WINDOW, tally)
         due_payments = await self._store.claim_due_payments(
             started, first_check_after=FIRST_CHECK_AFTER, lease=LEASE, limit=limit
         )
@@ -133,7 +154,11 @@ class Janitor:
             tally.rescheduled,
             tuple(tally.changed),
             tuple(tally.errors),
+            tally.pulled,
+            tally.new,
         )
+        if report.pulled_events:
+            log.info("janitor pulled %d undelivered events, %d new", report.pulled_events, report.new_events)
         if report.checked:
             log.info(
                 "janitor checked %d payments and %d refunds: %d changed, %d errors",
@@ -143,6 +168,20 @@ class Janitor:
                 len(report.errors),
             )
         return report
+
+    async def _pull_missed_events(self, name: str, since: datetime, tally: _Tally) -> None:
+        """Once per pass per provider; a provider that cannot answer is reported, and asked again next pass."""
+        try:
+            provider = self._providers.get(name)
+            for pulled in await provider.missed_events(since):
+                tally.pulled += 1
+                receipt = await self._webhooks.handle_authenticated(provider, pulled.event, pulled.body, PULLED_HEADERS)
+                if not receipt.duplicate:
+                    tally.new += 1
+        except Exception as error:  # the store or the provider is down: the next pass asks again
+            if not isinstance(error, ApplicationError):
+                log.exception("janitor could not pull missed events from %s", name)
+            tally.errors.append(JanitorError("", None, f"{name}: missed events: {_describe(error)}"))
 
     async def _guarded(self, due: DueCheck, tally: _Tally, check: Awaitable[None]) -> None:
         try:

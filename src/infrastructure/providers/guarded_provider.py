@@ -8,7 +8,13 @@ from datetime import datetime
 from typing import TypeVar
 
 from application.errors import ProviderError, ProviderUnavailable
-from application.ports.payment_provider import CheckoutSession, PaymentProvider, ProviderEvent, ProviderRefund
+from application.ports.payment_provider import (
+    CheckoutSession,
+    MissedEvent,
+    PaymentProvider,
+    ProviderEvent,
+    ProviderRefund,
+)
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.shared.money import Currency
@@ -48,6 +54,9 @@ class GuardedProvider:
 
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         return await self._call("lookup", self.inner.lookup_refund(payment, refund))
+
+    async def missed_events(self, since: datetime) -> list[MissedEvent]:
+        return await self._call("missed events", self.inner.missed_events(since))
 
     async def _call(self, operation: str, call: Awaitable[T]) -> T:
         if self.breaker.is_open:

@@ -33,7 +33,7 @@ import msgspec
 
 from application.errors import MalformedWebhook, ProviderUnavailable
 from application.ports.clock import Clock
-from application.ports.payment_provider import CheckoutSession, EventAction, ProviderEvent, ProviderRefund
+from application.ports.payment_provider import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
@@ -157,6 +157,10 @@ class SimulatorPaymentProvider:
     async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
         """The simulator keeps no state of its own: everything it knows it has already sent as webhooks."""
         return None
+
+    async def missed_events(self, since: datetime) -> list[MissedEvent]:
+        """The simulator delivers every event it makes: nothing to pull back."""
+        return []
 
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         return None

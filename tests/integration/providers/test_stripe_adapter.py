@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import RefundStatus
 from domain.shared.money import Money
 from infrastructure.clock import SystemClock
+from infrastructure.providers.stripe import adapter as stripe_adapter
 from infrastructure.providers.stripe import build
 from infrastructure.settings import Settings
 from tests.provider_fakes.server import running
@@ -328,3 +330,50 @@ async def test_confirm_leaves_other_events_as_they_are(provider: PaymentProvider
     parsed = provider.parse_webhook({"Stripe-Signature": fake.signature(completed.body)}, completed.body)
     assert await provider.confirm(parsed) == parsed
     assert not fake.received("GET", f"/v1/checkout/sessions/{session.provider_reference}")
+
+
+# ---- undelivered events --------------------------------------------------------------------------------------
+async def test_missed_events_pages_through_undelivered_events_and_translates_them_like_webhooks(
+    provider: PaymentProvider, fake: FakeStripe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stripe_adapter, "EVENTS_PAGE", 2)
+    first, second = new_payment(), new_payment(7000)
+    first_session, second_session = await checked_out(provider, first), await checked_out(provider, second)
+    completed, _intent_succeeded = fake.pay(first_session.provider_reference)  # delivered: not listed
+    failed = fake.failed_attempt(second_session.provider_reference)
+    [_second_completed, second_intent] = fake.pay(second_session.provider_reference)
+    expired = fake.expire(second_session.provider_reference)
+    old = fake.event("checkout.session.expired", fake.sessions[first_session.provider_reference], created=1)
+    unknown = fake.event("customer.created", {"id": "cus_1", "object": "customer"})
+    fake.undelivered(completed, failed, second_intent, expired, old, unknown)
+    since = datetime.now(UTC) - timedelta(days=3)
+
+    missed = await provider.missed_events(since)
+
+    assert [m.event.event_id for m in missed] == [completed.id, failed.id, second_intent.id, expired.id, unknown.id]
+    for pulled, sent in zip(missed, (completed, failed, second_intent, expired, unknown), strict=True):
+        as_webhook = provider.parse_webhook({"Stripe-Signature": fake.signature(sent.body)}, sent.body)
+        assert pulled.event == as_webhook  # the same translation as a delivered webhook
+        assert json.loads(pulled.body) == json.loads(sent.body)
+    assert (missed[0].event.action, missed[0].event.payment_id) == (EventAction.PAYMENT_SUCCEEDED, first.id)
+    assert missed[-1].event.action is EventAction.NONE
+    listed = fake.received("GET", "/v1/events")
+    assert len(listed) == 3  # 5 events, pages of 2
+    assert listed[0].params == {
+        "delivery_success": "false",
+        "created": {"gte": str(int(since.timestamp()))},
+        "limit": "2",
+    }
+    assert [r.params.get("starting_after") for r in listed] == [None, expired.id, failed.id]
+    assert listed[0].headers["authorization"] == f"Bearer {fake.secret_key}"
+
+
+async def test_no_missed_events_is_one_call(provider: PaymentProvider, fake: FakeStripe) -> None:
+    assert await provider.missed_events(datetime.now(UTC) - timedelta(days=3)) == []
+    assert len(fake.received("GET", "/v1/events")) == 1
+
+
+async def test_missed_events_when_stripe_is_down_is_unavailable(provider: PaymentProvider, fake: FakeStripe) -> None:
+    fake.fail_next(503, path="/v1/events")
+    with pytest.raises(ProviderUnavailable):
+        await provider.missed_events(datetime.now(UTC) - timedelta(days=3))

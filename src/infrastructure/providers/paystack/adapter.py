@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from application.errors import ProviderError, ProviderUnavailable
-from application.ports.payment_provider import CheckoutSession, ProviderEvent, ProviderRefund
+from application.ports.payment_provider import CheckoutSession, MissedEvent, ProviderEvent, ProviderRefund
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
@@ -106,6 +106,10 @@ class PaystackPaymentProvider:
             raise
         event_id = f"transaction.verify:{transaction.id}:{transaction.status}"
         return transaction_event(transaction, event_id=event_id, event_type="transaction.verify", payment_id=payment.id)
+
+    async def missed_events(self, since: datetime) -> list[MissedEvent]:
+        """Paystack offers no API listing undelivered webhooks: the janitor's lookups cover missed events."""
+        return []
 
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         record = await self._find_refund(payment, refund)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import msgspec
 import stripe
+from stripe.params import EventListParams
 
-from application.errors import ProviderError
+from application.errors import MalformedWebhook, ProviderError
 from application.ports.clock import Clock
-from application.ports.payment_provider import CheckoutSession, EventAction, ProviderEvent, ProviderRefund
+from application.ports.payment_provider import (
+    CheckoutSession,
+    EventAction,
+    MissedEvent,
+    ProviderEvent,
+    ProviderRefund,
+)
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
@@ -27,8 +36,11 @@ from infrastructure.providers.stripe.params import (
     refund_params,
 )
 
+log = logging.getLogger(__name__)
+
 SIGNATURE_HEADER = "stripe-signature"
 TOLERANCE_SECONDS = 300  # Stripe's SDKs default to 5 minutes (https://docs.stripe.com/webhooks#replay-attacks)
+EVENTS_PAGE = 100  # Stripe's maximum `limit` for list endpoints
 _REFUND_STATUSES = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED, "canceled": RefundStatus.FAILED}
 
 
@@ -107,6 +119,37 @@ class StripePaymentProvider:
                     return None  # it never reached Stripe
                 found = matches[0]
         return lookups.refund_news(found, payment.id, refund.id)
+
+    async def missed_events(self, since: datetime) -> list[MissedEvent]:
+        """`GET /v1/events?delivery_success=false&created[gte]=…` (Stripe keeps events 30 days), every page.
+
+        Authenticated by our secret key over TLS, so there is no signature to check; each event is translated
+        exactly like a webhook body (events.py), and its JSON kept as the body the inbox stores. Stripe lists
+        newest first; the answer is oldest first, as they would have been delivered."""
+        params: EventListParams = {
+            "delivery_success": False,
+            "created": {"gte": int(since.timestamp())},
+            "limit": EVENTS_PAGE,
+        }
+        missed: list[MissedEvent] = []
+        while True:
+            async with translated_errors("list undelivered events", self._key):
+                page = await self._client.v1.events.list_async(params)
+            raw = page.last_response.data if page.last_response is not None else None
+            objects = raw.get("data") if isinstance(raw, dict) else None
+            if not isinstance(objects, list):
+                raise ProviderError(PROVIDER, "the event list came back without its data")
+            for obj in objects:
+                body = msgspec.json.encode(obj)
+                try:
+                    missed.append(MissedEvent(translate(body), body))
+                except MalformedWebhook as unreadable:  # one unreadable event must not hide the others
+                    log.warning("skipped undelivered Stripe event %s: %s", obj.get("id"), unreadable)
+            if not page.has_more or not objects:
+                break
+            params = {**params, "starting_after": str(objects[-1]["id"])}
+        missed.reverse()
+        return missed
 
     async def _payment_intent_of(self, payment: Payment) -> str:
         """Refunds name the PaymentIntent; the payment holds only the session id, which knows it."""

@@ -118,6 +118,8 @@ class JanitorRunResponse(Struct, kw_only=True):
     checked_payments: int
     checked_refunds: int
     rescheduled: int
+    pulled_events: int  # undelivered events pulled back from providers' APIs this pass
+    new_events: int  # of those, the ones not already in the webhook inbox
     changed: list[JanitorChangeResponse]
     errors: list[JanitorErrorResponse]
 
@@ -130,6 +132,8 @@ class JanitorRunResponse(Struct, kw_only=True):
             checked_payments=r.checked_payments,
             checked_refunds=r.checked_refunds,
             rescheduled=r.rescheduled,
+            pulled_events=r.pulled_events,
+            new_events=r.new_events,
             changed=[JanitorChangeResponse.of(c) for c in r.changed],
             errors=[JanitorErrorResponse.of(e) for e in r.errors],
         )
