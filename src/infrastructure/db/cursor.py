@@ -5,9 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
 
 from application.ports.read_model import InvalidCursor
+from infrastructure.db.column_types import UtcDateTime
 from infrastructure.db.event_rows import rfc3339
+from infrastructure.db.tables import ID
 
 _SEPARATOR = "|"
 
@@ -28,3 +33,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     if not separator or not row_id or created_at.tzinfo is None:
         raise InvalidCursor(f"invalid cursor {cursor[:40]!r}")
     return created_at, row_id
+
+
+def before(
+    moment: sa.ColumnElement[Any], row_id: sa.ColumnElement[Any], position: tuple[datetime, str]
+) -> sa.ColumnElement[bool]:
+    """The rows after `position` in newest-first order: one row-value comparison, `(moment, id) < (…, …)`,
+    which the `(moment, id)` indexes answer on both stores."""
+    last_moment, last_id = position
+    return sa.tuple_(moment, row_id) < sa.tuple_(sa.literal(last_moment, UtcDateTime()), sa.literal(last_id, ID))

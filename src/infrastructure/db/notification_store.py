@@ -19,13 +19,12 @@ from application.ports.notifications import (
     NotificationPage,
     NotificationStatus,
 )
-from infrastructure.db.column_types import UtcDateTime
 from infrastructure.db.conflicts import insert_or_ignore
-from infrastructure.db.cursor import decode_cursor, encode_cursor
+from infrastructure.db.cursor import before, decode_cursor, encode_cursor
 from infrastructure.db.engine import for_reads
 from infrastructure.db.errors import store_errors
 from infrastructure.db.leases import claim_statement, release_statement
-from infrastructure.db.tables import ID, notification_attempts, notifications
+from infrastructure.db.tables import notification_attempts, notifications
 
 # Both are due for another try; `failed` only says that an attempt was already made.
 CLAIMABLE = (NotificationStatus.PENDING.value, NotificationStatus.FAILED.value)
@@ -107,9 +106,8 @@ class SqlAlchemyNotificationStore:
         if status is not None:
             statement = statement.where(notifications.c.status == status.value)
         if cursor is not None:
-            moment, last_id = decode_cursor(cursor)  # raises InvalidCursor
-            position = sa.tuple_(sa.literal(moment, UtcDateTime()), sa.literal(last_id, ID))
-            statement = statement.where(sa.tuple_(notifications.c.created_at, notifications.c.id) < position)
+            position = decode_cursor(cursor)  # raises InvalidCursor
+            statement = statement.where(before(notifications.c.created_at, notifications.c.id, position))
         rows = await self._fetch(statement.limit(limit + 1))
         page = [_notification(row) for row in rows[:limit]]
         more = len(rows) > limit

@@ -13,8 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from application.views import TransactionFilter
-from infrastructure.db.column_types import UtcDateTime
-from infrastructure.db.tables import ID, payments, refunds
+from infrastructure.db.cursor import before
+from infrastructure.db.tables import payments, refunds
 
 Position = tuple[datetime, str]  # the last row of the previous page
 
@@ -108,9 +108,7 @@ def _filters(
     if f.created_before is not None:
         conditions.append(created_at < f.created_before)
     if after is not None:
-        moment, last_id = after
-        position = sa.tuple_(sa.literal(moment, UtcDateTime()), sa.literal(last_id, ID))
-        conditions.append(sa.tuple_(created_at, row_id) < position)
+        conditions.append(before(created_at, row_id, after))
     return conditions
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.ports.repositories import InboxStatus
 from application.ports.webhook_retries import StoredWebhook, WebhookEventFilter, WebhookEventPage
-from infrastructure.db.cursor import decode_cursor, encode_cursor
+from infrastructure.db.cursor import before, decode_cursor, encode_cursor
 from infrastructure.db.engine import for_reads
 from infrastructure.db.errors import store_errors
 from infrastructure.db.tables import webhook_events as events
@@ -100,13 +100,7 @@ class SqlAlchemyWebhookRetryStore:
         if filters.status is not None:
             conditions.append(events.c.status == filters.status)
         if cursor is not None:
-            received_at, last_id = decode_cursor(cursor)
-            conditions.append(
-                sa.or_(
-                    events.c.received_at < received_at,
-                    sa.and_(events.c.received_at == received_at, events.c.id < last_id),
-                )
-            )
+            conditions.append(before(events.c.received_at, events.c.id, decode_cursor(cursor)))
         statement = (
             sa.select(events)
             .where(*conditions)
