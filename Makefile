@@ -2,6 +2,7 @@
 # uv (into .tools/ when it is not on PATH), then the locked dependencies (uv.lock) into .venv/.
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .PHONY: serve test worker lint install bench
 
@@ -13,6 +14,9 @@ worker: install         ## run the background worker against the configured data
 
 test: install           ## the whole suite: lint, types, layers, unit, integration (SQLite + Postgres), e2e
 	$(UV) run --locked pytest $(PYTEST_ARGS)
+
+bench: install          ## benchmark on Postgres vs. this machine's ceilings (bench/run.py; BENCH_ARGS="--help")
+	$(UV) run --locked python bench/run.py $(BENCH_ARGS)
 
 lint: install
 	$(UV) run --locked ruff check . && $(UV) run --locked ruff format --check . && $(UV) run --locked mypy && $(UV) run --locked lint-imports

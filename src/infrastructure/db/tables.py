@@ -71,6 +71,14 @@ sa.Index("ix_payments_created_at_id", payments.c.created_at, payments.c.id)
 sa.Index("ix_payments_status_created_at_id", payments.c.status, payments.c.created_at, payments.c.id)
 sa.Index("ix_payments_provider_created_at_id", payments.c.provider, payments.c.created_at, payments.c.id)
 sa.Index("ix_payments_currency_created_at_id", payments.c.currency, payments.c.created_at, payments.c.id)
+# provider + currency together (0004): a provider that never carries a currency would otherwise walk its whole index
+sa.Index(
+    "ix_payments_provider_currency_created_at_id",
+    payments.c.provider,
+    payments.c.currency,
+    payments.c.created_at,
+    payments.c.id,
+)
 
 refunds = sa.Table(
     "refunds",
@@ -90,6 +98,7 @@ refunds = sa.Table(
     sa.Index("ix_refunds_provider_reference", "provider_reference"),
     sa.Index("ix_refunds_created_at_id", "created_at", "id"),
     sa.Index("ix_refunds_status_created_at_id", "status", "created_at", "id"),
+    sa.Index("ix_refunds_currency_created_at_id", "currency", "created_at", "id"),  # 0004
     # the janitor's schedule for asking the provider about a refund stuck in pending
     sa.Column("checks", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("next_check_at", UtcDateTime),

@@ -1,0 +1,493 @@
+"""The benchmark: `make bench` (or `uv run python bench/run.py --help`).
+
+One run: a fresh Postgres database (`payments_bench`), migrated by the service (`payments db upgrade`), seeded with
+1,000,000 payments, VACUUM ANALYZE; then `payments serve` (one uvicorn worker) pinned to CPU 0 and Postgres
+pinned to CPU 1 with the load generator (bench/loadgen.py, its own process). Scenarios, each warmed up, then
+bounded by request count and time: webhook ingest, checkout, status reads, transactions listing; then the two
+ceilings, each its own server on CPU 0: the webhook transaction in raw SQL (ceiling_raw_webhook.py) and a bare
+endpoint returning a constant (ceiling_hello.py). Every figure is reported as a fraction of its ceiling, with
+the issue's targets. Results: bench/results/<timestamp>.json and a table. Any unexpected status fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import asyncpg
+import msgspec
+import processes
+import seed
+import workload
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+DATABASE = "payments_bench"
+SERVICE_SCENARIOS = ("webhook", "checkout", "status", "transactions")
+CEILINGS = ("raw_webhook", "hello")
+CONCURRENCY = {"webhook": 16, "checkout": 16, "status": 32, "transactions": 4, "raw_webhook": 16, "hello": 32}
+STRIPE_WEBHOOK_SECRET = "whsec_bench_" + "0" * 24
+API_KEY = "pay_sk_bench_" + secrets.token_hex(16)
+LISTING_PAGES = 4  # each filter's first page and the pages after it, following next_cursor
+
+# The issue's targets: (what is compared, threshold).
+TARGETS = {
+    "webhook": "≥60% of raw ceiling, p99 < 60 ms",
+    "checkout": "≥40% of raw ceiling",
+    "status": "≥50% of hello ceiling",
+    "transactions": "p99 < 20 ms for every filter",
+    "rss": "< 150 MB after the run",
+}
+
+
+def main() -> int:
+    args = parse_args()
+    cpus = sorted(os.sched_getaffinity(0))
+    server_cpu, load_cpu = (cpus[0], cpus[1]) if len(cpus) >= 2 else (None, None)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    RESULTS.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="payments-bench-"))
+    payments_cli = app_command(args.app_dir)
+    admin_url = args.postgres_url
+    url = seed.with_database(admin_url, DATABASE)
+    scenarios = args.scenarios
+    report: dict[str, Any] = {
+        "started_at": stamp,
+        "app_dir": str(args.app_dir or ROOT),
+        "git": git_describe(args.app_dir or ROOT),
+        "machine": {"cpus": len(cpus), "server_cpu": server_cpu, "load_cpu": load_cpu, "load_avg": os.getloadavg()},
+        "limits": {"requests": args.requests, "duration_s": args.duration, "warmup": args.warmup},
+        "concurrency": {name: CONCURRENCY[name] for name in scenarios},
+        "scenarios": {},
+    }
+    print(f"bench: {', '.join(scenarios)}; server on CPU {server_cpu}, load generator + Postgres on CPU {load_cpu}")
+
+    started = time.monotonic()
+    asyncio.run(seed.recreate_database(admin_url, DATABASE))
+    env = service_env(url)
+    subprocess.run([*payments_cli, "db", "upgrade"], env=env, cwd=args.app_dir or ROOT, check=True)
+    distinct = args.requests + args.warmup
+    seeded = asyncio.run(
+        seed.seed(url, args.rows, distinct if "webhook" in scenarios or "raw_webhook" in scenarios else 0)
+    )
+    asyncio.run(seed.vacuum_analyze(url))
+    report["seed"] = {
+        "payments": seeded.payments,
+        "refunds": seeded.refunds,
+        "seconds": round(time.monotonic() - started, 1),
+        "postgres": asyncio.run(postgres_settings(url)),
+    }
+    print(f"seeded {seeded.payments:,} payments and {seeded.refunds:,} refunds in {report['seed']['seconds']} s")
+
+    # SIGTERM runs the same clean-up as Ctrl-C: servers stopped, Postgres' CPU affinity given back
+    signal.signal(signal.SIGTERM, _interrupted)
+    report["machine"]["load_avg_before_scenarios"] = os.getloadavg()
+    if os.getloadavg()[0] > 0.5:
+        print(
+            f"WARNING: load average {os.getloadavg()[0]:.1f} before measuring: other work shares these CPUs, so "
+            "the figures understate this service (run on an idle machine for numbers to compare)"
+        )
+    with processes.pinned_postgres(load_cpu) as pinning:
+        report["machine"]["postgres_pinning"] = pinning.note
+        print(pinning.note)
+        run_service(args, report, seeded, url, env, payments_cli, work, stamp, server_cpu, load_cpu)
+        run_ceilings(args, report, seeded, url, work, server_cpu, load_cpu)
+
+    judge(report)
+    path = RESULTS / f"{stamp}.json"
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report)
+    print(f"\nresults: {path.relative_to(ROOT)}")
+    if not args.keep_db:
+        asyncio.run(drop_database(admin_url))
+    errors = sum(result.get("errors", 0) for result in report["scenarios"].values())
+    if errors:
+        print(f"\nFAILED: {errors} unexpected answers (see error_samples in the JSON)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _interrupted(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Benchmark the payments service against ceilings on this machine.")
+    every = SERVICE_SCENARIOS + CEILINGS
+    parser.add_argument(
+        "--scenarios", default=",".join(every), help=f"comma-separated, from {', '.join(every)} (default: all)"
+    )
+    parser.add_argument("--requests", type=int, default=20_000, help="measured requests per scenario at most")
+    parser.add_argument("--duration", type=float, default=20.0, help="measured seconds per scenario at most")
+    parser.add_argument("--warmup", type=int, default=1_000, help="requests per scenario before measuring")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="payments in the table")
+    parser.add_argument("--app-dir", type=Path, help="run `payments` from this checkout's .venv (before/after runs)")
+    parser.add_argument("--profile", action="store_true", help="py-spy flame graph per service scenario")
+    parser.add_argument("--keep-db", action="store_true", help=f"keep the {DATABASE} database afterwards")
+    parser.add_argument(
+        "--postgres-url",
+        default=seed.admin_url(),
+        help="server to create the database on (default PAYMENTS_BENCH_POSTGRES_URL or local postgres)",
+    )
+    args = parser.parse_args()
+    args.scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    unknown = set(args.scenarios) - set(every)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    if args.duration + args.warmup / 100 > 240:
+        parser.error("--duration must stay well under Stripe's 300 s signature tolerance (webhooks are pre-signed)")
+    return args
+
+
+def app_command(app_dir: Path | None) -> list[str]:
+    venv = (app_dir.resolve() if app_dir else ROOT) / ".venv" / "bin" / "payments"
+    if not venv.exists():
+        raise SystemExit(f"{venv} not found: run `uv sync` in {venv.parents[2]} first")
+    return [str(venv)]
+
+
+def service_env(database_url: str) -> dict[str, str]:
+    keep = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
+    return {
+        **keep,
+        "PAYMENTS_ENV": "development",
+        "PAYMENTS_DATABASE_URL": database_url,
+        "PAYMENTS_WORKER_IN_PROCESS": "false",
+        "PAYMENTS_LOG_LEVEL": "warning",
+        "PAYMENTS_PROVIDERS": "stripe,simulator",
+        "PAYMENTS_STRIPE_SECRET_KEY": "sk_test_bench_not_a_real_key",
+        "PAYMENTS_STRIPE_WEBHOOK_SECRETS": STRIPE_WEBHOOK_SECRET,
+        "PAYMENTS_STRIPE_API_BASE": "http://127.0.0.1:9",  # never called by these scenarios
+        "PAYMENTS_SIMULATOR_WEBHOOK_SECRET": "whsec_sim_bench_" + "0" * 16,
+        "PAYMENTS_API_KEYS": json.dumps([{"name": "bench", "key": API_KEY, "scopes": ["admin"]}]),
+        # rate limits far above anything one core can serve, so they never answer 429 here
+        "PAYMENTS_RATE_LIMIT_PER_SECOND": "1000000",
+        "PAYMENTS_RATE_LIMIT_PER_MINUTE": "60000000",
+        "PAYMENTS_WEBHOOK_RATE_LIMIT_PER_SECOND": "1000000",
+    }
+
+
+def run_service(
+    args: argparse.Namespace,
+    report: dict[str, Any],
+    seeded: seed.Seeded,
+    url: str,
+    env: dict[str, str],
+    payments_cli: list[str],
+    work: Path,
+    stamp: str,
+    server_cpu: int | None,
+    load_cpu: int | None,
+) -> None:
+    wanted = [name for name in SERVICE_SCENARIOS if name in args.scenarios]
+    if not wanted:
+        return
+    port = processes.free_port()
+    command = [*payments_cli, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    server = processes.start("service", command, port, env, args.app_dir or ROOT, work, server_cpu)
+    run_id = stamp.lower()
+    try:
+        for name in wanted:
+            if name == "webhook":
+                requests = workload.webhooks(port, seeded.webhook_service, STRIPE_WEBHOOK_SECRET, "bench_svc")
+                cycle = False
+            elif name == "checkout":
+                requests = workload.checkouts(port, args.requests + args.warmup, API_KEY, run_id)
+                cycle = False
+            elif name == "status":
+                requests = workload.status_reads(port, seeded.order_ids, API_KEY)
+                cycle = True
+            else:
+                requests = workload.listing(port, listing_pages(port, seeded), API_KEY)
+                cycle = True
+            spy = start_profiler(server, name, stamp, load_cpu) if args.profile else None
+            result = drive(name, port, requests, cycle, args, work, load_cpu, server)
+            if spy is not None:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(timeout=60)
+                result["profile"] = str((RESULTS / f"{stamp}-{name}.svg").relative_to(ROOT))
+            result["checked"] = asyncio.run(check_effects(name, url, result, run_id))
+            report["scenarios"][name] = result
+            print_line(name, result)
+        report["rss_mb"] = server.rss_mb()
+        print(f"service resident memory after the run: {report['rss_mb']} MB")
+    finally:
+        server.stop()
+
+
+def run_ceilings(
+    args: argparse.Namespace,
+    report: dict[str, Any],
+    seeded: seed.Seeded,
+    url: str,
+    work: Path,
+    server_cpu: int | None,
+    load_cpu: int | None,
+) -> None:
+    for name in (n for n in CEILINGS if n in args.scenarios):
+        port = processes.free_port()
+        env = {**os.environ, "BENCH_DATABASE_DSN": seed.dsn(url), "BENCH_STRIPE_WEBHOOK_SECRET": STRIPE_WEBHOOK_SECRET}
+        script = BENCH / f"ceiling_{name}.py"
+        server = processes.start(
+            name, [sys.executable, str(script), "--port", str(port)], port, env, BENCH, work, server_cpu
+        )
+        try:
+            if name == "raw_webhook":
+                requests = workload.webhooks(port, seeded.webhook_raw, STRIPE_WEBHOOK_SECRET, "bench_raw")
+                result = drive(name, port, requests, False, args, work, load_cpu, server)
+                result["checked"] = asyncio.run(check_effects(name, url, result, ""))
+            else:
+                result = drive(name, port, workload.hello(port), True, args, work, load_cpu, server)
+            result["rss_mb"] = server.rss_mb()
+        finally:
+            server.stop()
+        report["scenarios"][name] = result
+        print_line(name, result)
+
+
+def drive(
+    name: str,
+    port: int,
+    requests: list[workload.Request],
+    cycle: bool,
+    args: argparse.Namespace,
+    work: Path,
+    load_cpu: int | None,
+    server: processes.Server,
+) -> dict[str, Any]:
+    """The load generator, in its own process on its own CPU, over these requests. Also how busy the server's
+    CPU was meanwhile (warm-up included): near 100% means the server is the bottleneck, far below means it
+    waited (on Postgres, or on a load generator that could not keep up)."""
+    path = work / f"{name}.msgpack"
+    path.write_bytes(msgspec.msgpack.encode(requests))
+    command = [
+        sys.executable,
+        str(BENCH / "loadgen.py"),
+        f"--port={port}",
+        f"--requests-file={path}",
+        f"--concurrency={CONCURRENCY[name]}",
+        f"--requests={args.requests}",
+        f"--duration={args.duration}",
+        f"--warmup={args.warmup}",
+        *(["--cycle"] if cycle else []),
+        *([f"--cpu={load_cpu}"] if load_cpu is not None else []),
+    ]
+    cpu_before, wall_before = server.cpu_seconds(), time.monotonic()
+    finished = subprocess.run(command, capture_output=True, check=False, timeout=args.duration + 300)
+    server_busy = (server.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before)
+    if finished.returncode != 0:
+        raise RuntimeError(f"load generator failed for {name}:\n{finished.stderr.decode()[-3000:]}")
+    result: dict[str, Any] = json.loads(finished.stdout)
+    result["server_cpu_busy"] = round(server_busy, 2)
+    return result
+
+
+def listing_pages(port: int, seeded: seed.Seeded) -> dict[str, list[dict[str, str]]]:
+    """Every documented filter (and some combinations), each with its first pages, found by following
+    `next_cursor` like a client would, before the clock starts."""
+    newest = seeded.newest
+    day = timedelta(days=1)
+
+    def moment(value: datetime) -> str:
+        return value.isoformat().replace("+00:00", "Z")
+
+    filters: dict[str, dict[str, str]] = {
+        "no filter": {},
+        "status": {"status": "succeeded"},
+        "status (rare)": {"status": "disputed"},
+        "provider": {"provider": "stripe"},
+        "provider (rare)": {"provider": "simulator"},
+        "kind=payment": {"kind": "payment"},
+        "kind=refund": {"kind": "refund"},
+        "order_id": {"order_id": seeded.order_ids[len(seeded.order_ids) // 2]},
+        "currency": {"currency": "EUR"},
+        "currency (rare)": {"currency": "UGX"},
+        "created_after": {"created_after": moment(newest - 7 * day)},
+        "created_before": {"created_before": moment(newest - 180 * day)},
+        "created window": {"created_after": moment(newest - 41 * day), "created_before": moment(newest - 40 * day)},
+        "provider+currency": {"provider": "paystack", "currency": "NGN"},
+        "status+provider+window": {
+            "status": "succeeded",
+            "provider": "paypal",
+            "created_after": moment(newest - 90 * day),
+            "created_before": moment(newest - 30 * day),
+        },
+    }
+    pages: dict[str, list[dict[str, str]]] = {}
+    for label, query in filters.items():
+        pages[label] = []
+        cursor = None
+        for _ in range(LISTING_PAGES):
+            params = {**query, "limit": "50", **({"cursor": cursor} if cursor else {})}
+            pages[label].append(params)
+            request = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/v1/transactions?{urlencode(params)}",
+                headers={"Authorization": f"Bearer {API_KEY}"},
+            )
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - our own http://127.0.0.1
+                cursor = json.loads(answer.read())["next_cursor"]
+            if cursor is None:
+                break
+    return pages
+
+
+def start_profiler(server: processes.Server, name: str, stamp: str, cpu: int | None) -> subprocess.Popen[bytes]:
+    output = RESULTS / f"{stamp}-{name}.svg"
+    py_spy = Path(sys.executable).parent / "py-spy"
+    command = [str(py_spy), "record", "--pid", str(server.process.pid), "--output", str(output), "--rate", "200"]
+    spy = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=processes.pinned_to(cpu)
+    )
+    time.sleep(1.0)  # attached before the load starts
+    return spy
+
+
+async def check_effects(name: str, url: str, result: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """What the database says happened: every webhook processed once, every checkout stored. A mismatch is
+    counted as errors, so a fast answer that did not do the work fails the run."""
+    connection = await asyncpg.connect(seed.dsn(url))
+    try:
+        if name in ("webhook", "raw_webhook"):
+            prefix = "evt_bench_svc_%" if name == "webhook" else "evt_bench_raw_%"
+            rows = await connection.fetch(
+                "SELECT status, count(*) AS n FROM webhook_events WHERE event_id LIKE $1 GROUP BY status", prefix
+            )
+            found = {row["status"]: row["n"] for row in rows}
+            applied = await connection.fetchval(
+                "SELECT count(*) FROM payment_events WHERE provider_event_id LIKE $1 AND type = 'payment.succeeded'",
+                prefix,
+            )
+            checked = {"inbox": found, "succeeded_events": applied}
+            wrong = sum(n for status, n in found.items() if status != "processed")
+            missing = result["sent_total"] - found.get("processed", 0) + (found.get("processed", 0) - applied)
+        elif name == "checkout":
+            stored = await connection.fetchval(
+                "SELECT count(*) FROM payments WHERE order_id LIKE $1 AND status = 'processing'",
+                f"bench-co-{run_id}-%",
+            )
+            checked = {"payments_stored": stored}
+            wrong, missing = 0, result["sent_total"] - stored
+        else:
+            return {}
+    finally:
+        await connection.close()
+    if wrong or missing:
+        result["errors"] += wrong + abs(missing)
+        result["error_samples"].append(f"database check: {checked} for {result['sent_total']} requests sent")
+    return checked
+
+
+async def postgres_settings(url: str) -> dict[str, str]:
+    connection = await asyncpg.connect(seed.dsn(url))
+    try:
+        names = ("server_version", "synchronous_commit", "fsync", "shared_buffers", "max_connections")
+        return {name: await connection.fetchval(f"SHOW {name}") for name in names}
+    finally:
+        await connection.close()
+
+
+async def drop_database(admin_url: str) -> None:
+    connection = await asyncpg.connect(seed.dsn(admin_url))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def judge(report: dict[str, Any]) -> None:
+    """Each scenario as a fraction of its ceiling, and the issue's targets as pass/fail."""
+    found = report["scenarios"]
+    raw = found.get("raw_webhook", {}).get("rps")
+    hello = found.get("hello", {}).get("rps")
+    verdicts: dict[str, Any] = {}
+
+    def fraction(name: str, ceiling: float | None, reference: str) -> float | None:
+        if name not in found or not ceiling:
+            return None
+        share = round(found[name]["rps"] / ceiling, 3)
+        found[name]["reference"], found[name]["fraction"] = reference, share
+        return share
+
+    webhook = fraction("webhook", raw, "raw_webhook")
+    if webhook is not None:
+        verdicts["webhook"] = webhook >= 0.60 and found["webhook"]["p99_ms"] < 60
+    checkout = fraction("checkout", raw, "raw_webhook")
+    if checkout is not None:
+        verdicts["checkout"] = checkout >= 0.40
+    status = fraction("status", hello, "hello")
+    if status is not None:
+        verdicts["status"] = status >= 0.50
+    if "transactions" in found:
+        worst = max(found["transactions"]["by_label"].items(), key=lambda item: item[1]["p99_ms"])
+        found["transactions"]["worst_filter"] = {"filter": worst[0], "p99_ms": worst[1]["p99_ms"]}
+        verdicts["transactions"] = worst[1]["p99_ms"] < 20
+    if report.get("rss_mb") is not None:
+        verdicts["rss"] = report["rss_mb"] < 150
+    report["targets"] = {name: {"target": TARGETS[name], "pass": ok} for name, ok in verdicts.items()}
+
+
+def print_line(name: str, result: dict[str, Any]) -> None:
+    print(
+        f"  {name:<13} {result['rps']:>8.0f} req/s  p50 {result['p50_ms']:6.1f}  p99 {result['p99_ms']:6.1f}  "
+        f"max {result['max_ms']:7.1f} ms  errors {result['errors']}  server CPU {result['server_cpu_busy']:.0%}",
+        flush=True,
+    )
+
+
+def print_table(report: dict[str, Any]) -> None:
+    targets = report.get("targets", {})
+    print(
+        f"\n{'scenario':<13} {'conc':>4} {'req/s':>8} {'p50':>7} {'p90':>7} {'p99':>7} {'max':>8} {'err':>4}  "
+        f"{'of ceiling':>10}  target"
+    )
+    for name, result in report["scenarios"].items():
+        share = result.get("fraction")
+        share_text = f"{share:.0%} of {result['reference']}" if share is not None else ""
+        verdict = targets.get(name)
+        verdict_text = f"{'PASS' if verdict['pass'] else 'FAIL'} ({verdict['target']})" if verdict else ""
+        print(
+            f"{name:<13} {result['concurrency']:>4} {result['rps']:>8.0f} {result['p50_ms']:>7.2f} "
+            f"{result['p90_ms']:>7.2f} {result['p99_ms']:>7.2f} {result['max_ms']:>8.1f} {result['errors']:>4}  "
+            f"{share_text:<17} {verdict_text}"
+        )
+    if "transactions" in report["scenarios"]:
+        print(
+            "\ntransactions p99 by filter (ms): "
+            + ", ".join(
+                f"{label} {values['p99_ms']:.1f}"
+                for label, values in report["scenarios"]["transactions"]["by_label"].items()
+            )
+        )
+    if "rss" in targets:
+        verdict = targets["rss"]
+        print(
+            f"service RSS after the run: {report['rss_mb']} MB  {'PASS' if verdict['pass'] else 'FAIL'} "
+            f"({verdict['target']})"
+        )
+
+
+def git_describe(directory: Path) -> str | None:
+    try:
+        return subprocess.run(
+            ["git", "-C", str(directory), "describe", "--always", "--dirty"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())
