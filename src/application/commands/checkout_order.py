@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from application.errors import LivePaymentExists, ProviderError
+from application.errors import ConcurrentUpdate, LivePaymentExists, ProviderError
 from application.messages import Command
+from application.metric_outcomes import failure_outcome
 from application.ports.cause import Cause
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
-from application.ports.payment_provider import PaymentProvider, PaymentProviders
+from application.ports.metrics import NO_METRICS, Metrics
+from application.ports.payment_provider import CheckoutSession, PaymentProvider, PaymentProviders
 from application.ports.unit_of_work import UnitOfWork
 from application.views import CheckoutResult, PaymentView
 from domain.payments.checkout_policy import OneLivePaymentPerOrder
@@ -38,33 +40,54 @@ class CheckoutOrderHandler:
        one that is unreachable leaves it processing for the janitor and for the client's retry.
     """
 
-    def __init__(self, uow: UnitOfWork, providers: PaymentProviders, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        providers: PaymentProviders,
+        clock: Clock,
+        ids: IdGenerator,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         self._uow, self._providers, self._clock, self._ids = uow, providers, clock, ids
+        self._metrics = metrics
 
     async def __call__(self, cmd: CheckoutOrder) -> CheckoutResult:
         money = Money.of(cmd.amount, cmd.currency)
         provider = self._providers.choose(cmd.provider, money.currency)
+        try:  # counted once a provider is chosen: its name is a bounded label, a client's preference is not
+            result = await self._checkout(cmd, money, provider)
+        except Exception as error:
+            self._metrics.checkout(provider.name, failure_outcome(error))
+            raise
+        self._metrics.checkout(result.payment.provider, "created" if result.created else "reused")
+        return result
+
+    async def _checkout(self, cmd: CheckoutOrder, money: Money, provider: PaymentProvider) -> CheckoutResult:
         payment, created = await self._open_payment(cmd, money, provider.name)
         if payment.checkout_url is None:
             payment = await self._create_session(self._providers.get(payment.provider), payment, cmd.actor)
         return CheckoutResult(PaymentView.of(payment), created)
 
     async def _open_payment(self, cmd: CheckoutOrder, money: Money, provider: str) -> tuple[Payment, bool]:
-        for _ in range(3):  # a concurrent checkout can win between our read and our insert; then reuse its
-            async with self._uow as uow:
-                live = await uow.payments.find_live_for_order(cmd.order_id)
-                reusable = OneLivePaymentPerOrder(cmd.order_id, money, live).reusable()
-                if reusable is not None:
-                    return reusable, False
-                payment = Payment.initiate(
-                    self._ids.new("pay"), cmd.order_id, money, provider, cmd.details, self._clock.now()
-                )
-                try:
+        """Insert first, read only when the order already has a live payment: a new order (the common case)
+        costs one write and no read. The store's one-live-payment-per-order guard refuses the insert otherwise;
+        then the live payment is read and the policy reuses or refuses it, exactly as a read-first would."""
+        for _ in range(3):  # the live payment can settle (fail, expire) between our insert and our read
+            payment = Payment.initiate(
+                self._ids.new("pay"), cmd.order_id, money, provider, cmd.details, self._clock.now()
+            )
+            try:
+                async with self._uow as uow:
                     await uow.payments.add(payment, Cause("api", cmd.actor))
                     await uow.commit()
-                except LivePaymentExists:
-                    continue
                 return payment, True
+            except LivePaymentExists:
+                pass
+            async with self._uow as uow:
+                live = await uow.payments.find_live_for_order(cmd.order_id)
+            reusable = OneLivePaymentPerOrder(cmd.order_id, money, live).reusable()
+            if reusable is not None:
+                return reusable, False
         raise LivePaymentExists(cmd.order_id)
 
     async def _create_session(self, provider: PaymentProvider, payment: Payment, actor: str | None) -> Payment:
@@ -73,7 +96,9 @@ class CheckoutOrderHandler:
         except ProviderError as refused:
             await self._fail(payment.id, f"provider refused the checkout: {refused.message}", actor)
             raise
-        async with self._uow as uow:
+        if await self._attach_unless_changed(payment, session, actor):
+            return payment
+        async with self._uow as uow:  # changed since we read it (a fast webhook): attach under the row lock
             current = await uow.payments.get(payment.id, for_update=True)
             if current.attach_checkout_session(
                 session.provider_reference, session.checkout_url, session.expires_at, self._clock.now()
@@ -81,6 +106,22 @@ class CheckoutOrderHandler:
                 await uow.payments.save(current, Cause("api", actor))
                 await uow.commit()
             return current
+
+    async def _attach_unless_changed(self, payment: Payment, session: CheckoutSession, actor: str | None) -> bool:
+        """Attaches the session to the payment as we last wrote or read it, without a lock or a re-read: the
+        version check of `save` refuses the write if anything changed it since (ConcurrentUpdate), and then the
+        caller attaches under the row lock instead. Saves two round trips on every new checkout."""
+        if not payment.attach_checkout_session(
+            session.provider_reference, session.checkout_url, session.expires_at, self._clock.now()
+        ):
+            return False
+        try:
+            async with self._uow as uow:
+                await uow.payments.save(payment, Cause("api", actor))
+                await uow.commit()
+        except ConcurrentUpdate:
+            return False
+        return True
 
     async def _fail(self, payment_id: str, reason: str, actor: str | None) -> None:
         async with self._uow as uow:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import asyncpg  # type: ignore[import-untyped]  # ships no type information
 from sqlalchemy import exc as sa_exc
 
 from application.errors import StoreUnavailable
@@ -22,6 +23,9 @@ _SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "di
 
 def unavailable_reason(error: BaseException) -> str | None:
     """Why the store cannot serve us right now, or None when the error is not about availability."""
+    driver_reason = _driver_unavailable_reason(error)
+    if driver_reason is not None:
+        return driver_reason
     if isinstance(error, sa_exc.TimeoutError):
         return "no free database connection within the pool timeout"
     if isinstance(error, OSError | TimeoutError):  # raised by the driver while connecting
@@ -38,9 +42,32 @@ def unavailable_reason(error: BaseException) -> str | None:
     return None
 
 
-def is_live_order_violation(error: sa_exc.IntegrityError) -> bool:
+def is_live_order_violation(error: sa_exc.IntegrityError | asyncpg.UniqueViolationError) -> bool:
+    if isinstance(error, asyncpg.UniqueViolationError):  # the Postgres fast path (asyncpg_payment_repository.py)
+        return bool(error.constraint_name == LIVE_ORDER_INDEX)
     message = str(error.orig)
     return LIVE_ORDER_INDEX in message or _SQLITE_LIVE_ORDER_MESSAGE in message
+
+
+def is_lost_connection(error: BaseException) -> bool:
+    """True when the asyncpg connection can no longer be used (the pool must replace it, not reuse it)."""
+    return _driver_unavailable_reason(error) is not None or isinstance(error, OSError | TimeoutError)
+
+
+def _driver_unavailable_reason(error: BaseException) -> str | None:
+    """asyncpg's own errors, raised by statements run on the driver connection (the Postgres fast path)."""
+    if isinstance(error, asyncpg.PostgresConnectionError):  # class 08, ConnectionDoesNotExistError among them
+        return "the database connection was lost"
+    if isinstance(error, asyncpg.exceptions.OperatorInterventionError):  # shutdown, backend terminated
+        return "the database connection was lost"
+    if isinstance(error, asyncpg.InterfaceError) and "closed" in str(error):
+        return "the database connection was lost"
+    if isinstance(error, asyncpg.exceptions.InternalClientError):  # e.g. a termination notice arrived mid-call
+        return "the database connection is in an unusable state"
+    return None
+
+
+_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
 
 
 @contextmanager
@@ -48,7 +75,7 @@ def store_errors() -> Iterator[None]:
     """Raises StoreUnavailable (chained to the original) for availability failures inside the block."""
     try:
         yield
-    except (sa_exc.SQLAlchemyError, OSError, TimeoutError) as error:
+    except (sa_exc.SQLAlchemyError, *_DRIVER_ERRORS, OSError, TimeoutError) as error:
         reason = unavailable_reason(error)
         if reason is None:
             raise

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import RowMapping
 
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import Refund, RefundReason
@@ -74,10 +73,16 @@ def refund_values(payment_id: str, refund: Refund) -> dict[str, Any]:
     }
 
 
-def payment_from_rows(rows: Sequence[RowMapping]) -> Payment:
+def payment_from_rows(rows: Sequence[Mapping[str, Any]]) -> Payment:
     """Rebuilds the aggregate from the rows of a `LOAD_COLUMNS` select (payment LEFT JOIN refunds)."""
-    row = rows[0]
-    payment = Payment(
+    payment = payment_from_row(rows[0])
+    payment.refunds = [refund_from_row(r, REFUND_PREFIX) for r in rows if r[REFUND_PREFIX + "id"] is not None]
+    return payment
+
+
+def payment_from_row(row: Mapping[str, Any]) -> Payment:
+    """The aggregate without its refunds, from any mapping with the payments columns (SQLAlchemy or asyncpg)."""
+    return Payment(
         id=row["id"],
         order_id=row["order_id"],
         amount=Money(row["amount"], Currency(row["currency"])),
@@ -100,13 +105,13 @@ def payment_from_rows(rows: Sequence[RowMapping]) -> Payment:
         failure_reason=row["failure_reason"],
         version=row["version"],
     )
-    payment.refunds = [_refund(r) for r in rows if r[REFUND_PREFIX + "id"] is not None]
-    return payment
 
 
-def _refund(row: RowMapping) -> Refund:
+def refund_from_row(row: Mapping[str, Any], prefix: str = "") -> Refund:
+    """A refund from the refunds columns, each named `prefix` + column name."""
+
     def value(name: str) -> Any:
-        return row[REFUND_PREFIX + name]
+        return row[prefix + name]
 
     return Refund(
         id=value("id"),

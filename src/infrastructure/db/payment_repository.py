@@ -95,6 +95,8 @@ class SqlAlchemyPaymentRepository:
 
     async def _write_refunds(self, payment: Payment) -> None:
         stored = self._stored_refunds.get(payment.id)
+        if stored is None and not payment.refunds:  # nothing to write (stored refunds not in hand stay as they are)
+            return
         if stored is None:  # saved without being loaded here: compare against the store instead
             stored = await self._read_refunds(payment.id)
         current = {r.id: refund_values(payment.id, r) for r in payment.refunds}

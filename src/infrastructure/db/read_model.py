@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from application.views import (
     TransactionView,
 )
 from infrastructure.db.cursor import decode_cursor, encode_cursor
+from infrastructure.db.driver_connection import fetch_row
 from infrastructure.db.engine import for_reads
 from infrastructure.db.errors import store_errors
 from infrastructure.db.payment_mapper import REFUND_PREFIX, select_with_refunds
@@ -28,13 +29,26 @@ from infrastructure.db.transactions_query import transaction_lookup, transaction
 _SUCCEEDED = "succeeded"
 
 
+# The status read is the busiest query: on Postgres it runs as one prepared statement on the driver connection
+# (no transaction round trips, no SQLAlchemy compilation); see driver_connection.py.
+_PAYMENT_STATUS_SQL = (
+    "SELECT p.order_id, p.id, p.status, p.amount, p.currency, p.provider, p.updated_at, "
+    "(SELECT coalesce(sum(r.amount), 0) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded') "
+    "AS amount_refunded FROM payments p WHERE p.order_id = $1 ORDER BY p.created_at DESC, p.id DESC LIMIT 1"
+)
+
+
 class SqlAlchemyPaymentReadModel:
     """Each query is one short read transaction (a lock-free plain BEGIN on SQLite)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = for_reads(engine)
+        self._postgres = engine.dialect.name == "postgresql"
 
     async def payment_status(self, order_id: str) -> PaymentStatusView | None:
+        if self._postgres:
+            found = await fetch_row(self._engine, _PAYMENT_STATUS_SQL, order_id)
+            return _payment_status_view(found) if found is not None else None
         refunded = (
             sa.select(sa.func.coalesce(sa.func.sum(refunds.c.amount), 0))
             .where(refunds.c.payment_id == payments.c.id, refunds.c.status == _SUCCEEDED)
@@ -47,19 +61,7 @@ class SqlAlchemyPaymentReadModel:
             .limit(1)
         )
         rows = await self._fetch(statement)
-        if not rows:
-            return None
-        row = rows[0]
-        return PaymentStatusView(
-            order_id=row["order_id"],
-            payment_id=row["id"],
-            status=row["status"],
-            amount=row["amount"],
-            amount_refunded=int(row["amount_refunded"]),  # Postgres sums BIGINT as NUMERIC
-            currency=row["currency"],
-            provider=row["provider"],
-            updated_at=row["updated_at"],
-        )
+        return _payment_status_view(rows[0]) if rows else None
 
     async def payment(self, payment_id: str) -> PaymentView | None:
         rows = await self._fetch(select_with_refunds(payments.c.id == payment_id))
@@ -94,6 +96,19 @@ class SqlAlchemyPaymentReadModel:
             async with self._engine.connect() as connection:
                 rows: Sequence[RowMapping] = (await connection.execute(statement)).mappings().all()
         return rows
+
+
+def _payment_status_view(row: RowMapping | Mapping[str, Any]) -> PaymentStatusView:
+    return PaymentStatusView(
+        order_id=row["order_id"],
+        payment_id=row["id"],
+        status=row["status"],
+        amount=row["amount"],
+        amount_refunded=int(row["amount_refunded"]),  # Postgres sums BIGINT as NUMERIC
+        currency=row["currency"],
+        provider=row["provider"],
+        updated_at=row["updated_at"],
+    )
 
 
 def _payment_view(row: RowMapping, refund_views: list[RefundView]) -> PaymentView:

@@ -14,6 +14,7 @@ from application.messages import Message
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.janitor_store import JanitorStore
+from application.ports.metrics import NO_METRICS, Metrics
 from application.ports.notifications import NotificationStore
 from application.ports.payment_provider import PaymentProviders
 from application.ports.read_model import PaymentReadModel
@@ -21,6 +22,7 @@ from application.ports.reconciliation import ReconciliationReadModel
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.webhook_retries import WebhookEventLog
 from infrastructure.messaging.handlers import HANDLERS
+from infrastructure.messaging.planned_resolver import PlannedResolver
 
 
 def build_bus(
@@ -35,6 +37,7 @@ def build_bus(
     reconciliation: ReconciliationReadModel | None = None,
     notifications: NotificationStore | None = None,
     webhook_events: WebhookEventLog | None = None,
+    metrics: Metrics = NO_METRICS,
 ) -> MessageBus:
     container = punq.Container()
     # punq reads the factory's signature; a plain function works whatever kind of callable we were given
@@ -43,6 +46,7 @@ def build_bus(
     container.register(PaymentReadModel, instance=read_model)
     container.register(Clock, instance=clock)
     container.register(IdGenerator, instance=ids)
+    container.register(Metrics, instance=metrics)
     if janitor_store is not None:  # the janitor and reconciliation ports: optional for buses that need neither
         container.register(JanitorStore, instance=janitor_store)
     if reconciliation is not None:
@@ -53,4 +57,6 @@ def build_bus(
         container.register(WebhookEventLog, instance=webhook_events)
     for handler in handlers.values():
         container.register(handler)
-    return MessageBus(container.resolve, handlers)
+    # punq supplies each handler's shared dependencies once; the plan then builds a handler per message cheaply
+    resolver = PlannedResolver(container, {UnitOfWork: unit_of_work}, handlers.values())
+    return MessageBus(resolver, handlers)

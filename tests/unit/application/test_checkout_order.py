@@ -238,3 +238,26 @@ async def test_bad_money_is_refused_before_anything_is_stored(amount: int, curre
     with pytest.raises(error):
         await h.send(CheckoutOrder("order-1", amount, currency))
     assert (h.store.payments, h.store.commits, h.provider.checkouts) == ({}, 0, [])
+
+
+async def test_a_webhook_that_overtakes_the_session_keeps_its_change_and_the_session_is_still_attached() -> None:
+    """The session is attached without a lock while nothing else touched the payment; a change in between (here
+    the provider's webhook arriving before its own answer) makes that write a ConcurrentUpdate, and the session
+    is then attached under the lock to the payment as it now is."""
+    h = harness()
+
+    async def succeed_first(payment: Payment) -> None:
+        await settle(h, payment.id, EventAction.PAYMENT_SUCCEEDED)
+
+    h.provider.on_checkout = succeed_first
+
+    result = await h.send(CheckoutOrder("order-1", 9_999, "USD"))
+
+    stored = h.store.payment(result.payment.id)
+    assert (stored.status, stored.checkout_url) == (PaymentStatus.SUCCEEDED, FakeProvider.checkout_url(stored.id))
+    assert (result.payment.status, result.payment.checkout_url) == ("succeeded", stored.checkout_url)
+    assert [row.event for row in h.store.audit] == [
+        "payment.initiated",
+        "payment.succeeded",
+        "payment.checkout_session_created",
+    ]

@@ -1,0 +1,83 @@
+"""The Postgres fast path: the unit of work and the status read run on the asyncpg driver connection.
+
+Every repository, inbox, unit-of-work and concurrency test already runs on it through the Postgres leg; these
+tests pin what only the fast path has: that it is the path taken, that a failed statement whose error was
+swallowed cannot be committed, and that pooled connections that died are replaced without failing requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from infrastructure.db.asyncpg_payment_repository import AsyncpgPaymentRepository
+from infrastructure.db.asyncpg_webhook_inbox import AsyncpgWebhookInbox
+from infrastructure.db.engine import create_engine
+from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
+from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork, TransactionRolledBack
+from infrastructure.ids import SortableIdGenerator
+from tests.integration.db.builders import API, new_payment, store
+
+
+async def test_on_postgres_the_unit_of_work_runs_on_the_driver_connection(postgres: str) -> None:
+    engine = create_engine(postgres)
+    try:
+        async with SqlAlchemyUnitOfWork(engine, SortableIdGenerator()) as uow:
+            assert isinstance(uow.payments, AsyncpgPaymentRepository)
+            assert isinstance(uow.inbox, AsyncpgWebhookInbox)
+    finally:
+        await engine.dispose()
+
+
+async def test_a_transaction_with_a_failed_statement_is_never_reported_committed(postgres: str) -> None:
+    """Postgres answers COMMIT of an aborted transaction with ROLLBACK, not an error: it must not pass silently."""
+    engine, ids = create_engine(postgres), SortableIdGenerator()
+    uow = SqlAlchemyUnitOfWork(engine, ids)
+    first, duplicate = new_payment(ids, "order-fast-1"), new_payment(ids, "order-fast-2")
+    duplicate.id = first.id
+    try:
+        async with uow:
+            await uow.payments.add(first, API)
+            with pytest.raises(asyncpg.UniqueViolationError):  # swallowed by a careless caller
+                await uow.payments.add(duplicate, API)
+            with pytest.raises(TransactionRolledBack):
+                await uow.commit()
+        async with engine.connect() as connection:
+            stored = await connection.exec_driver_sql("SELECT count(*) FROM payments WHERE id = $1", (first.id,))
+            assert stored.scalar_one() == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_pooled_connections_that_died_are_replaced_without_failing_the_next_requests(postgres: str) -> None:
+    """After a database restart every pooled connection is dead; reads and units of work still succeed."""
+    engine, ids = create_engine(postgres, pool_size=2), SortableIdGenerator()
+    payment = new_payment(ids, "order-fast-lost")
+    read_model = SqlAlchemyPaymentReadModel(engine)
+    try:
+        await store(SqlAlchemyUnitOfWork(engine, ids), payment)
+        await asyncio.gather(*(read_model.payment_status(payment.order_id) for _ in range(4)))  # 4 pooled
+        await _terminate_pooled_sessions(engine)
+
+        async with SqlAlchemyUnitOfWork(engine, ids) as uow:
+            assert (await uow.payments.get(payment.id)).id == payment.id
+        view = await read_model.payment_status(payment.order_id)
+        assert view is not None
+        assert view.payment_id == payment.id
+    finally:
+        await engine.dispose()
+
+
+async def _terminate_pooled_sessions(engine: AsyncEngine) -> None:
+    url = engine.url.set(drivername="postgresql")
+    admin = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
