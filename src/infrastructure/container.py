@@ -10,6 +10,7 @@ import httpx
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.status_transition_counting import TransitionCountingUnitOfWork
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
 from infrastructure.callbacks.http_callback_sender import build_callback_sender
 from infrastructure.clock import SystemClock
@@ -25,8 +26,10 @@ from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryStore
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.messaging.punq_bus import build_bus
+from infrastructure.metrics import build_metrics
 from infrastructure.providers.registry import build_provider_registry
 from infrastructure.providers.simulator import SimulatorPaymentProvider
+from infrastructure.rate_limit import RateLimiter, build_rate_limiter
 from infrastructure.settings import Settings
 
 
@@ -44,6 +47,8 @@ class Container(containers.DeclarativeContainer):
         create_engine, settings.provided.database_url, pool_size=settings.provided.db_pool_size
     )
     http_client = providers.Singleton(_http_client)
+    # one per process; multiprocess mode (summed across processes at scrape) when PROMETHEUS_MULTIPROC_DIR is set
+    metrics = providers.Singleton(build_metrics)
 
     simulator = providers.Singleton(
         SimulatorPaymentProvider,
@@ -54,10 +59,15 @@ class Container(containers.DeclarativeContainer):
         clock=clock,
     )
     payment_providers = providers.Singleton(
-        build_provider_registry, settings=settings, simulator=simulator, http=http_client, clock=clock
+        build_provider_registry, settings=settings, simulator=simulator, http=http_client, clock=clock, observer=metrics
     )
 
-    unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, ids=ids)
+    # the store's transaction, wrapped to count the status changes it commits
+    unit_of_work = providers.Factory(
+        TransitionCountingUnitOfWork,
+        inner=providers.Factory(SqlAlchemyUnitOfWork, engine=engine, ids=ids),
+        metrics=metrics,
+    )
     read_model = providers.Singleton(SqlAlchemyPaymentReadModel, engine=engine)
     janitor_store = providers.Singleton(SqlAlchemyJanitorStore, engine=engine)
     reconciliation = providers.Singleton(SqlAlchemyReconciliationQuery, engine=engine)
@@ -73,6 +83,8 @@ class Container(containers.DeclarativeContainer):
     webhook_retries = providers.Singleton(SqlAlchemyWebhookRetryStore, engine=engine)
     idempotency = providers.Singleton(SqlAlchemyIdempotencyStore, engine=engine)
     api_keys = providers.Singleton(SqlAlchemyApiKeyStore, engine=engine, ids=ids, configured=settings.provided.api_keys)
+    # in this process's memory, or shared through Redis when PAYMENTS_REDIS_URL is set (connects lazily)
+    rate_limiter = providers.Singleton(build_rate_limiter, redis_url=settings.provided.redis_url)
 
     bus = providers.Singleton(
         build_bus,
@@ -85,6 +97,7 @@ class Container(containers.DeclarativeContainer):
         reconciliation=reconciliation,
         notifications=notification_store,
         webhook_events=webhook_retries,
+        metrics=metrics,
     )
 
 
@@ -102,5 +115,7 @@ async def close_resources(container: Container) -> None:
     publisher: FastStreamEventPublisher | None = container.event_publisher()
     if publisher is not None:
         await publisher.aclose()
+    rate_limiter: RateLimiter = container.rate_limiter()
+    await rate_limiter.aclose()
     engine: AsyncEngine = container.engine()
     await engine.dispose()

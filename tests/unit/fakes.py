@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,7 @@ from application.errors import (
 from application.messages import Message
 from application.ports.cause import Cause
 from application.ports.janitor_store import DueCheck
+from application.ports.metrics import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
 from application.ports.payment_provider import (
     CheckoutSession,
     EventAction,
@@ -43,6 +45,7 @@ from application.ports.read_model import InvalidCursor
 from application.ports.reconciliation import Discrepancies, IdSample, ReconciliationSummary
 from application.ports.repositories import InboxEntry, InboxReceipt, InboxStatus
 from application.ports.webhook_retries import StoredWebhook, WebhookEventFilter, WebhookEventPage
+from application.status_transition_counting import TransitionCountingUnitOfWork
 from application.views import (
     AuditEntryView,
     PaymentStatusView,
@@ -797,6 +800,33 @@ class FakeWebhookEvents:
         )
 
 
+# ---- metrics ------------------------------------------------------------------------------------------------
+class FakeMetrics:
+    """The Metrics port in memory: `counts[("checkout", "fake", "created")]` is how often that was counted."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, ...]] = Counter()
+
+    def webhook_event(self, provider: str, outcome: WebhookOutcome) -> None:
+        self.counts["webhook_event", provider, outcome] += 1
+
+    def checkout(self, provider: str, outcome: CheckoutOutcome) -> None:
+        self.counts["checkout", provider, outcome] += 1
+
+    def refund(self, provider: str, outcome: RefundOutcome) -> None:
+        self.counts["refund", provider, outcome] += 1
+
+    def status_transition(self, from_status: str, to_status: str) -> None:
+        self.counts["status_transition", from_status, to_status] += 1
+
+    def notification(self, outcome: NotificationOutcome) -> None:
+        self.counts["notification", outcome] += 1
+
+    def of(self, kind: str) -> dict[tuple[str, ...], int]:
+        """The counts of one kind, keyed by their labels."""
+        return {key[1:]: n for key, n in self.counts.items() if key[0] == kind}
+
+
 # ---- the application, composed like production -----------------------------------------------------------
 @dataclass
 class Harness:
@@ -808,6 +838,7 @@ class Harness:
     clock: FakeClock
     ids: FakeIds
     bus: MessageBus
+    metrics: FakeMetrics = field(default_factory=FakeMetrics)
 
     async def send(self, message: Message[R]) -> R:
         return await self.bus.send(message)
@@ -816,9 +847,10 @@ class Harness:
 def harness(*providers: FakeProvider) -> Harness:
     """`providers` in routing order; by default one FakeProvider called "fake" (USD, EUR, JPY, KWD)."""
     enabled = FakeProviders(*(providers or (FakeProvider(),)))
-    store, clock, ids = FakeStore(), FakeClock(), FakeIds()
+    store, clock, ids, metrics = FakeStore(), FakeClock(), FakeIds(), FakeMetrics()
     bus = build_bus(
-        unit_of_work=lambda: FakeUnitOfWork(store),
+        # wrapped as the container wraps the store's: status changes are counted when they commit
+        unit_of_work=lambda: TransitionCountingUnitOfWork(FakeUnitOfWork(store), metrics),
         providers=enabled,
         read_model=FakeReadModel(store),
         clock=clock,
@@ -826,5 +858,6 @@ def harness(*providers: FakeProvider) -> Harness:
         janitor_store=FakeJanitorStore(store),
         reconciliation=FakeReconciliation(),
         webhook_events=FakeWebhookEvents(store),
+        metrics=metrics,
     )
-    return Harness(store, enabled.get(enabled.names()[0]), enabled, clock, ids, bus)
+    return Harness(store, enabled.get(enabled.names()[0]), enabled, clock, ids, bus, metrics)

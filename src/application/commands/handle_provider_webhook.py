@@ -19,6 +19,7 @@ from application.messages import Command
 from application.ports.cause import Cause
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
+from application.ports.metrics import NO_METRICS, Metrics, WebhookOutcome
 from application.ports.payment_provider import EventAction, PaymentProvider, PaymentProviders, ProviderEvent
 from application.ports.repositories import InboxEntry, InboxStatus
 from application.ports.unit_of_work import UnitOfWork
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 
 # Never stored: credentials a proxy might have added. Signature headers are kept for audits and replays.
 _DROPPED_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
+_COUNTED_AS: dict[str, WebhookOutcome] = {"processed": "processed", "ignored": "ignored"}  # anything else: failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +53,28 @@ class HandleProviderWebhookHandler:
     the moment it was received) and the same state machine.
     """
 
-    def __init__(self, uow: UnitOfWork, providers: PaymentProviders, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        providers: PaymentProviders,
+        clock: Clock,
+        ids: IdGenerator,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         self._uow, self._providers, self._clock, self._ids = uow, providers, clock, ids
+        self._metrics = metrics
 
     async def __call__(self, cmd: HandleProviderWebhook) -> WebhookReceipt:
         provider = self._providers.get(cmd.provider)
-        event = provider.parse_webhook(cmd.headers, cmd.body)
-        return await self.handle_authenticated(provider, event, cmd.body, cmd.headers)
+        try:
+            event = provider.parse_webhook(cmd.headers, cmd.body)
+        except InvalidSignature:  # MalformedWebhook too: nothing is stored
+            self._metrics.webhook_event(provider.name, "invalid_signature")
+            raise
+        receipt = await self.handle_authenticated(provider, event, cmd.body, cmd.headers)
+        outcome = "duplicate" if receipt.duplicate else _COUNTED_AS.get(receipt.status, "failed")
+        self._metrics.webhook_event(provider.name, outcome)
+        return receipt
 
     async def handle_authenticated(
         self, provider: PaymentProvider, event: ProviderEvent, body: bytes, headers: Mapping[str, str]

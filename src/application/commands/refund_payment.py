@@ -6,14 +6,23 @@ from dataclasses import dataclass
 
 from application.errors import ProviderError, ProviderUnavailable
 from application.messages import Command
+from application.metric_outcomes import failure_outcome
 from application.ports.cause import Cause
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
+from application.ports.metrics import NO_METRICS, Metrics, RefundOutcome
 from application.ports.payment_provider import PaymentProviders, ProviderRefund
 from application.ports.unit_of_work import UnitOfWork
 from application.views import RefundView
 from domain.payments.refund import RefundReason
 from domain.payments.status import RefundStatus
+
+# how the provider's answer left the refund
+_ANSWERED: dict[RefundStatus, RefundOutcome] = {
+    RefundStatus.PENDING: "pending",
+    RefundStatus.SUCCEEDED: "succeeded",
+    RefundStatus.FAILED: "failed",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,25 +42,42 @@ class RefundPaymentHandler:
     settle by asking the provider, never a blind second call (Paystack has no idempotency on refunds).
     """
 
-    def __init__(self, uow: UnitOfWork, providers: PaymentProviders, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        providers: PaymentProviders,
+        clock: Clock,
+        ids: IdGenerator,
+        metrics: Metrics = NO_METRICS,
+    ) -> None:
         self._uow, self._providers, self._clock, self._ids = uow, providers, clock, ids
+        self._metrics = metrics
 
     async def __call__(self, cmd: RefundPayment) -> RefundView:
         cause = Cause("admin", cmd.actor)
         async with self._uow as uow:  # transaction 1: reserve
             payment = await uow.payments.get(cmd.payment_id, for_update=True)
-            refund = payment.request_refund(self._ids.new("re"), cmd.amount, cmd.reason, cmd.note, self._clock.now())
-            await uow.payments.save(payment, cause)
-            await uow.commit()
+            try:
+                refund = payment.request_refund(
+                    self._ids.new("re"), cmd.amount, cmd.reason, cmd.note, self._clock.now()
+                )
+                await uow.payments.save(payment, cause)
+                await uow.commit()
+            except Exception as error:
+                self._metrics.refund(payment.provider, failure_outcome(error))
+                raise
         provider = self._providers.get(payment.provider)
         try:
             answer = await provider.refund(payment, refund)  # no transaction held
         except ProviderUnavailable:
+            self._metrics.refund(provider.name, "unavailable")
             return RefundView.of(payment.id, refund)  # stays pending; settled later, never re-sent blindly
         except ProviderError as refused:
+            self._metrics.refund(provider.name, "refused")
             answer = ProviderRefund(refund.provider_reference or "", RefundStatus.FAILED, refused.message)
             await self._record(cmd.payment_id, refund.id, answer, cause)
             raise
+        self._metrics.refund(provider.name, _ANSWERED[answer.status])
         return await self._record(cmd.payment_id, refund.id, answer, cause)
 
     async def _record(self, payment_id: str, refund_id: str, answer: ProviderRefund, cause: Cause) -> RefundView:

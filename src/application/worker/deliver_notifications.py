@@ -12,12 +12,18 @@ from datetime import datetime, timedelta
 from application.ports.callback_sender import CallbackSender, DeliveryResult
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
+from application.ports.metrics import NO_METRICS, Metrics, NotificationOutcome
 from application.ports.notifications import Notification, NotificationAttempt, NotificationStatus, NotificationStore
 from application.worker.backoff import backoff_delay
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 500
+_COUNTED_AS: dict[NotificationStatus, NotificationOutcome] = {
+    NotificationStatus.DELIVERED: "delivered",
+    NotificationStatus.FAILED: "failed",
+    NotificationStatus.DEAD: "dead",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +57,14 @@ class DeliverNotifications:
         concurrency: int = 10,
         lease: timedelta = timedelta(minutes=2),
         random: Callable[[], float] = _random.random,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._store, self._sender, self._ids, self._clock = store, sender, ids, clock
         self.worker_id = worker_id
         self._retry_base, self._max_age = retry_base_seconds, timedelta(seconds=retry_max_age_seconds)
         self._batch, self._lease, self._random = batch_size, lease, random
         self._concurrency = concurrency
+        self._metrics = metrics
 
     async def __call__(self) -> DeliveryReport:
         claimed = await self._store.claim(self.worker_id, self._clock.now(), self._lease, self._batch)
@@ -92,6 +100,7 @@ class DeliverNotifications:
             worker=self.worker_id,
         )
         await self._store.record_attempt(attempt, status, next_attempt_at)
+        self._metrics.notification(_COUNTED_AS[status])
         log.info(
             "notification %s to %s: %s (HTTP %s, %d ms)%s",
             notification.id,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Mapping
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from application.errors import ProviderError, ProviderUnavailable
 from application.ports.payment_provider import (
@@ -23,6 +24,13 @@ from infrastructure.providers.circuit_breaker import CircuitBreaker
 T = TypeVar("T")
 
 
+class ProviderCallObserver(Protocol):
+    """Told about every call: its operation, how it ended (ok, refused, unavailable, timeout, circuit_open,
+    error) and how long it took (infrastructure/metrics records it as a histogram)."""
+
+    def provider_call(self, provider: str, operation: str, outcome: str, seconds: float) -> None: ...
+
+
 class GuardedProvider:
     """Every outgoing call gets a deadline; timeouts and unavailability count against the breaker.
 
@@ -30,9 +38,16 @@ class GuardedProvider:
     waiting for a provider we already know is down.
     """
 
-    def __init__(self, inner: PaymentProvider, breaker: CircuitBreaker, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        inner: PaymentProvider,
+        breaker: CircuitBreaker,
+        timeout_seconds: float,
+        observer: ProviderCallObserver | None = None,
+    ) -> None:
         self.inner, self.breaker, self._timeout = inner, breaker, timeout_seconds
         self.name = inner.name
+        self._observer = observer
 
     def supports(self, currency: Currency) -> bool:
         return self.inner.supports(currency)
@@ -59,21 +74,32 @@ class GuardedProvider:
         return await self._call("missed events", self.inner.missed_events(since))
 
     async def _call(self, operation: str, call: Awaitable[T]) -> T:
-        if self.breaker.is_open:
-            if asyncio.iscoroutine(call):
-                call.close()  # never started: close it so it is not reported as never awaited
-            raise ProviderUnavailable(self.name, "circuit open after repeated failures", self.breaker.retry_after)
+        started, outcome = time.perf_counter(), "error"
         try:
-            async with asyncio.timeout(self._timeout):
-                result = await call
-        except TimeoutError:
-            self.breaker.record_failure()
-            raise ProviderUnavailable(self.name, f"{operation} timed out after {self._timeout:g} s") from None
-        except ProviderUnavailable:
-            self.breaker.record_failure()
-            raise
-        except ProviderError:
-            self.breaker.record_success()  # it answered: up, even if it said no
-            raise
-        self.breaker.record_success()
-        return result
+            if self.breaker.is_open:
+                outcome = "circuit_open"
+                if asyncio.iscoroutine(call):
+                    call.close()  # never started: close it so it is not reported as never awaited
+                raise ProviderUnavailable(self.name, "circuit open after repeated failures", self.breaker.retry_after)
+            try:
+                async with asyncio.timeout(self._timeout):
+                    result = await call
+            except TimeoutError:
+                outcome = "timeout"
+                self.breaker.record_failure()
+                raise ProviderUnavailable(self.name, f"{operation} timed out after {self._timeout:g} s") from None
+            except ProviderUnavailable:
+                outcome = "unavailable"
+                self.breaker.record_failure()
+                raise
+            except ProviderError:
+                outcome = "refused"
+                self.breaker.record_success()  # it answered: up, even if it said no
+                raise
+            outcome = "ok"
+            self.breaker.record_success()
+            return result
+        finally:
+            if self._observer is not None:
+                seconds = time.perf_counter() - started
+                self._observer.provider_call(self.name, operation.replace(" ", "_"), outcome, seconds)

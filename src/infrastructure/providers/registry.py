@@ -16,7 +16,7 @@ from application.ports.clock import Clock
 from application.ports.payment_provider import PaymentProvider
 from domain.shared.money import Currency
 from infrastructure.providers.circuit_breaker import CircuitBreaker
-from infrastructure.providers.guarded_provider import GuardedProvider
+from infrastructure.providers.guarded_provider import GuardedProvider, ProviderCallObserver
 from infrastructure.providers.simulator import SimulatorPaymentProvider
 from infrastructure.settings import Settings, SettingsError
 
@@ -75,9 +75,13 @@ class ProviderRegistry:
 
 
 def build_provider_registry(
-    settings: Settings, simulator: SimulatorPaymentProvider, http: httpx.AsyncClient, clock: Clock
+    settings: Settings,
+    simulator: SimulatorPaymentProvider,
+    http: httpx.AsyncClient,
+    clock: Clock,
+    observer: ProviderCallObserver | None = None,
 ) -> ProviderRegistry:
-    """One guarded adapter per name in settings.providers, in that order."""
+    """One guarded adapter per name in settings.providers, in that order; `observer` times every call."""
     guarded: list[GuardedProvider] = []
     problems: list[str] = []
     for name in settings.providers:
@@ -91,7 +95,7 @@ def build_provider_registry(
             problems.append(f"PAYMENTS_PROVIDERS names {name}, which this version does not implement")
             continue
         breaker = CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
-        guarded.append(GuardedProvider(adapter, breaker, settings.provider_timeout_seconds))
+        guarded.append(GuardedProvider(adapter, breaker, settings.provider_timeout_seconds, observer))
     if problems:
         raise SettingsError(problems)
     return ProviderRegistry(guarded)

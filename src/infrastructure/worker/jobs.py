@@ -55,6 +55,7 @@ def deliver_notifications(container: Container, worker_id: str) -> DeliverNotifi
         retry_base_seconds=settings.retry_base_seconds,
         retry_max_age_seconds=settings.retry_max_age_seconds,
         lease=timedelta(seconds=settings.worker_lease_seconds),
+        metrics=container.metrics(),
     )
 
 

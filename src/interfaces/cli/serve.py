@@ -9,14 +9,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 
 import uvicorn
 
 from application.ports.api_keys import ApiKeyStore
 from application.ports.clock import Clock
 from infrastructure.container import build_container, close_resources
+from infrastructure.metrics.multiprocess import serving_directory
 from infrastructure.settings import Settings, load_settings
 from interfaces.cli.db import ensure_schema
+from interfaces.log_redaction import configured_secrets
+from interfaces.logging_setup import configure_logging
 
 DEV_KEY_NAME = "dev-admin"
 
@@ -30,6 +37,29 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def serve(args: argparse.Namespace) -> int:
+    # Every process uvicorn starts writes its metrics to one directory, so a scrape of any of them sums them
+    # all; the processes inherit PROMETHEUS_MULTIPROC_DIR, which is set before any of them creates a metric.
+    with serving_directory(), _sigterm_unwinds():
+        return _serve(args)
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """After a graceful stop on SIGTERM, uvicorn raises the signal again under the handler it found; with the
+    default one the process would die there, skipping cleanup (the private metrics directory). This one
+    unwinds instead, and exits with the shell's code for SIGTERM."""
+
+    def unwind(signum: int, _: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, unwind)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _serve(args: argparse.Namespace) -> int:
     # uvicorn's processes build the app from the environment (create_app_from_env), so every choice made
     # here goes into it: the listen address (the derived public URL, which the simulator posts its webhooks
     # to, must follow --port) and the simulator's secret (random per start, but one for all processes).
@@ -39,6 +69,7 @@ def serve(args: argparse.Namespace) -> int:
         os.environ["PAYMENTS_PORT"] = str(args.port)
     settings = load_settings()
     os.environ.setdefault("PAYMENTS_SIMULATOR_WEBHOOK_SECRET", settings.simulator_webhook_secret)
+    configure_logging(settings.log_level, settings.log_format, secrets=configured_secrets(settings))
     if not settings.is_production:
         ensure_schema(settings)
     asyncio.run(_prepare(settings))
@@ -54,6 +85,10 @@ def serve(args: argparse.Namespace) -> int:
         port=settings.port,
         workers=args.workers,
         log_level=settings.log_level,
+        # Our logging everywhere: uvicorn's records go through the root handler (JSON in production), and its
+        # access log is off because AccessLogMiddleware writes the one line per request, with ids and route.
+        log_config=None,
+        access_log=False,
         proxy_headers=False,
         server_header=False,
     )

@@ -1,0 +1,57 @@
+"""What the application counts, in its own words; the Prometheus adapter lives in `infrastructure/metrics`.
+
+Every label value is drawn from a closed set (the Literals below, provider names from the enabled set, statuses
+from the state machine), so no client input can grow the number of series.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+# nothing stored for invalid_signature (a body that does not verify, or cannot be read as the provider's event)
+WebhookOutcome = Literal["processed", "duplicate", "invalid_signature", "ignored", "failed"]
+# created / reused (the order's live payment handed back); refused: the provider said no (4xx); unavailable:
+# timeout, 5xx or open circuit; rejected: our rules said no (e.g. a live payment for other money); error: a bug
+CheckoutOutcome = Literal["created", "reused", "refused", "unavailable", "rejected", "error"]
+# pending / succeeded / failed: the refund as the provider's answer left it; unavailable: the provider could
+# not be reached (the refund stays pending); refused, rejected, error: as for checkouts
+RefundOutcome = Literal["pending", "succeeded", "failed", "refused", "unavailable", "rejected", "error"]
+NotificationOutcome = Literal["delivered", "failed", "dead"]
+
+
+class Metrics(Protocol):
+    def webhook_event(self, provider: str, outcome: WebhookOutcome) -> None: ...
+
+    def checkout(self, provider: str, outcome: CheckoutOutcome) -> None: ...
+
+    def refund(self, provider: str, outcome: RefundOutcome) -> None: ...
+
+    def status_transition(self, from_status: str, to_status: str) -> None:
+        """A payment's status changed, counted once its transaction committed."""
+        ...
+
+    def notification(self, outcome: NotificationOutcome) -> None:
+        """One delivery attempt of an order callback and what became of the notification."""
+        ...
+
+
+class NoMetrics:
+    """Counts nothing: the default for handlers built without a metrics adapter (tests, scripts)."""
+
+    def webhook_event(self, provider: str, outcome: WebhookOutcome) -> None:
+        pass
+
+    def checkout(self, provider: str, outcome: CheckoutOutcome) -> None:
+        pass
+
+    def refund(self, provider: str, outcome: RefundOutcome) -> None:
+        pass
+
+    def status_transition(self, from_status: str, to_status: str) -> None:
+        pass
+
+    def notification(self, outcome: NotificationOutcome) -> None:
+        pass
+
+
+NO_METRICS: Metrics = NoMetrics()
