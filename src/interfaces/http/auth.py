@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
 from application.ports.api_keys import Caller
+from interfaces.http.rate_limiting import limit_caller
 from interfaces.http.services import services_of
 
 if TYPE_CHECKING:
@@ -53,6 +54,7 @@ def requires(scope: str) -> Guard:
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         caller = await authenticate(connection)
+        await limit_caller(connection, caller)  # per key, once authenticated; a 429 before anything else runs
         if not caller.allows(scope):
             raise PermissionDeniedException(f"the API key {caller.name!r} lacks the {scope!r} scope")
 

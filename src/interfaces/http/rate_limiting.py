@@ -1,0 +1,111 @@
+"""Rate limits on HTTP routes: per API key on the API, per provider on webhooks, with the IETF RateLimit headers.
+
+Limits are checked in guards, which run after routing and before the body is read:
+
+- `requires(scope)` (auth.py) calls `limit_caller` right after it has authenticated the key, so the API limit
+  is per key (its unique name), costs no lookup of its own, and requests that fail authentication are not
+  counted against anyone. /health, /ready, /metrics, /schema and the simulator pages have no such guard.
+- webhook routes carry the `limit_webhooks` guard, keyed by the provider named in the path (names that are
+  not enabled providers share one bucket, so made-up names cannot crowd out real ones).
+
+A refused request raises `TooManyRequestsException` before the handler runs, so it changes nothing; the
+problem mapping answers `429 rate-limited` with `Retry-After`. The decision stays in the ASGI scope's state,
+where `RateLimitHeadersMiddleware` (plain ASGI) finds it to add `RateLimit-Limit`, `-Remaining`, `-Reset`
+and `-Policy` to the response, successful or not.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from litestar.enums import ScopeType
+from litestar.exceptions import TooManyRequestsException
+
+from infrastructure.rate_limit import Decision, Policy, RateLimiter, Tier
+
+if TYPE_CHECKING:
+    from litestar.connection import ASGIConnection
+    from litestar.handlers.base import BaseRouteHandler
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+    from application.ports.api_keys import Caller
+    from infrastructure.settings import Settings
+
+_DECISION = "rate_limit"
+UNKNOWN_PROVIDER = "(unknown)"
+
+
+class RateLimits:
+    """The service's two policies over one limiter; kept in the app's state as `rate_limits`."""
+
+    def __init__(self, limiter: RateLimiter, settings: Settings) -> None:
+        self.limiter = limiter
+        self.api = Policy("api", (Tier(settings.rate_limit_per_second, 1), Tier(settings.rate_limit_per_minute, 60)))
+        self.webhooks = Policy("webhook", (Tier(settings.webhook_rate_limit_per_second, 1),))
+        self._providers = frozenset(settings.providers)
+
+    def provider_subject(self, provider: str) -> str:
+        return provider if provider in self._providers else UNKNOWN_PROVIDER
+
+
+async def limit_caller(connection: ASGIConnection[Any, Any, Any, Any], caller: Caller) -> None:
+    """Counts one request against the caller's key; raises 429 when over. Once per request, however many
+    guards a route has."""
+    state = connection.scope.setdefault("state", {})
+    if _DECISION in state:
+        return
+    limits: RateLimits = connection.app.state.rate_limits
+    decision = state[_DECISION] = await limits.limiter.check(limits.api, caller.name)
+    if not decision.allowed:
+        raise _too_many(decision, f"The API key {caller.name!r} sent too many requests")
+
+
+async def limit_webhooks(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The webhook routes' guard: counts one delivery against the provider in the path."""
+    limits: RateLimits = connection.app.state.rate_limits
+    subject = limits.provider_subject(str(connection.path_params.get("provider", "")))
+    decision = await limits.limiter.check(limits.webhooks, subject)
+    connection.scope.setdefault("state", {})[_DECISION] = decision
+    if not decision.allowed:
+        raise _too_many(decision, f"Too many webhooks for provider {subject!r}")
+
+
+def _too_many(decision: Decision, who: str) -> TooManyRequestsException:
+    retry_after = str(decision.retry_after_seconds)
+    return TooManyRequestsException(
+        f"{who} (limits: {decision.policy}, as requests;w=seconds); retry after {retry_after} s.",
+        headers={"Retry-After": retry_after},
+    )
+
+
+def rate_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"ratelimit-limit", str(decision.limit).encode()),
+        (b"ratelimit-remaining", str(decision.remaining).encode()),
+        (b"ratelimit-reset", str(decision.reset_seconds).encode()),
+        (b"ratelimit-policy", decision.policy.encode()),
+    ]
+
+
+class RateLimitHeadersMiddleware:
+    """Adds the RateLimit-* headers of the request's decision, if a guard made one, to the response."""
+
+    __slots__ = ("app",)
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                decision = state.get(_DECISION)
+                if decision is not None:
+                    message["headers"] = [*message.get("headers", ()), *rate_limit_headers(decision)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
