@@ -31,6 +31,25 @@ _PROVIDER_SECRETS: Mapping[str, tuple[str, ...]] = {
 }
 
 
+def missing_provider_settings(settings: Settings, provider: str) -> list[str]:
+    """The PAYMENTS_* variables an enabled provider needs and `settings` lacks. `load_settings` refuses such a
+    configuration; /ready asks again of the Settings the process actually runs with, however they were made."""
+    return [f"PAYMENTS_{name.upper()}" for name in _PROVIDER_SECRETS.get(provider, ()) if not getattr(settings, name)]
+
+
+STRONG_SECRET_LENGTH = 32
+
+
+def _weak(secret: str) -> bool:
+    """Too short, or too few different characters to be random (e.g. "x" * 40, "1234…" repeated)."""
+    return len(secret) < STRONG_SECRET_LENGTH or len(set(secret)) < 10
+
+
+def _https_or_loopback(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" or parts.hostname in ("localhost", "127.0.0.1", "::1")
+
+
 class SettingsError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
@@ -87,6 +106,7 @@ class Settings:
     log_level: str = "info"
     log_format: str = "console"
     db_pool_size: int = 10
+    allow_sqlite_in_production: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -145,6 +165,8 @@ class _Reader:
             "log_level": self._choice("LOG_LEVEL", ("debug", "info", "warning", "error"), "info"),
             "log_format": self._choice("LOG_FORMAT", ("json", "console"), "json" if production else "console"),
             "db_pool_size": self._int("DB_POOL_SIZE", 10, 1, 500),
+            "allow_sqlite_in_production": self._choice("ALLOW_SQLITE_IN_PRODUCTION", ("true", "false"), "false")
+            == "true",
             "paypal_webhook_verification": self._choice(
                 "PAYPAL_WEBHOOK_VERIFICATION", ("offline", "postback"), "offline"
             ),
@@ -182,16 +204,39 @@ class _Reader:
                     self._problem(attribute.upper(), f"is required because {provider} is in PAYMENTS_PROVIDERS")
 
     def _production_rules(self, values: dict[str, Any]) -> None:
+        """What is fine on a laptop and unsafe in production: each mistake is one line, all reported together."""
         if not values["api_keys"]:
             self._problem("API_KEYS", "must list at least one key in production")
+        for key in values["api_keys"]:
+            if _weak(key.key):
+                self._problem(
+                    "API_KEYS",
+                    f"key {key.name!r} is too weak for production: use at least {STRONG_SECRET_LENGTH} random "
+                    "characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')",
+                )
         if "simulator" in values["providers"]:
-            self._problem("PROVIDERS", "must not enable the simulator in production")
-        if values["database_url"].startswith("sqlite") and self._str("ALLOW_SQLITE_IN_PRODUCTION") != "true":
+            self._problem("PROVIDERS", "must not enable the simulator in production (it pays without a provider)")
+        if values["database_url"].startswith("sqlite") and not values["allow_sqlite_in_production"]:
             self._problem(
                 "DATABASE_URL", "is SQLite; production needs Postgres (or PAYMENTS_ALLOW_SQLITE_IN_PRODUCTION=true)"
             )
-        if self._str("SIMULATOR_WEBHOOK_SECRET") is None and "simulator" in values["providers"]:
-            self._problem("SIMULATOR_WEBHOOK_SECRET", "must be set in production")
+        if not _https_or_loopback(values["public_url"]):  # loopback: a trial on one machine, unreachable from outside
+            got = f"got {self._str('PUBLIC_URL')!r}" if self._str("PUBLIC_URL") else "it is not set"
+            self._problem(
+                "PUBLIC_URL",
+                f"must be the service's https:// address in production (http only on localhost); {got}",
+            )
+        for provider in values["providers"]:
+            base = values.get(f"{provider}_api_base")
+            if isinstance(base, str) and not base.startswith("https://"):
+                self._problem(
+                    f"{provider.upper()}_API_BASE",
+                    f"must be https in production (it carries the secret key); got {base!r}",
+                )
+        if values["callback_secret"] and _weak(values["callback_secret"]):
+            self._problem(
+                "CALLBACK_SECRET", f"is too weak for production: use at least {STRONG_SECRET_LENGTH} random characters"
+            )
 
     # ---- single variables ---------------------------------------------------------------------------
     def _database_url(self) -> str:
@@ -203,8 +248,9 @@ class _Reader:
     def _providers(self, production: bool) -> tuple[str, ...]:
         raw = self._list("PROVIDERS")
         if not raw:
-            if production:
+            if production:  # no simulator default here: it would be refused too, a second line for one mistake
                 self._problem("PROVIDERS", "must name at least one provider in production")
+                return ()
             return ("simulator",)
         unknown = [p for p in raw if p not in KNOWN_PROVIDERS]
         if unknown:

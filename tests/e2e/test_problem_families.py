@@ -214,7 +214,9 @@ def test_unknown_transaction_is_transaction_not_found(sqlite_server: LiveServer)
 
 def test_webhook_for_a_provider_not_enabled_is_unknown_provider(sqlite_server: LiveServer) -> None:
     for provider in ("acme", "stripe"):
-        response = sqlite_server.post(f"/api/v1/webhooks/{provider}", content=b"{}")
+        response = sqlite_server.post(
+            f"/api/v1/webhooks/{provider}", content=b"{}", headers={"Content-Type": "application/json"}
+        )
         assert_problem(sqlite_server, response, 404, "unknown-provider")
 
 
@@ -343,7 +345,7 @@ def test_ready_reports_every_check(live_server: LiveServer) -> None:
     assert response.status_code == 200, response.text
     assert response.json() == {
         "status": "ok",
-        "checks": {"database": "ok", "migrations": "ok", "broker": "not configured", "providers": ["simulator"]},
+        "checks": {"database": "ok", "migrations": "ok", "broker": "not configured", "providers": {"simulator": "ok"}},
     }
 
 
@@ -357,7 +359,7 @@ def test_ready_is_a_503_problem_with_checks_when_the_database_is_not_migrated(
         assert problem["checks"]["database"] == "ok"
         assert problem["checks"]["migrations"].startswith("not at head")
         assert problem["checks"]["broker"] == "not configured"
-        assert problem["checks"]["providers"] == ["simulator"]
+        assert problem["checks"]["providers"] == {"simulator": "ok"}
 
 
 def test_openapi_schema_lists_the_api(sqlite_server: LiveServer) -> None:

@@ -1,6 +1,11 @@
-"""Readiness: is the database reachable and migrated to the head revision this code expects?
+"""Readiness: can this process serve? The database answers, its migrations are at the head this code expects,
+the broker (when configured) takes connections, and every enabled provider is completely configured.
 
-The head revision is read from the migration scripts once, at start-up; each check costs one small query.
+The head revision is read from the migration scripts once, at start-up; the database check costs one small
+query. The provider check is local (configuration and circuit state): it never calls a provider. An open
+circuit is reported ("circuit open, retry in 12 s") but does not make the service unready: a provider's outage
+is not ours, the process is healthy, and taking every instance out of the load balancer because a provider is
+down would also stop webhooks, refunds on other providers, status reads and checkouts routed elsewhere.
 """
 
 from __future__ import annotations
@@ -8,20 +13,24 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from infrastructure.db import migrate
+from infrastructure.settings import KNOWN_PROVIDERS, Settings, missing_provider_settings
 from interfaces.http.schemas.operations import ReadinessChecks, ReadinessResponse
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from infrastructure.broker import FastStreamEventPublisher
+    from infrastructure.providers.registry import ProviderRegistry
     from interfaces.http.services import Services
 
 log = logging.getLogger(__name__)
 
 OK = "ok"
 NOT_CONFIGURED = "not configured"
+FAILED = "failed: "
 _TIMEOUT_SECONDS = 3.0
 
 
@@ -41,15 +50,27 @@ class Readiness:
 
     async def check(self) -> ReadinessResponse:
         (database, migrations), broker = await asyncio.gather(self._database(), self._broker())
+        checks = ReadinessChecks(database=database, migrations=migrations, broker=broker, providers=self._providers())
+        return ReadinessResponse(status="unavailable" if failures(checks) else "ok", checks=checks)
+
+    def _providers(self) -> dict[str, str]:
+        """Each enabled provider: "ok", "circuit open, retry in N s" (reported, not failing), or "failed: why"."""
         settings = self._services.settings
-        checks = ReadinessChecks(
-            database=database,
-            migrations=migrations,
-            broker=broker,
-            providers=list(settings.providers),
-        )
-        ready = database == OK and migrations == OK and broker in (OK, NOT_CONFIGURED)
-        return ReadinessResponse(status="ok" if ready else "unavailable", checks=checks)
+        checks = {name: provider_configuration_problems(settings, name) for name in settings.providers}
+        unusable = ""
+        try:
+            registry: ProviderRegistry | None = self._services.container.payment_providers()
+        except Exception as error:  # no provider can be routed to; its own problems say which one is to blame
+            log.warning("readiness: the providers cannot be set up: %s", _first_line(error))
+            registry, unusable = None, f"the providers cannot be set up ({_first_line(error)})"
+        answers: dict[str, str] = {}
+        for name, problems in checks.items():
+            if problems or registry is None:
+                answers[name] = FAILED + "; ".join(problems or [unusable])
+                continue
+            breaker = registry.get(name).breaker
+            answers[name] = f"circuit open, retry in {breaker.retry_after} s" if breaker.is_open else OK
+        return answers
 
     async def _broker(self) -> str:
         """The event broker (PAYMENTS_BROKER_URL): "ok", "not configured", or why it cannot take events."""
@@ -80,5 +101,47 @@ class Readiness:
 
 
 def failures(checks: ReadinessChecks) -> str:
-    failed = {"database": checks.database, "migrations": checks.migrations, "broker": checks.broker}
-    return "; ".join(f"{name}: {value}" for name, value in failed.items() if value not in (OK, NOT_CONFIGURED))
+    """The failing checks, named, for the problem's detail; empty when ready."""
+    failed = [
+        f"{name}: {value}"
+        for name, value in (("database", checks.database), ("migrations", checks.migrations), ("broker", checks.broker))
+        if value not in (OK, NOT_CONFIGURED)
+    ]
+    failed += [f"providers: {name}: {value}" for name, value in checks.providers.items() if value.startswith(FAILED)]
+    if not checks.providers:
+        failed.append("providers: none enabled")
+    return "; ".join(failed)
+
+
+def provider_configuration_problems(settings: Settings, name: str) -> list[str]:
+    """What keeps an enabled provider from working, found without calling it: missing secrets, an API base that
+    is not an absolute http(s) URL, PayPal's verification mode and what it needs."""
+    if name not in KNOWN_PROVIDERS:
+        return ["not implemented by this version"]
+    problems = [f"{variable} is not set" for variable in missing_provider_settings(settings, name)]
+    if name == "simulator":
+        if not settings.simulator_webhook_secret:
+            problems.append("PAYMENTS_SIMULATOR_WEBHOOK_SECRET is empty")
+        if not _is_http_url(settings.public_url):  # its checkout links and its own webhooks go there
+            problems.append("PAYMENTS_PUBLIC_URL is not an http(s) URL")
+        return problems
+    base_variable = f"{name}_api_base"
+    if not _is_http_url(getattr(settings, base_variable, "")):
+        problems.append(f"PAYMENTS_{base_variable.upper()} is not an http(s) URL")
+    if name == "paypal" and settings.paypal_webhook_verification not in ("offline", "postback"):
+        # both modes check the event against PAYMENTS_PAYPAL_WEBHOOK_ID (a required secret above); postback
+        # also calls PayPal's verify API with the client credentials (required above too)
+        problems.append("PAYMENTS_PAYPAL_WEBHOOK_VERIFICATION must be offline or postback")
+    return problems
+
+
+def _is_http_url(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

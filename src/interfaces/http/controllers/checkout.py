@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, PathParameter
 
 from application.bus import MessageBus
@@ -14,7 +13,7 @@ from application.ports.api_keys import Caller
 from interfaces.http.auth import requires
 from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
 from interfaces.http.json_body import StrictJson
-from interfaces.http.openapi import SECURITY, problem_responses
+from interfaces.http.openapi import SECURITY, problem_responses, success
 from interfaces.http.schemas.checkout import CheckoutRequest
 from interfaces.http.schemas.payments import PaymentResponse
 
@@ -29,18 +28,19 @@ OrderId = Annotated[
 class CheckoutController(Controller):
     path = "/api/v1/orders"
     tags = ["orders"]
+    # on the controller, not the handler, so Litestar's automatic OPTIONS is guarded like the route
+    guards = [requires("payments:write")]
     security = SECURITY
 
     @post(
         "/{order_id:str}/checkout",
-        guards=[requires("payments:write")],
         dto=StrictJson[CheckoutRequest],
         return_dto=None,
         status_code=201,
         summary="Start (or hand back) the order's checkout",
         responses={
-            201: ResponseSpec(PaymentResponse, description="Checkout created; `Location` names the payment"),
-            200: ResponseSpec(PaymentResponse, description="The order's open checkout, same amount and currency"),
+            201: success(PaymentResponse, "Checkout created; `Location` names the payment"),
+            200: success(PaymentResponse, "The order's open checkout, same amount and currency"),
             **problem_responses(400, 401, 403, 409, 415, 422, 502, 503),
         },
     )

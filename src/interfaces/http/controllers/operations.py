@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, MediaType, Request, Response, get, head
 from litestar.openapi.datastructures import ResponseSpec
 from rfc9457 import Problem
 
@@ -24,9 +24,9 @@ class OperationsController(Controller):
 
     @get(
         "/ready",
-        summary="Ready to serve: database reachable, migrations at head",
+        summary="Ready to serve: database, migrations at head, broker, provider configuration",
         responses={
-            200: ResponseSpec(ReadinessResponse, description="Ready"),
+            200: ResponseSpec(ReadinessResponse, description="Ready", generate_examples=False),
             503: ResponseSpec(
                 ReadinessResponse,
                 media_type=PROBLEM_JSON,
@@ -54,3 +54,15 @@ class OperationsController(Controller):
         )
         document["checks"] = msgspec.to_builtins(result.checks)
         return Response(document, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"})
+
+    # HEAD answers like GET without a body (load balancers and uptime checks often probe with HEAD).
+    @head("/health", include_in_schema=False)
+    async def health_head(self) -> Response[None]:
+        return Response(None, media_type=MediaType.JSON)
+
+    @head("/ready", include_in_schema=False)
+    async def ready_head(self, request: Request[Any, Any, Any]) -> Response[None]:
+        readiness: Readiness = request.app.state.readiness
+        if (await readiness.check()).status == "ok":
+            return Response(None, media_type=MediaType.JSON)
+        return Response(None, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"})

@@ -6,7 +6,6 @@ from typing import Any
 
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from application.bus import MessageBus
@@ -15,24 +14,26 @@ from interfaces.http.auth import requires
 from interfaces.http.controllers.payments import PaymentId
 from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
 from interfaces.http.json_body import StrictJson
-from interfaces.http.openapi import SECURITY, problem_responses
+from interfaces.http.openapi import SECURITY, IdempotencyKeyRequiredOperation, problem_responses, success
 from interfaces.http.schemas.refunds import RefundRequest, RefundResponse
 
 
 class RefundsController(Controller):
     path = "/api/v1/payments"
     tags = ["refunds"]
+    # on the controller, not the handler, so Litestar's automatic OPTIONS is guarded like the route
+    guards = [requires("refunds:write")]
     security = SECURITY
 
     @post(
         "/{payment_id:str}/refund",
-        guards=[requires("refunds:write")],
         dto=StrictJson[RefundRequest],
         return_dto=None,
         status_code=202,
         summary="Refund all or part of a payment",
+        operation_class=IdempotencyKeyRequiredOperation,
         responses={
-            202: ResponseSpec(RefundResponse, description="The refund, usually `pending` until the provider settles"),
+            202: success(RefundResponse, "The refund, usually `pending` until the provider settles"),
             **problem_responses(400, 401, 403, 404, 409, 415, 422, 502, 503),
         },
     )

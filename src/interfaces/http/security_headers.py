@@ -1,0 +1,90 @@
+"""Security headers on every response: API answers, problems, unknown routes, /health, the HTML pages.
+
+Plain ASGI around the whole app, so responses made outside Litestar's handlers (404s, 405s, errors) get them
+too. It runs on every request, so the header lists are built once and the per-response work is one small set
+of the response's header names. A header the route set itself wins (the simulator's page has its own
+Content-Security-Policy; problem pages may be cached), so pages that need a looser policy keep it.
+
+- API responses (JSON, problems): a CSP that allows nothing (`default-src 'none'; frame-ancestors 'none'`) and
+  `Cache-Control: no-store` (payment data must not sit in shared or browser caches).
+- The interactive docs under the OpenAPI path (Scalar at `/schema`, Swagger UI at `/schema/swagger`) load their
+  scripts, styles and icon from cdn.jsdelivr.net, run an inline script (Swagger's spec), use inline styles,
+  fetch `/schema/openapi.json` from this origin, and Scalar loads web fonts: their CSP allows exactly that.
+- `Strict-Transport-Security` only when the public URL is https: over plain http browsers ignore it, and on a
+  development `http://127.0.0.1` it would only pin localhost to https.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from litestar.enums import ScopeType
+
+if TYPE_CHECKING:
+    from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+Header = tuple[bytes, bytes]
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+DOCS_CSP = (
+    "default-src 'none'; "
+    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
+    "img-src 'self' data: https://cdn.jsdelivr.net; "
+    "font-src 'self' data: https://cdn.jsdelivr.net https://fonts.scalar.com https://fonts.gstatic.com; "
+    "connect-src 'self'; "
+    "worker-src 'self' blob:; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+HSTS = "max-age=31536000"  # one year; no includeSubDomains: the operator's other hosts are not ours to pin
+
+
+def security_headers(*, https: bool, docs: bool) -> list[Header]:
+    """The headers added to a response (unless the route set one of them itself)."""
+    headers: list[tuple[str, str]] = [
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Content-Security-Policy", DOCS_CSP if docs else API_CSP),
+    ]
+    if not docs:
+        headers.append(("Cache-Control", "no-store"))
+    if https:
+        headers.append(("Strict-Transport-Security", HSTS))
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+
+
+class SecurityHeadersMiddleware:
+    __slots__ = ("_api", "_api_names", "_docs", "_docs_names", "_docs_prefix", "app")
+
+    def __init__(self, app: ASGIApp, *, https: bool, docs_path: str = "/schema") -> None:  # OpenAPIConfig.path
+        self.app = app
+        self._api = security_headers(https=https, docs=False)
+        self._docs = security_headers(https=https, docs=True)
+        self._api_names = frozenset(name for name, _ in self._api)
+        self._docs_names = frozenset(name for name, _ in self._docs)
+        self._docs_prefix = docs_path.rstrip("/")
+
+    def _is_docs(self, path: str) -> bool:
+        prefix = self._docs_prefix
+        return path == prefix or (path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] == "/")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        docs = self._is_docs(scope["path"])
+        extra, extra_names = (self._docs, self._docs_names) if docs else (self._api, self._api_names)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                if present.isdisjoint(extra_names):
+                    headers.extend(extra)
+                else:  # the route chose some of these itself: keep its values
+                    headers.extend(header for header in extra if header[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
