@@ -40,7 +40,8 @@ IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
         name=IDEMPOTENCY_KEY,
-        description="Up to 255 printable characters, unique per request you mean (kept 24 h per API key)",
+        pattern=r"^[ -~]{1,255}$",  # documented for clients; `idempotent` checks it again before using the key
+        description="Up to 255 printable ASCII characters, unique per request you mean (kept 24 h per API key)",
     ),
 ]
 

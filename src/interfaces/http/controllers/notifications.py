@@ -46,7 +46,7 @@ class NotificationsController(Controller):
     @get(
         "/{notification_id:str}",
         summary="One notification with its body and every delivery attempt",
-        responses=problem_responses(401, 403, 404),
+        responses=problem_responses(401, 403, 404, 422),
     )
     async def notification(
         self, notification_id: NotificationId, bus: NamedDependency[MessageBus]
@@ -57,7 +57,7 @@ class NotificationsController(Controller):
         "/{notification_id:str}/retry",
         summary="Send a notification again (due now), whatever its status",
         status_code=HTTP_202_ACCEPTED,
-        responses=problem_responses(401, 403, 404),
+        responses=problem_responses(401, 403, 404, 422),
     )
     async def retry(self, notification_id: NotificationId, bus: NamedDependency[MessageBus]) -> NotificationResponse:
         return NotificationResponse.from_notification(await bus.send(RetryNotification(notification_id)))

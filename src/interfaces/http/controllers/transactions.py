@@ -5,12 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Request, Response, get
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec.enums import OpenAPIFormat
 from litestar.params import FromQuery, PathParameter, QueryParameter
 from litestar.response import Stream
 
@@ -19,8 +18,8 @@ from application.queries.get_transaction import GetTransaction
 from application.queries.list_transactions import MAX_PAGE, ListTransactions
 from application.views import TransactionFilter, TransactionPage
 from interfaces.http.auth import requires
-from interfaces.http.openapi import SECURITY, problem_responses
-from interfaces.http.schemas.common import ProviderName, TransactionKind
+from interfaces.http.openapi import SECURITY, problem_responses, success
+from interfaces.http.schemas.common import ProviderName, TransactionKind, parse_instant
 from interfaces.http.schemas.transactions import (
     CSV_COLUMNS,
     TransactionPageResponse,
@@ -42,6 +41,10 @@ Status = Literal[
     "pending",
 ]
 
+Instant = Annotated[
+    str | None, QueryParameter(format=OpenAPIFormat.DATE_TIME, description="RFC 3339 with an offset, e.g. `…Z`")
+]
+
 
 class TransactionsController(Controller):
     path = "/api/v1/transactions"
@@ -54,7 +57,7 @@ class TransactionsController(Controller):
         summary="Payments and refunds, newest first",
         description="Keyset-paginated JSON; with `Accept: text/csv`, every matching row as a CSV stream.",
         responses={
-            200: ResponseSpec(TransactionPageResponse, description="A page, or CSV with `Accept: text/csv`"),
+            200: success(TransactionPageResponse, "A page, or CSV with `Accept: text/csv`"),
             **problem_responses(401, 403, 422),
         },
     )
@@ -67,13 +70,19 @@ class TransactionsController(Controller):
         kind: FromQuery[TransactionKind | None] = None,
         order_id: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z0-9._:-]{1,128}$")] = None,
         currency: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z]{3}$")] = None,
-        created_after: FromQuery[datetime | None] = None,
-        created_before: FromQuery[datetime | None] = None,
+        created_after: Instant = None,
+        created_before: Instant = None,
         limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Page size, 1-200")] = 50,
         cursor: Annotated[str | None, QueryParameter(min_length=1, max_length=512)] = None,
     ) -> Response[Any]:
         filters = TransactionFilter(
-            status, provider, kind, order_id, currency.upper() if currency else None, created_after, created_before
+            status,
+            provider,
+            kind,
+            order_id,
+            currency.upper() if currency else None,
+            parse_instant("created_after", created_after),
+            parse_instant("created_before", created_before),
         )
         if request.accept.best_match([_JSON, _CSV], default=_JSON) == _CSV:
             first = await bus.send(ListTransactions(filters, MAX_PAGE, cursor))  # errors surface before streaming
@@ -88,7 +97,7 @@ class TransactionsController(Controller):
     @get(
         "/{id_or_reference:str}",
         summary="One payment or refund, by our id or the provider's reference",
-        responses=problem_responses(401, 403, 404),
+        responses=problem_responses(401, 403, 404, 422),
     )
     async def transaction(
         self,

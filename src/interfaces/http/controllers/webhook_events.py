@@ -6,7 +6,6 @@ from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, PathParameter, QueryParameter
 
 from application.bus import MessageBus
@@ -16,7 +15,7 @@ from application.ports.webhook_retries import WebhookEventFilter
 from application.queries.get_webhook_event import GetWebhookEvent
 from application.queries.list_webhook_events import MAX_PAGE, ListWebhookEvents
 from interfaces.http.auth import requires
-from interfaces.http.openapi import SECURITY, problem_responses
+from interfaces.http.openapi import SECURITY, problem_responses, success
 from interfaces.http.schemas.common import ProviderName
 from interfaces.http.schemas.webhook_events import (
     WebhookEventDetailResponse,
@@ -49,7 +48,7 @@ class WebhookEventsController(Controller):
     @get(
         "/{event_id:str}",
         summary="One received event, with its headers (no credentials) and raw body",
-        responses=problem_responses(401, 403, 404),
+        responses=problem_responses(401, 403, 404, 422),
     )
     async def event(self, event_id: EventId, bus: NamedDependency[MessageBus]) -> WebhookEventDetailResponse:
         return WebhookEventDetailResponse.from_view(await bus.send(GetWebhookEvent(event_id)))
@@ -60,8 +59,8 @@ class WebhookEventsController(Controller):
         summary="Reprocess one event through the webhook path (verification and state machine)",
         description="A processed event replayed changes nothing. The answer is the event as stored afterwards.",
         responses={
-            202: ResponseSpec(WebhookEventResponse, description="The event after its replay"),
-            **problem_responses(401, 403, 404, 503),
+            202: success(WebhookEventResponse, "The event after its replay"),
+            **problem_responses(401, 403, 404, 422, 503),
         },
     )
     async def replay(

@@ -10,7 +10,10 @@ from litestar.params import FromPath
 
 from application.bus import MessageBus
 from application.commands.handle_provider_webhook import HandleProviderWebhook
-from interfaces.http.openapi import problem_responses
+from interfaces.http.errors import UnsupportedMediaType
+from interfaces.http.json_body import is_json
+from interfaces.http.openapi import RawJsonBodyOperation, problem_responses
+from interfaces.http.rate_limiting import limit_webhooks
 from interfaces.http.schemas.webhooks import WebhookReceiptResponse
 
 WEBHOOK_MIN_BODY_LIMIT = 1024 * 1024  # providers send larger documents than API clients (PayPal, disputes)
@@ -22,15 +25,20 @@ class WebhooksController(Controller):
 
     @post(
         "/{provider:str}",
+        guards=[limit_webhooks],  # per provider, before the body is read; over the limit: 429, the provider retries
         status_code=200,
         summary="Receive a provider's signed event",
         description="Verified over the raw body, stored once per (provider, event id), applied exactly once. "
         "A duplicate delivery answers `duplicate: true` and changes nothing.",
-        responses=problem_responses(400, 404, 413, 503),
+        responses=problem_responses(400, 404, 413, 415, 429, 503),
+        operation_class=RawJsonBodyOperation,
     )
     async def receive(
         self, request: Request[Any, Any, Any], provider: FromPath[str], bus: NamedDependency[MessageBus]
     ) -> WebhookReceiptResponse:
+        content_type = request.headers.get("content-type", "")
+        if not is_json(content_type):  # every provider sends JSON; anything else is not a provider's event
+            raise UnsupportedMediaType(content_type.split(";", 1)[0].strip())
         body = await request.body()
         receipt = await bus.send(HandleProviderWebhook(provider, request.headers, body))
         return WebhookReceiptResponse.from_receipt(receipt)
