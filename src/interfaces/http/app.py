@@ -22,8 +22,10 @@ from application.bus import MessageBus
 from infrastructure.container import Container, build_container, close_resources
 from infrastructure.settings import Settings, load_settings
 from infrastructure.worker.assembly import build_worker
+from interfaces.http.access_log import AccessLogMiddleware
 from interfaces.http.auth import provide_caller
 from interfaces.http.controllers.checkout import CheckoutController
+from interfaces.http.controllers.metrics import MetricsController
 from interfaces.http.controllers.notifications import NotificationsController
 from interfaces.http.controllers.operations import OperationsController
 from interfaces.http.controllers.payments import PaymentsController
@@ -33,11 +35,15 @@ from interfaces.http.controllers.refunds import RefundsController
 from interfaces.http.controllers.transactions import TransactionsController
 from interfaces.http.controllers.webhook_events import WebhookEventsController
 from interfaces.http.controllers.webhooks import webhooks_controller
-from interfaces.http.openapi import COMPONENTS
+from interfaces.http.metrics_middleware import HttpMetricsMiddleware
+from interfaces.http.openapi import COMPONENTS, ClosedStructSchemaPlugin
 from interfaces.http.problems import problem_response
+from interfaces.http.rate_limiting import RateLimitHeadersMiddleware, RateLimits
 from interfaces.http.readiness import Readiness
 from interfaces.http.request_context import RequestContextMiddleware
+from interfaces.http.security_headers import SecurityHeadersMiddleware
 from interfaces.http.services import Services
+from interfaces.log_redaction import configured_secrets
 from interfaces.logging_setup import configure_logging
 
 
@@ -70,6 +76,7 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
 
     app = Litestar(
         route_handlers=_routes(settings),
+        plugins=[ClosedStructSchemaPlugin()],  # request bodies documented as closed, as the app enforces
         dependencies={
             "container": Provide(provide_container, sync_to_thread=False),
             "bus": Provide(provide_bus, sync_to_thread=False),
@@ -83,6 +90,7 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
                 "services": services,
                 "readiness": readiness,
                 "problem_type_base": settings.public_url.rstrip("/") + "/problems/",
+                "rate_limits": RateLimits(container.rate_limiter(), settings),  # read by the guards
             }
         ),
         request_max_body_size=settings.max_body_bytes,
@@ -97,15 +105,23 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
         logging_config=None,  # the process (CLI) configures logging; problems.py logs errors with request ids
         debug=False,
     )
+    # Innermost: the RateLimit-* headers of the guards' decision, on successes and problems alike.
+    app.asgi_handler = RateLimitHeadersMiddleware(app.asgi_handler)
+    # One line per request, 429s and errors included; inside the request context so the line carries its ids.
+    app.asgi_handler = AccessLogMiddleware(app.asgi_handler)
+    # Counts and times every request by its route template (the router writes it into the scope it is given).
+    app.asgi_handler = HttpMetricsMiddleware(app.asgi_handler, container.metrics())
     # Outermost, around Litestar's router and exception handling: unknown routes and errors get an id too.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    # Outermost of all: every response, whoever made it (router 404s, problems, 429s), gets the security headers.
+    app.asgi_handler = SecurityHeadersMiddleware(app.asgi_handler, https=settings.public_url.startswith("https://"))
     return app
 
 
 def create_app_from_env() -> Litestar:
     """The uvicorn factory: each worker process reads the environment and configures its own logging."""
     settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, secrets=configured_secrets(settings))
     # development: one command gives a working service, background loops included (API.md, Command line)
     return create_app(settings, run_worker=settings.worker_in_process)
 
@@ -121,6 +137,7 @@ def _routes(settings: Settings) -> list[ControllerRouterHandler]:
         WebhookEventsController,
         webhooks_controller(settings.max_body_bytes),
         OperationsController,
+        MetricsController,
         ProblemDocsController,
     ]
     if "simulator" in settings.providers:
