@@ -346,9 +346,12 @@ def listing_pages(port: int, seeded: seed.Seeded) -> dict[str, list[dict[str, st
 
 
 def start_profiler(server: processes.Server, name: str, stamp: str, cpu: int | None) -> subprocess.Popen[bytes]:
-    output = RESULTS / f"{stamp}-{name}.svg"
+    # PAYMENTS_BENCH_PROFILE_FORMAT=raw writes collapsed stacks (greppable text) instead of a flame graph
+    profile_format = os.environ.get("PAYMENTS_BENCH_PROFILE_FORMAT", "flamegraph")
+    output = RESULTS / f"{stamp}-{name}.{'txt' if profile_format == 'raw' else 'svg'}"
     py_spy = Path(sys.executable).parent / "py-spy"
     command = [str(py_spy), "record", "--pid", str(server.process.pid), "--output", str(output), "--rate", "200"]
+    command += ["--format", profile_format]
     spy = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=processes.pinned_to(cpu)
     )

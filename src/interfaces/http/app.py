@@ -8,6 +8,7 @@ factory (`uvicorn --factory interfaces.http.app:create_app_from_env`).
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
         worker_task = asyncio.create_task(worker.run(), name="in-process-worker") if worker else None
         try:
             await readiness.load_head()
+            _freeze_startup_objects()
             yield
         finally:
             if worker is not None and worker_task is not None:
@@ -116,6 +118,14 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
     # Outermost of all: every response, whoever made it (router 404s, problems, 429s), gets the security headers.
     app.asgi_handler = SecurityHeadersMiddleware(app.asgi_handler, https=settings.public_url.startswith("https://"))
     return app
+
+
+def _freeze_startup_objects() -> None:
+    """Moves everything built at start-up (routes, OpenAPI, SQLAlchemy metadata, providers) out of the cyclic
+    garbage collector's reach. Without it each full collection re-scans that whole heap: the benchmark saw
+    generation-2 pauses of 30-110 ms, which were most of the p99 latency of every scenario."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app_from_env() -> Litestar:
