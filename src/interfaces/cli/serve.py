@@ -37,9 +37,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def serve(args: argparse.Namespace) -> int:
-    # Every process uvicorn starts writes its metrics to one directory, so a scrape of any of them sums them
+    # With several processes each writes its metrics to one directory, so a scrape of any of them sums them
     # all; the processes inherit PROMETHEUS_MULTIPROC_DIR, which is set before any of them creates a metric.
-    with serving_directory(), _sigterm_unwinds():
+    # One process keeps them in memory, unless the operator's directory is shared with workers on this host.
+    with serving_directory(args.workers), _sigterm_unwinds():
         return _serve(args)
 
 

@@ -128,8 +128,23 @@ def test_two_server_processes_report_one_sum_whichever_answers(tmp_path: Path) -
     assert list(temp.glob("payments-metrics-*")) == []  # the private directory goes with the server
 
 
-def test_a_single_process_server_removes_its_private_directory_on_sigterm(tmp_path: Path) -> None:
+def test_a_multi_process_server_removes_its_private_directory_on_sigterm(tmp_path: Path) -> None:
     """uvicorn re-raises SIGTERM after its graceful stop; serve must still get to its cleanup."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    port = _free_port()
+    command = [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port), "--workers", "2"]
+    with _process(command, _env(tmp_path, TMPDIR=str(temp)), tmp_path / "serve.log") as process:
+        base = f"http://127.0.0.1:{port}"
+        _eventually(lambda: _healthy(base), what="serve to start", alive=process, timeout=120)
+        assert _health_count(_scrape(base)) >= 1
+        assert len(list(temp.glob("payments-metrics-*"))) == 1
+        process.terminate()
+        assert process.wait(20) in (0, 128 + 15)
+    assert list(temp.glob("payments-metrics-*")) == []
+
+
+def test_a_single_process_server_counts_in_memory_and_leaves_no_directory(tmp_path: Path) -> None:
     temp = tmp_path / "tmp"
     temp.mkdir()
     port = _free_port()
@@ -137,11 +152,13 @@ def test_a_single_process_server_removes_its_private_directory_on_sigterm(tmp_pa
     with _process(command, _env(tmp_path, TMPDIR=str(temp)), tmp_path / "serve.log") as process:
         base = f"http://127.0.0.1:{port}"
         _eventually(lambda: _healthy(base), what="serve to start", alive=process, timeout=120)
-        assert _health_count(_scrape(base)) >= 1
-        assert len(list(temp.glob("payments-metrics-*"))) == 1
+        before = _health_count(_scrape(base))
+        for _ in range(5):
+            assert httpx.get(f"{base}/health", timeout=10).status_code == 200
+        assert _health_count(_scrape(base)) - before == 5
+        assert list(temp.glob("payments-metrics-*")) == []
         process.terminate()
         assert process.wait(20) == 128 + 15
-    assert list(temp.glob("payments-metrics-*")) == []
 
 
 def _paid_webhook(payment_id: str) -> tuple[bytes, dict[str, str]]:
