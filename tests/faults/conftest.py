@@ -8,20 +8,18 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import LiveServer, api_keys, serve
 
-__all__ = ["api_keys"]  # the e2e API keys fixture, shared with these tests
+__all__ = ["ROOT", "api_keys", "eventually"]  # the e2e API keys fixture, shared with these tests
+from tests.processes import ROOT, eventually
 from tests.provider_fakes.server import running
 
-ROOT = Path(__file__).resolve().parents[2]
 CALLBACK_SECRET = "cbsec_faults_" + "1" * 20
 
 
@@ -119,11 +117,3 @@ def workers(postgres: str, receiver: tuple[Receiver, str]) -> Iterator[Workers]:
     started = Workers(postgres, receiver[1])
     yield started
     started.stop_all()
-
-
-def eventually(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)

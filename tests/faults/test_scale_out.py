@@ -7,9 +7,6 @@ import asyncio
 import json
 import os
 import random
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -18,7 +15,8 @@ import httpx
 import pytest
 
 from infrastructure.providers.signing import sign
-from tests.faults.conftest import CALLBACK_SECRET, ROOT, Receiver, Workers, eventually
+from tests.faults.conftest import CALLBACK_SECRET, Receiver, Workers, eventually
+from tests.processes import api_processes
 
 pytestmark = pytest.mark.postgres
 
@@ -26,13 +24,6 @@ PAYMENTS = 200
 COPIES = 5  # the delivery and 4 duplicates
 SIM_SECRET = "whsec_sim_scale_out_" + "2" * 16
 ADMIN_KEY = "pk_scale_out_admin_" + "3" * 24
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -48,33 +39,8 @@ def two_apis(postgres: str, receiver: tuple[Receiver, str]) -> Iterator[list[str
         "PAYMENTS_ORDER_CALLBACK_URL": receiver[1],
         "PAYMENTS_LOG_LEVEL": "warning",
     }
-    ports = [_free_port(), _free_port()]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for url in urls:
-            eventually(lambda url=url: _healthy(url), timeout=30, what=f"{url} to start")
+    with api_processes(lambda _port: env) as urls:
         yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(15)
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _webhook(payment_id: str) -> tuple[bytes, dict[str, str]]:

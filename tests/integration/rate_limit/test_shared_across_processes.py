@@ -6,9 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,23 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.faults.conftest import ROOT, eventually
+from tests.processes import api_processes
 
 PER_MINUTE = 10  # one more every 6 s: nothing refills while the burst is in flight
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _healthy(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 @pytest.fixture
@@ -53,27 +36,13 @@ def two_apis(redis_url: str, key: tuple[str, str], tmp_path: Path) -> Iterator[l
         "PAYMENTS_WORKER_IN_PROCESS": "false",
         "PAYMENTS_LOG_LEVEL": "warning",
     }
-    ports = [_free_port(), _free_port()]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port)],
-            cwd=ROOT,
-            # a database each: the limit is all they share
-            env={**env, "PAYMENTS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / f'api-{port}.db'}"},
-            stdout=subprocess.DEVNULL,
-        )
-        for port in ports
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for url in urls:
-            eventually(lambda url=url: _healthy(url), timeout=30, what=f"{url} to start")
+
+    # a database each: the limit is all they share
+    def env_for(port: int) -> dict[str, str]:
+        return {**env, "PAYMENTS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / f'api-{port}.db'}"}
+
+    with api_processes(env_for) as urls:
         yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(15)
 
 
 async def _burst(urls: list[str], secret: str, count: int) -> list[httpx.Response]:
