@@ -17,7 +17,7 @@ import pytest
 from tests.e2e.conftest import LiveServer, api_keys, serve
 
 __all__ = ["ROOT", "api_keys", "eventually"]  # the e2e API keys fixture, shared with these tests
-from tests.processes import ROOT, eventually
+from tests.api_processes import ROOT, eventually
 from tests.provider_fakes.server import running
 
 CALLBACK_SECRET = "cbsec_faults_" + "1" * 20

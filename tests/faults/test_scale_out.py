@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from infrastructure.providers.signing import sign
+from tests.api_processes import api_processes
 from tests.faults.conftest import CALLBACK_SECRET, Receiver, Workers, eventually
-from tests.processes import api_processes
 
 pytestmark = pytest.mark.postgres
 

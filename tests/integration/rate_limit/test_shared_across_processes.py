@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.processes import api_processes
+from tests.api_processes import api_processes
 
 PER_MINUTE = 10  # one more every 6 s: nothing refills while the burst is in flight
 
