@@ -72,6 +72,7 @@ REFUND_COLUMNS = [
     "failure_reason",
     "created_at",
     "updated_at",
+    "provider",  # the payment's, copied for the listing's provider index (migration 0005)
 ]
 EVENT_COLUMNS = [
     "id",
@@ -236,6 +237,7 @@ def _bulk_rows(count: int, now: datetime, rng: random.Random) -> tuple[list[tupl
                     None,
                     refund_at,
                     refund_at,
+                    provider,
                 )
             )
     return payments, refunds, sample, oldest

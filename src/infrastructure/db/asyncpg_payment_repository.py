@@ -41,7 +41,7 @@ _JANITOR_COLUMNS = frozenset({"checks", "next_check_at"})  # the janitor's sched
 _PAYMENT = tuple(c.name for c in payments.c if c.name not in _JANITOR_COLUMNS)  # payment_values + version
 _UPDATED = tuple(name for name in _PAYMENT if name not in ("id", "order_id", "created_at", "version"))
 _REFUND = tuple(c.name for c in refunds.c if c.name not in _JANITOR_COLUMNS)
-_REFUND_LOADED = tuple(name for name in _REFUND if name != "payment_id")
+_REFUND_LOADED = tuple(name for name in _REFUND if name not in ("payment_id", "provider"))  # the payment's own
 _AUDIT = tuple(c.name for c in payment_events.c)
 _OUTBOX = ("id", "event_type", "aggregate_id", "payload", "status", "attempts", "next_attempt_at", "created_at")
 _JSON_COLUMNS = frozenset({"metadata"})
@@ -78,7 +78,7 @@ _SAVE = (
     + " SELECT count(*) FROM u"
 )
 _INSERT_REFUNDS = insert_recordset(refunds, _REFUND, "$1")
-_REFUND_CHANGES = tuple(name for name in _REFUND if name not in ("id", "payment_id", "created_at"))
+_REFUND_CHANGES = tuple(name for name in _REFUND if name not in ("id", "payment_id", "provider", "created_at"))
 _UPDATE_REFUND = (
     f"UPDATE refunds SET {', '.join(f'{name} = ${i + 2}' for i, name in enumerate(_REFUND_CHANGES))} WHERE id = $1"
 )
@@ -154,7 +154,7 @@ class AsyncpgPaymentRepository:
         return self._remember(payment)
 
     def _remember(self, payment: Payment) -> Payment:
-        self._stored_refunds[payment.id] = {r.id: refund_values(payment.id, r) for r in payment.refunds}
+        self._stored_refunds[payment.id] = {r.id: refund_values(payment, r) for r in payment.refunds}
         return payment
 
     def _event_rows(self, payment: Payment, cause: Cause) -> tuple[str, str]:
@@ -168,8 +168,8 @@ class AsyncpgPaymentRepository:
             return
         if stored is None:  # saved without being loaded here: compare against the store instead
             rows = await self._connection.fetch(_REFUNDS, payment.id)
-            stored = {r["id"]: refund_values(payment.id, refund_from_row(r)) for r in rows}
-        current = {r.id: refund_values(payment.id, r) for r in payment.refunds}
+            stored = {r["id"]: refund_values(payment, refund_from_row(r)) for r in rows}
+        current = {r.id: refund_values(payment, r) for r in payment.refunds}
         new = [row for refund_id, row in current.items() if refund_id not in stored]
         if new:
             await self._connection.execute(_INSERT_REFUNDS, rows_json(new))

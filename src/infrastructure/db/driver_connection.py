@@ -18,13 +18,23 @@ from infrastructure.db.errors import is_lost_connection, store_errors
 
 async def fetch_row(engine: AsyncEngine, statement: str, *args: Any) -> Any:
     """The first row of `statement` (an asyncpg Record, or None); driver errors become StoreUnavailable."""
+    return await _on_driver(engine, "fetchrow", statement, args)
+
+
+async def fetch_rows(engine: AsyncEngine, statement: str, *args: Any) -> list[Any]:
+    """Every row of `statement` (asyncpg Records: read-only mappings by column name); as `fetch_row` otherwise."""
+    rows: list[Any] = await _on_driver(engine, "fetch", statement, args)
+    return rows
+
+
+async def _on_driver(engine: AsyncEngine, method: str, statement: str, args: tuple[Any, ...]) -> Any:
     pool = engine.pool
     with store_errors():
         for attempt in range(pool.size() + 1 if isinstance(pool, QueuePool) else 1, 0, -1):
             connection = await engine.connect()
             try:
                 driver: Any = (await connection.get_raw_connection()).driver_connection
-                return await driver.fetchrow(statement, *args)
+                return await getattr(driver, method)(statement, *args)
             except BaseException as error:
                 lost = is_lost_connection(error)
                 if lost:

@@ -14,10 +14,12 @@ from domain.shared.money import Currency, Money
 from infrastructure.db.tables import payments, refunds
 
 REFUND_PREFIX = "refund_"
+# Refund columns that repeat the payment's own (the provider is copied for the listing's index): not loaded again.
+_PAYMENT_COPIES = frozenset({"payment_id", "provider"})
 # One row per refund (or one row with NULL refund columns): a payment and its refunds in a single statement.
 LOAD_COLUMNS: tuple[sa.ColumnElement[Any], ...] = (
     *payments.c,
-    *(column.label(REFUND_PREFIX + column.name) for column in refunds.c if column.name != "payment_id"),
+    *(column.label(REFUND_PREFIX + column.name) for column in refunds.c if column.name not in _PAYMENT_COPIES),
 )
 
 
@@ -57,10 +59,11 @@ def payment_values(payment: Payment) -> dict[str, Any]:
     }
 
 
-def refund_values(payment_id: str, refund: Refund) -> dict[str, Any]:
+def refund_values(payment: Payment, refund: Refund) -> dict[str, Any]:
     return {
         "id": refund.id,
-        "payment_id": payment_id,
+        "payment_id": payment.id,
+        "provider": payment.provider,
         "amount": refund.amount.amount,
         "currency": refund.amount.currency.code,
         "status": refund.status.value,

@@ -79,7 +79,7 @@ class SqlAlchemyPaymentRepository:
         if not rows:
             return None
         payment = payment_from_rows(rows)
-        self._stored_refunds[payment.id] = {r.id: refund_values(payment.id, r) for r in payment.refunds}
+        self._stored_refunds[payment.id] = {r.id: refund_values(payment, r) for r in payment.refunds}
         return payment
 
     async def _lock(self, where: sa.ColumnElement[bool]) -> bool:
@@ -99,7 +99,7 @@ class SqlAlchemyPaymentRepository:
             return
         if stored is None:  # saved without being loaded here: compare against the store instead
             stored = await self._read_refunds(payment.id)
-        current = {r.id: refund_values(payment.id, r) for r in payment.refunds}
+        current = {r.id: refund_values(payment, r) for r in payment.refunds}
         new = [row for refund_id, row in current.items() if refund_id not in stored]
         if new:
             await self._connection.execute(sa.insert(refunds), new)

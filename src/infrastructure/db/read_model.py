@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,14 +20,21 @@ from application.views import (
     TransactionView,
 )
 from infrastructure.db.cursor import decode_cursor, encode_cursor
-from infrastructure.db.driver_connection import fetch_row
+from infrastructure.db.driver_connection import fetch_row, fetch_rows
 from infrastructure.db.engine import for_reads
 from infrastructure.db.errors import store_errors
 from infrastructure.db.payment_mapper import REFUND_PREFIX, select_with_refunds
 from infrastructure.db.tables import payment_events, payments, refunds
-from infrastructure.db.transactions_query import transaction_lookup, transactions_query
+from infrastructure.db.transactions_query import (
+    Position,
+    listing_parameters,
+    transaction_lookup,
+    transactions_query,
+)
 
 _SUCCEEDED = "succeeded"
+_LISTING_SHAPES = 256
+_TRANSACTION_FIELDS = tuple(field.name for field in fields(TransactionView))  # the listing's columns, in order
 
 
 # The status read is the busiest query: on Postgres it runs as one prepared statement on the driver connection
@@ -44,6 +52,8 @@ class SqlAlchemyPaymentReadModel:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = for_reads(engine)
         self._postgres = engine.dialect.name == "postgresql"
+        # Postgres listing SQL by shape (kind, limit, bound names) → (text, parameter order); see `_listing_rows`
+        self._listing_sql: dict[tuple[str | None, int, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
 
     async def payment_status(self, order_id: str) -> PaymentStatusView | None:
         if self._postgres:
@@ -81,15 +91,41 @@ class SqlAlchemyPaymentReadModel:
 
     async def transactions(self, filters: TransactionFilter, limit: int, cursor: str | None) -> TransactionPage:
         after = decode_cursor(cursor) if cursor is not None else None
-        rows = await self._fetch(transactions_query(filters, after, limit + 1))
-        page = [_transaction(row) for row in rows[:limit]]
-        more = len(rows) > limit
+        if self._postgres:
+            # positional: a third of the CPU of building by name, on the hot path (the order is checked once)
+            page = [TransactionView(*row) for row in await self._listing_rows(filters, after, limit + 1)]
+        else:
+            page = [TransactionView(**row) for row in await self._fetch(transactions_query(filters, after, limit + 1))]
+        more = len(page) > limit
+        del page[limit:]
         next_cursor = encode_cursor(page[-1].created_at, page[-1].id) if more else None
         return TransactionPage(tuple(page), next_cursor)
 
     async def transaction(self, id_or_reference: str) -> TransactionView | None:
         rows = await self._fetch(transaction_lookup(id_or_reference))
-        return _transaction(rows[0]) if rows else None
+        return TransactionView(**rows[0]) if rows else None
+
+    async def _listing_rows(self, filters: TransactionFilter, after: Position | None, limit: int) -> list[Any]:
+        """The listing on Postgres: one prepared statement on the driver connection, like the status read.
+
+        Building and compiling the SQLAlchemy statement cost more CPU than Postgres spent answering it (bench/).
+        Its text depends only on which filters are present and on the limit, so each shape is compiled once (by
+        the asyncpg dialect, whose `$n` placeholders the driver takes as they are) and later pages bind only values.
+        Values skip SQLAlchemy's type processing: asyncpg takes the aware datetimes and strings as they are.
+        """
+        values = listing_parameters(filters, after, limit)
+        shape = (filters.kind, limit, tuple(values))
+        compiled = self._listing_sql.get(shape)
+        if compiled is None:
+            if len(self._listing_sql) >= _LISTING_SHAPES:  # clients that vary the page size could grow it forever
+                self._listing_sql.clear()
+            query = transactions_query(filters, after, limit)
+            if tuple(query.selected_columns.keys()) != _TRANSACTION_FIELDS:
+                raise AssertionError(f"listing columns {query.selected_columns.keys()} are not {_TRANSACTION_FIELDS}")
+            statement = query.compile(dialect=self._engine.dialect, compile_kwargs={"render_postcompile": True})
+            compiled = self._listing_sql[shape] = (str(statement), tuple(statement.positiontup or ()))
+        sql, names = compiled
+        return await fetch_rows(self._engine, sql, *(values[name] for name in names))
 
     async def _fetch(self, statement: sa.Select[Any]) -> Sequence[RowMapping]:
         with store_errors():
@@ -165,20 +201,4 @@ def _audit_entry(row: RowMapping) -> AuditEntryView:
         actor=row["actor"],
         provider_event_id=row["provider_event_id"],
         data=dict(row["data"] or {}),
-    )
-
-
-def _transaction(row: RowMapping) -> TransactionView:
-    return TransactionView(
-        id=row["id"],
-        kind=row["kind"],
-        payment_id=row["payment_id"],
-        order_id=row["order_id"],
-        provider=row["provider"],
-        provider_reference=row["provider_reference"],
-        amount=row["amount"],
-        currency=row["currency"],
-        status=row["status"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
     )

@@ -103,6 +103,9 @@ refunds = sa.Table(
     sa.Column("checks", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("next_check_at", UtcDateTime),
     sa.Index("ix_refunds_status_next_check_at", "status", "next_check_at"),
+    # the payment's provider, copied (0005; it never changes), so the listing's provider filter has its own index
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Index("ix_refunds_provider_created_at_id", "provider", "created_at", "id"),
 )
 
 # The audit trail: every domain event, with who or what caused it. Never updated.

@@ -13,27 +13,54 @@ from typing import Any
 import sqlalchemy as sa
 
 from application.views import TransactionFilter
-from infrastructure.db.cursor import before
-from infrastructure.db.tables import payments, refunds
+from infrastructure.db.column_types import UtcDateTime
+from infrastructure.db.tables import ID, payments, refunds
 
 Position = tuple[datetime, str]  # the last row of the previous page
+
+# Every value is a bind parameter named after its filter, so a statement's text depends only on which filters are
+# present: the Postgres read model compiles each such shape once and binds `listing_parameters` by these names.
+_FILTERS = ("status", "provider", "order_id", "currency", "created_after", "created_before")
+_AFTER_CREATED_AT, _AFTER_ID, _LIMIT = "after_created_at", "after_id", "limit"
+_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
+    "created_after": UtcDateTime(),
+    "created_before": UtcDateTime(),
+    _AFTER_CREATED_AT: UtcDateTime(),
+    _AFTER_ID: ID,
+    _LIMIT: sa.Integer(),
+}
+
+
+def listing_parameters(filters: TransactionFilter, after: Position | None, limit: int) -> dict[str, Any]:
+    """The bind values of `transactions_query`, by name; which names are present is the statement's shape."""
+    values: dict[str, Any] = {}
+    for name in _FILTERS:
+        value = getattr(filters, name)
+        if value is not None:
+            values[name] = value
+    if after is not None:
+        values[_AFTER_CREATED_AT], values[_AFTER_ID] = after
+    values[_LIMIT] = limit
+    return values
 
 
 def transactions_query(filters: TransactionFilter, after: Position | None, limit: int) -> sa.Select[Any]:
     """`limit` rows at most: callers ask for one more than a page to learn whether another page follows."""
+    values = listing_parameters(filters, after, limit)
     branches = []
     if filters.kind in (None, "payment"):
-        branches.append(_newest_first(_payment_rows().where(*_payment_filters(filters, after)), payments, limit))
+        branches.append(_newest_first(_payment_rows().where(*_filters(payments, values)), payments, values))
     if filters.kind in (None, "refund"):
-        branches.append(_newest_first(_refund_rows().where(*_refund_filters(filters, after)), refunds, limit))
-    return _newest_first_union(branches, limit)
+        branches.append(_newest_first(_refund_rows().where(*_filters(refunds, values)), refunds, values))
+    return _newest_first_union(branches, _bound(_LIMIT, values))
 
 
 def transaction_lookup(id_or_reference: str) -> sa.Select[Any]:
     """By our id or the provider's reference (a Stripe refund reference also starts with `re_`)."""
+    one = {_LIMIT: 1}
     matches = [
-        _newest_first(_payment_rows().where(_id_or_reference(payments, id_or_reference)), payments, 1),
-        _newest_first(_refund_rows().where(_id_or_reference(refunds, id_or_reference)), refunds, 1),
+        _newest_first(_payment_rows().where(_id_or_reference(payments, id_or_reference)), payments, one),
+        _newest_first(_refund_rows().where(_id_or_reference(refunds, id_or_reference)), refunds, one),
     ]
     return _newest_first_union(matches, 1)
 
@@ -64,7 +91,7 @@ def _refund_rows() -> sa.Select[Any]:
         sa.literal_column("'refund'", sa.String).label("kind"),
         refunds.c.payment_id,
         payments.c.order_id,
-        payments.c.provider,
+        refunds.c.provider,
         refunds.c.provider_reference,
         refunds.c.amount,
         refunds.c.currency,
@@ -74,50 +101,42 @@ def _refund_rows() -> sa.Select[Any]:
     ).join_from(refunds, payments, refunds.c.payment_id == payments.c.id)
 
 
-def _payment_filters(f: TransactionFilter, after: Position | None) -> list[sa.ColumnElement[bool]]:
-    own = payments.c
-    return _filters(f, after, status=own.status, currency=own.currency, created_at=own.created_at, row_id=own.id)
+def _filters(table: sa.Table, values: dict[str, Any]) -> list[sa.ColumnElement[bool]]:
+    """`created_after` is inclusive and `created_before` exclusive, so adjacent windows never overlap.
 
-
-def _refund_filters(f: TransactionFilter, after: Position | None) -> list[sa.ColumnElement[bool]]:
-    own = refunds.c
-    return _filters(f, after, status=own.status, currency=own.currency, created_at=own.created_at, row_id=own.id)
-
-
-def _filters(
-    f: TransactionFilter,
-    after: Position | None,
-    *,
-    status: sa.ColumnElement[Any],
-    currency: sa.ColumnElement[Any],
-    created_at: sa.ColumnElement[Any],
-    row_id: sa.ColumnElement[Any],
-) -> list[sa.ColumnElement[bool]]:
-    """`created_after` is inclusive and `created_before` exclusive, so adjacent windows never overlap."""
+    Each branch filters on its own columns (refunds carry their payment's provider, 0005), so each can walk its
+    own `(filter, created_at, id)` index; only `order_id` is the payment's.
+    """
+    own = table.c
     conditions: list[sa.ColumnElement[bool]] = []
-    if f.status is not None:
-        conditions.append(status == f.status)
-    if f.currency is not None:
-        conditions.append(currency == f.currency)
-    if f.provider is not None:
-        conditions.append(payments.c.provider == f.provider)
-    if f.order_id is not None:
-        conditions.append(payments.c.order_id == f.order_id)
-    if f.created_after is not None:
-        conditions.append(created_at >= f.created_after)
-    if f.created_before is not None:
-        conditions.append(created_at < f.created_before)
-    if after is not None:
-        conditions.append(before(created_at, row_id, after))
+    for name in ("status", "provider", "currency"):
+        if name in values:
+            conditions.append(own[name] == _bound(name, values))
+    if "order_id" in values:
+        conditions.append(payments.c.order_id == _bound("order_id", values))
+    if "created_after" in values:
+        conditions.append(own.created_at >= _bound("created_after", values))
+    if "created_before" in values:
+        conditions.append(own.created_at < _bound("created_before", values))
+    if _AFTER_ID in values:
+        # one row-value comparison, `(created_at, id) < (…, …)`, which the (…, created_at, id) indexes answer
+        position = sa.tuple_(_bound(_AFTER_CREATED_AT, values), _bound(_AFTER_ID, values))
+        conditions.append(sa.tuple_(own.created_at, own.id) < position)
     return conditions
 
 
-def _newest_first(branch: sa.Select[Any], table: sa.Table, limit: int) -> sa.Select[Any]:
+def _bound(name: str, values: dict[str, Any]) -> sa.BindParameter[Any]:
+    # The limit is written into the SQL text (so it is part of the shape): a prepared statement's generic plan
+    # with `LIMIT $n` assumes a large result and picks parallel sorts, ~8 ms instead of ~0.3 ms (EXPLAIN ANALYZE).
+    return sa.bindparam(name, values[name], type_=_TYPES.get(name), literal_execute=name == _LIMIT)
+
+
+def _newest_first(branch: sa.Select[Any], table: sa.Table, values: dict[str, Any]) -> sa.Select[Any]:
     # wrapped in a subquery: SQLite refuses ORDER BY / LIMIT on the members of a compound SELECT
-    ordered = branch.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit).subquery()
+    ordered = branch.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(_bound(_LIMIT, values)).subquery()
     return sa.select(ordered)
 
 
-def _newest_first_union(branches: list[sa.Select[Any]], limit: int) -> sa.Select[Any]:
+def _newest_first_union(branches: list[sa.Select[Any]], limit: int | sa.BindParameter[Any]) -> sa.Select[Any]:
     union = sa.union_all(*branches).subquery("movements")
     return sa.select(union).order_by(union.c.created_at.desc(), union.c.id.desc()).limit(limit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,8 @@ def blank_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 
 
 def test_revisions_run_from_base_to_head() -> None:
-    assert migrate.revisions() == ["0001", "0002", "0003", "0004"]
-    assert migrate.head() == "0004"
+    assert migrate.revisions() == ["0001", "0002", "0003", "0004", "0005"]
+    assert migrate.head() == "0005"
 
 
 def test_every_step_upgrades_downgrades_and_upgrades_again(blank_database: str) -> None:
@@ -54,6 +55,48 @@ def test_every_step_upgrades_downgrades_and_upgrades_again(blank_database: str) 
     assert _table_names(blank_database) <= {"alembic_version"}
     migrate.upgrade(blank_database)
     assert migrate.current(blank_database) == migrate.head()
+
+
+def test_refunds_take_their_payments_provider_when_the_column_arrives(blank_database: str) -> None:
+    """0005 backfills `refunds.provider` from each refund's payment before making it NOT NULL."""
+    migrate.upgrade(blank_database, "0004")
+    _execute(blank_database, _PAYMENT_AND_REFUND)
+    migrate.upgrade(blank_database, "0005")
+
+    assert _execute(blank_database, "SELECT id, provider FROM refunds ORDER BY id") == [
+        ("re_1", "paystack"),
+        ("re_2", "paystack"),
+        ("re_3", "stripe"),
+    ]
+
+
+_PAYMENT_AND_REFUND = [
+    "INSERT INTO payments (id, order_id, amount, currency, provider, status, metadata, created_at, updated_at) "
+    "VALUES ('pay_1', 'o-1', 500, 'NGN', 'paystack', 'refunded', '{}', :at, :at), "
+    "('pay_2', 'o-2', 700, 'USD', 'stripe', 'partially_refunded', '{}', :at, :at)",
+    "INSERT INTO refunds (id, payment_id, amount, currency, status, reason, created_at, updated_at) "
+    "VALUES ('re_1', 'pay_1', 200, 'NGN', 'succeeded', 'requested_by_customer', :at, :at), "
+    "('re_2', 'pay_1', 300, 'NGN', 'succeeded', 'requested_by_customer', :at, :at), "
+    "('re_3', 'pay_2', 100, 'USD', 'pending', 'duplicate', :at, :at)",
+]
+
+
+def _execute(url: str, statements: str | list[str]) -> list[tuple[Any, ...]]:
+    """Plain SQL in one transaction; the rows of the last statement when it returns any."""
+
+    async def run() -> list[tuple[Any, ...]]:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as connection:
+                rows: list[tuple[Any, ...]] = []
+                for statement in [statements] if isinstance(statements, str) else statements:
+                    result = await connection.execute(sa.text(statement), {"at": datetime(2026, 1, 2, tzinfo=UTC)})
+                    rows = [tuple(row) for row in result] if result.returns_rows else []
+                return rows
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 async def test_the_migrated_schema_matches_the_tables_module(database_url: str) -> None:
