@@ -60,6 +60,9 @@ PAYMENT_COLUMNS = [
     "updated_at",
     "version",
 ]
+_HAS_REFUND_PROVIDER = (
+    "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'refunds' AND column_name = 'provider')"
+)
 REFUND_COLUMNS = [
     "id",
     "payment_id",
@@ -348,7 +351,13 @@ async def seed(url: str, rows: int, webhook_payments: int, *, seed_value: int = 
                 await connection.execute(f'DROP INDEX "{index["name"]}"')
             for batch in (payments, service_rows, raw_rows):
                 await connection.copy_records_to_table("payments", records=batch, columns=PAYMENT_COLUMNS)
-            await connection.copy_records_to_table("refunds", records=refunds, columns=REFUND_COLUMNS)
+            # an older checkout (`--app-dir`, before migration 0005) has no refunds.provider: leave it out there
+            refund_columns = REFUND_COLUMNS
+            if not await connection.fetchval(_HAS_REFUND_PROVIDER):
+                keep = [n for n, name in enumerate(REFUND_COLUMNS) if name != "provider"]
+                refund_columns = [REFUND_COLUMNS[n] for n in keep]
+                refunds = [tuple(row[n] for n in keep) for row in refunds]
+            await connection.copy_records_to_table("refunds", records=refunds, columns=refund_columns)
             await connection.copy_records_to_table(
                 "payment_events", records=service_events + raw_events, columns=EVENT_COLUMNS
             )
