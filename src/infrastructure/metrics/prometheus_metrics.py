@@ -47,7 +47,7 @@ class PrometheusMetrics:
 
     # ---- infrastructure and HTTP ------------------------------------------------------------------------
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        """`method` and `route` must already be bounded (see interfaces/http/metrics_middleware.py)."""
+        """`method` and `route` must already be bounded (see interfaces/http/request_observation.py)."""
         series = self._http_series.get((method, route, status))
         if series is None:
             series = (

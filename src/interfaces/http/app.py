@@ -23,7 +23,6 @@ from application.bus import MessageBus
 from infrastructure.container import Container, build_container, close_resources
 from infrastructure.settings import Settings, load_settings
 from infrastructure.worker.assembly import build_worker
-from interfaces.http.access_log import AccessLogMiddleware
 from interfaces.http.auth import provide_caller
 from interfaces.http.controllers.checkout import CheckoutController
 from interfaces.http.controllers.metrics import MetricsController
@@ -36,12 +35,12 @@ from interfaces.http.controllers.refunds import RefundsController
 from interfaces.http.controllers.transactions import TransactionsController
 from interfaces.http.controllers.webhook_events import WebhookEventsController
 from interfaces.http.controllers.webhooks import webhooks_controller
-from interfaces.http.metrics_middleware import HttpMetricsMiddleware
 from interfaces.http.openapi import COMPONENTS, ClosedStructSchemaPlugin
 from interfaces.http.problems import problem_response
 from interfaces.http.rate_limiting import RateLimitHeadersMiddleware, RateLimits
 from interfaces.http.readiness import Readiness
 from interfaces.http.request_context import RequestContextMiddleware
+from interfaces.http.request_observation import RequestObservationMiddleware
 from interfaces.http.security_headers import SecurityHeadersMiddleware
 from interfaces.http.services import Services
 from interfaces.log_redaction import configured_secrets
@@ -109,10 +108,9 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
     )
     # Innermost: the RateLimit-* headers of the guards' decision, on successes and problems alike.
     app.asgi_handler = RateLimitHeadersMiddleware(app.asgi_handler)
-    # One line per request, 429s and errors included; inside the request context so the line carries its ids.
-    app.asgi_handler = AccessLogMiddleware(app.asgi_handler)
-    # Counts and times every request by its route template (the router writes it into the scope it is given).
-    app.asgi_handler = HttpMetricsMiddleware(app.asgi_handler, container.metrics())
+    # Counts, times and logs every request once, 429s and errors included, by its route template (the router
+    # writes it into the scope it is given); inside the request context so the log line carries its ids.
+    app.asgi_handler = RequestObservationMiddleware(app.asgi_handler, container.metrics())
     # Outermost, around Litestar's router and exception handling: unknown routes and errors get an id too.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
     # Outermost of all: every response, whoever made it (router 404s, problems, 429s), gets the security headers.
