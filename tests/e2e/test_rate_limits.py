@@ -40,7 +40,8 @@ def test_the_fourth_request_of_a_key_is_refused_and_changes_nothing(limited: Liv
     refused = s.checkout(refused_order)
     body = assert_problem(s, refused, 429, "rate-limited")
     assert "orders" in body["detail"]
-    assert 1 <= int(refused.headers["retry-after"]) <= 20  # the next request is due 20 s after the first
+    # the next request is due 20 s after the first (3 a minute); the three before took well under 5 s
+    assert 15 <= int(refused.headers["retry-after"]) <= 20
     limit, remaining, reset, policy = headers_of(refused)
     assert (limit, remaining, policy) == (3, 0, "1000;w=1, 3;w=60")
     assert 40 <= reset <= 60
