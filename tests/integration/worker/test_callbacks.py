@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -81,46 +82,47 @@ def receiver_500_500_500_200() -> Iterator[tuple[Receiver, str]]:
         yield receiver, base_url + "/payment-events"
 
 
-def relay_for(
-    engine: AsyncEngine,
-    outbox: SqlAlchemyOutbox,
-    notifications: SqlAlchemyNotificationStore | None,
-    ids: SortableIdGenerator,
-    clock: FakeClock,
-    **options: Any,
-) -> RelayOutbox:
-    read_model = SqlAlchemyPaymentReadModel(engine)
-    return RelayOutbox(outbox, read_model, ids, clock, "w1", notifications=notifications, **options)
+@dataclass
+class Callbacks:
+    """The relay and delivery pipeline over one store: pay, relay the outbox, deliver the notifications."""
+
+    engine: AsyncEngine
+    uow: SqlAlchemyUnitOfWork
+    ids: SortableIdGenerator
+    outbox: SqlAlchemyOutbox
+    notifications: SqlAlchemyNotificationStore
+    sender: HttpCallbackSender
+    clock: FakeClock
+
+    async def paid(self, callback_url: str | None) -> Payment:
+        ids = self.ids
+        payment = new_payment(ids, f"order-{ids.new('o')}", details=CheckoutDetails(callback_url=callback_url))
+        payment.attach_checkout_session(f"cs_{payment.id}", f"https://pay.example/{payment.id}", None, T0)
+        payment.succeed(T0 + timedelta(seconds=1))
+        await store(self.uow, payment)
+        return payment
+
+    def relay(self, *, callbacks_on: bool = True, **options: Any) -> RelayOutbox:
+        """`callbacks_on=False`: no notification store, as when no callback secret is configured."""
+        notifications = self.notifications if callbacks_on else None
+        read_model = SqlAlchemyPaymentReadModel(self.engine)
+        return RelayOutbox(self.outbox, read_model, self.ids, self.clock, "w1", notifications=notifications, **options)
+
+    def deliverer(self, max_age: int = THREE_DAYS) -> DeliverNotifications:
+        return DeliverNotifications(
+            self.notifications,
+            self.sender,
+            self.ids,
+            self.clock,
+            "w1",
+            retry_base_seconds=30,
+            retry_max_age_seconds=max_age,
+            random=lambda: 1.0,  # the top of the jitter range: a predictable schedule
+        )
 
 
-def deliverer(
-    notifications: SqlAlchemyNotificationStore,
-    sender: HttpCallbackSender,
-    ids: SortableIdGenerator,
-    clock: FakeClock,
-    max_age: int = THREE_DAYS,
-) -> DeliverNotifications:
-    return DeliverNotifications(
-        notifications,
-        sender,
-        ids,
-        clock,
-        "w1",
-        retry_base_seconds=30,
-        retry_max_age_seconds=max_age,
-        random=lambda: 1.0,  # the top of the jitter range: a predictable schedule
-    )
-
-
-async def paid(uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, callback_url: str | None) -> Payment:
-    payment = new_payment(ids, f"order-{ids.new('o')}", details=CheckoutDetails(callback_url=callback_url))
-    payment.attach_checkout_session(f"cs_{payment.id}", f"https://pay.example/{payment.id}", None, T0)
-    payment.succeed(T0 + timedelta(seconds=1))
-    await store(uow, payment)
-    return payment
-
-
-async def test_a_failing_receiver_gets_the_same_signed_body_until_it_answers_2xx(
+@pytest.fixture
+def pipe(
     engine: AsyncEngine,
     uow: SqlAlchemyUnitOfWork,
     ids: SortableIdGenerator,
@@ -128,30 +130,36 @@ async def test_a_failing_receiver_gets_the_same_signed_body_until_it_answers_2xx
     notifications: SqlAlchemyNotificationStore,
     sender: HttpCallbackSender,
     clock: FakeClock,
+) -> Callbacks:
+    return Callbacks(engine, uow, ids, outbox, notifications, sender, clock)
+
+
+async def test_a_failing_receiver_gets_the_same_signed_body_until_it_answers_2xx(
+    pipe: Callbacks,
     receiver_500_500_500_200: tuple[Receiver, str],
 ) -> None:
     receiver, url = receiver_500_500_500_200
-    payment = await paid(uow, ids, url)
+    payment = await pipe.paid(url)
 
-    relayed = await relay_for(engine, outbox, notifications, ids, clock)()
+    relayed = await pipe.relay()()
     assert (relayed.claimed, relayed.relayed, relayed.failed, relayed.notifications) == (3, 3, 0, 1)
 
-    deliver = deliverer(notifications, sender, ids, clock)
-    (created,) = (await notifications.list(None, 10, None)).data
+    deliver = pipe.deliverer()
+    (created,) = (await pipe.notifications.list(None, 10, None)).data
     sent_at: list[int] = []
     for attempt in range(1, 5):
-        sent_at.append(int(clock.now().timestamp()))
+        sent_at.append(int(pipe.clock.now().timestamp()))
         report = await deliver()
-        detail = await notifications.get(created.id)
+        detail = await pipe.notifications.get(created.id)
         assert detail is not None
         if attempt < 4:
             assert (report.claimed, report.failed, detail.notification.status) == (1, 1, "failed")
             # full jitter at its top: base * 2^(attempts-1)
-            assert detail.notification.next_attempt_at == clock.now() + timedelta(seconds=30 * 2 ** (attempt - 1))
+            assert detail.notification.next_attempt_at == pipe.clock.now() + timedelta(seconds=30 * 2 ** (attempt - 1))
             assert await deliver() == type(report)()  # not due again yet
         else:
             assert (report.claimed, report.delivered, detail.notification.status) == (1, 1, "delivered")
-        clock.advance(hours=7)
+        pipe.clock.advance(hours=7)
 
     assert len(receiver.requests) == 4
     bodies = {body for _, body in receiver.requests}
@@ -180,7 +188,7 @@ async def test_a_failing_receiver_gets_the_same_signed_body_until_it_answers_2xx
         assert headers["payments-signature"].startswith(f"t={timestamp},v1=")
         verify(headers["payments-signature"], body, [SECRET], now=timestamp, provider="callback")
 
-    detail = await notifications.get(created.id)
+    detail = await pipe.notifications.get(created.id)
     assert detail is not None
     assert [(a.outcome, a.status_code, a.error) for a in detail.attempts] == [
         ("failed", 500, "HTTP 500"),
@@ -193,25 +201,20 @@ async def test_a_failing_receiver_gets_the_same_signed_body_until_it_answers_2xx
 
 
 async def test_relaying_twice_creates_one_notification_per_event_and_url(
-    engine: AsyncEngine,
-    uow: SqlAlchemyUnitOfWork,
-    ids: SortableIdGenerator,
-    outbox: SqlAlchemyOutbox,
-    notifications: SqlAlchemyNotificationStore,
-    clock: FakeClock,
+    pipe: Callbacks,
 ) -> None:
-    await paid(uow, ids, "https://orders.example/a")
-    await paid(uow, ids, None)  # falls back to the configured order callback URL
-    relay = relay_for(engine, outbox, notifications, ids, clock, default_callback_url="https://orders.example/b")
+    await pipe.paid("https://orders.example/a")
+    await pipe.paid(None)  # falls back to the configured order callback URL
+    relay = pipe.relay(default_callback_url="https://orders.example/b")
 
     first = await relay()
-    async with engine.begin() as connection:  # as if the worker died before marking them relayed
+    async with pipe.engine.begin() as connection:  # as if the worker died before marking them relayed
         await connection.execute(sa.update(outbox_table).values(status="pending", claimed_until=None))
     second = await relay()
 
     assert (first.relayed, first.notifications) == (6, 2)
     assert (second.relayed, second.notifications) == (6, 0)
-    page = await notifications.list(None, 10, None)
+    page = await pipe.notifications.list(None, 10, None)
     assert sorted((n.url, n.event_type) for n in page.data) == [
         ("https://orders.example/a", "payment.succeeded"),
         ("https://orders.example/b", "payment.succeeded"),
@@ -219,22 +222,17 @@ async def test_relaying_twice_creates_one_notification_per_event_and_url(
 
 
 async def test_without_any_callback_url_or_secret_events_are_relayed_without_notifications(
-    engine: AsyncEngine,
-    uow: SqlAlchemyUnitOfWork,
-    ids: SortableIdGenerator,
-    outbox: SqlAlchemyOutbox,
-    notifications: SqlAlchemyNotificationStore,
-    clock: FakeClock,
+    pipe: Callbacks,
 ) -> None:
-    await paid(uow, ids, None)
-    await paid(uow, ids, "https://orders.example/a")  # …and callbacks are off: no secret, no store
+    await pipe.paid(None)
+    await pipe.paid("https://orders.example/a")  # …and callbacks are off: no secret, no store
 
-    no_url = await relay_for(engine, outbox, notifications, ids, clock, batch_size=3)()
-    off = await relay_for(engine, outbox, None, ids, clock)()
+    no_url = await pipe.relay(batch_size=3)()
+    off = await pipe.relay(callbacks_on=False)()
 
     assert (no_url.relayed, no_url.notifications, off.relayed, off.notifications) == (3, 0, 3, 0)
-    assert (await notifications.list(None, 10, None)).data == ()
-    assert await outbox.pending_count() == 0
+    assert (await pipe.notifications.list(None, 10, None)).data == ()
+    assert await pipe.outbox.pending_count() == 0
 
 
 class FlakyPublisher:
@@ -252,34 +250,29 @@ class FlakyPublisher:
 
 
 async def test_a_failing_publisher_keeps_messages_pending_with_backoff(
-    engine: AsyncEngine,
-    uow: SqlAlchemyUnitOfWork,
-    ids: SortableIdGenerator,
-    outbox: SqlAlchemyOutbox,
-    notifications: SqlAlchemyNotificationStore,
-    clock: FakeClock,
+    pipe: Callbacks,
 ) -> None:
-    await paid(uow, ids, "https://orders.example/a")
+    await pipe.paid("https://orders.example/a")
     publisher = FlakyPublisher()
-    relay = relay_for(engine, outbox, notifications, ids, clock, publisher=publisher, random=lambda: 1.0)
+    relay = pipe.relay(publisher=publisher, random=lambda: 1.0)
 
     failed = await relay()
     assert (failed.claimed, failed.relayed, failed.failed) == (3, 0, 3)
-    async with engine.connect() as connection:
+    async with pipe.engine.connect() as connection:
         rows = (await connection.execute(sa.select(outbox_table))).mappings().all()
     assert {(r["status"], r["attempts"], r["last_error"]) for r in rows} == {
         ("pending", 1, "ConnectionError: broker unreachable")
     }
-    assert {r["next_attempt_at"] for r in rows} == {clock.now() + timedelta(seconds=30)}
+    assert {r["next_attempt_at"] for r in rows} == {pipe.clock.now() + timedelta(seconds=30)}
     assert (await relay()).claimed == 0  # not due yet
 
     publisher.fail = False
-    clock.advance(seconds=31)
+    pipe.clock.advance(seconds=31)
     recovered = await relay()
 
     assert (recovered.relayed, recovered.notifications) == (3, 0)  # the notification was made the first time
     assert publisher.published == ["payment.initiated", "payment.checkout_session_created", "payment.succeeded"]
-    async with engine.connect() as connection:
+    async with pipe.engine.connect() as connection:
         count = (await connection.execute(sa.select(sa.func.count()).select_from(notifications_table))).scalar_one()
     assert count == 1
 
@@ -292,87 +285,63 @@ def closed_port_url() -> str:
 
 
 async def test_an_unreachable_receiver_is_a_failed_attempt_with_the_error(
-    engine: AsyncEngine,
-    uow: SqlAlchemyUnitOfWork,
-    ids: SortableIdGenerator,
-    outbox: SqlAlchemyOutbox,
-    notifications: SqlAlchemyNotificationStore,
-    sender: HttpCallbackSender,
-    clock: FakeClock,
+    pipe: Callbacks,
 ) -> None:
-    await paid(uow, ids, closed_port_url())
-    await relay_for(engine, outbox, notifications, ids, clock)()
+    await pipe.paid(closed_port_url())
+    await pipe.relay()()
 
-    report = await deliverer(notifications, sender, ids, clock)()
+    report = await pipe.deliverer()()
 
-    (notification,) = (await notifications.list(None, 10, None)).data
-    detail = await notifications.get(notification.id)
+    (notification,) = (await pipe.notifications.list(None, 10, None)).data
+    detail = await pipe.notifications.get(notification.id)
     assert detail is not None
     assert (report.failed, notification.status, notification.last_status_code) == (1, "failed", None)
     assert notification.last_error is not None
     assert "Connect" in notification.last_error
-    assert notification.next_attempt_at > clock.now()
+    assert notification.next_attempt_at > pipe.clock.now()
     assert [(a.outcome, a.status_code) for a in detail.attempts] == [("failed", None)]
 
 
 async def test_a_notification_older_than_the_max_age_goes_dead_after_its_next_failure(
-    engine: AsyncEngine,
-    uow: SqlAlchemyUnitOfWork,
-    ids: SortableIdGenerator,
-    outbox: SqlAlchemyOutbox,
-    notifications: SqlAlchemyNotificationStore,
-    sender: HttpCallbackSender,
-    clock: FakeClock,
+    pipe: Callbacks,
 ) -> None:
-    await paid(uow, ids, closed_port_url())
-    await relay_for(engine, outbox, notifications, ids, clock)()
-    deliver = deliverer(notifications, sender, ids, clock, max_age=3600)
+    await pipe.paid(closed_port_url())
+    await pipe.relay()()
+    deliver = pipe.deliverer(max_age=3600)
 
     assert (await deliver()).failed == 1
-    clock.advance(hours=1)
+    pipe.clock.advance(hours=1)
     report = await deliver()
 
     assert (report.claimed, report.dead) == (1, 1)
-    (notification,) = (await notifications.list(None, 10, None)).data
+    (notification,) = (await pipe.notifications.list(None, 10, None)).data
     assert (notification.status, notification.attempts) == ("dead", 2)
-    clock.advance(days=30)
+    pipe.clock.advance(days=30)
     assert (await deliver()).claimed == 0
 
 
 async def test_410_gone_stops_delivery_at_once(
-    engine: AsyncEngine,
-    uow: SqlAlchemyUnitOfWork,
-    ids: SortableIdGenerator,
-    outbox: SqlAlchemyOutbox,
-    notifications: SqlAlchemyNotificationStore,
-    sender: HttpCallbackSender,
-    clock: FakeClock,
+    pipe: Callbacks,
 ) -> None:
     receiver = Receiver(410)
     with running(receiver) as base_url:
-        await paid(uow, ids, base_url + "/hooks")
-        await relay_for(engine, outbox, notifications, ids, clock)()
-        report = await deliverer(notifications, sender, ids, clock)()
+        await pipe.paid(base_url + "/hooks")
+        await pipe.relay()()
+        report = await pipe.deliverer()()
 
-    (notification,) = (await notifications.list(None, 10, None)).data
+    (notification,) = (await pipe.notifications.list(None, 10, None)).data
     assert (report.dead, notification.status, notification.last_status_code) == (1, "dead", 410)
 
 
 async def test_redirects_are_not_followed(
-    engine: AsyncEngine,
-    uow: SqlAlchemyUnitOfWork,
-    ids: SortableIdGenerator,
-    outbox: SqlAlchemyOutbox,
-    notifications: SqlAlchemyNotificationStore,
-    sender: HttpCallbackSender,
-    clock: FakeClock,
+    pipe: Callbacks,
 ) -> None:
     receiver = Receiver(307)
     with running(receiver) as base_url:
-        await paid(uow, ids, base_url + "/hooks")
-        await relay_for(engine, outbox, notifications, ids, clock)()
-        report = await deliverer(notifications, sender, ids, clock)()
+        await pipe.paid(base_url + "/hooks")
+        await pipe.relay()()
+        report = await pipe.deliverer()()
 
-    (notification,) = (await notifications.list(None, 10, None)).data
+    (notification,) = (await pipe.notifications.list(None, 10, None)).data
     assert (report.failed, notification.status, notification.last_error) == (1, "failed", "HTTP 307")
     assert len(receiver.requests) == 1
