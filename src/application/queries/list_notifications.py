@@ -2,8 +2,7 @@ from dataclasses import dataclass
 
 from application.messages import Query
 from application.ports.notifications import NotificationPage, NotificationStatus, NotificationStore
-
-MAX_PAGE = 200
+from application.queries.paging import page_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,4 +19,4 @@ class ListNotificationsHandler:
         self._store = notifications
 
     async def __call__(self, query: ListNotifications) -> NotificationPage:
-        return await self._store.list(query.status, max(1, min(query.limit, MAX_PAGE)), query.cursor)
+        return await self._store.list(query.status, page_size(query.limit), query.cursor)

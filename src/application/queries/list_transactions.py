@@ -2,9 +2,8 @@ from dataclasses import dataclass, field
 
 from application.messages import Query
 from application.ports.read_model import PaymentReadModel
+from application.queries.paging import page_size
 from application.views import TransactionFilter, TransactionPage
-
-MAX_PAGE = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,5 +20,5 @@ class ListTransactionsHandler:
         self._read = read_model
 
     async def __call__(self, query: ListTransactions) -> TransactionPage:
-        limit = max(1, min(query.limit, MAX_PAGE))
+        limit = page_size(query.limit)
         return await self._read.transactions(query.filters, limit, query.cursor)

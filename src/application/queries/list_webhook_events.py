@@ -2,8 +2,7 @@ from dataclasses import dataclass, field
 
 from application.messages import Query
 from application.ports.webhook_retries import WebhookEventFilter, WebhookEventLog, WebhookEventPage
-
-MAX_PAGE = 200
+from application.queries.paging import page_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,5 +19,5 @@ class ListWebhookEventsHandler:
         self._events = events
 
     async def __call__(self, query: ListWebhookEvents) -> WebhookEventPage:
-        limit = max(1, min(query.limit, MAX_PAGE))
+        limit = page_size(query.limit)
         return await self._events.page(query.filters, limit, query.cursor)

@@ -6,14 +6,14 @@ from typing import Annotated, Literal
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.params import FromQuery, PathParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
 
 from application.bus import MessageBus
 from application.commands.retry_notification import RetryNotification
 from application.ports.notifications import NotificationStatus
 from application.queries.get_notification import GetNotification
-from application.queries.list_notifications import MAX_PAGE, ListNotifications
+from application.queries.list_notifications import ListNotifications
 from interfaces.http.auth import requires
 from interfaces.http.openapi import SECURITY, problem_responses
 from interfaces.http.schemas.notifications import (
@@ -21,6 +21,7 @@ from interfaces.http.schemas.notifications import (
     NotificationPageResponse,
     NotificationResponse,
 )
+from interfaces.http.schemas.paging import PageCursor, PageLimit
 
 Status = Literal["pending", "delivered", "failed", "dead"]
 NotificationId = Annotated[str, PathParameter(min_length=1, max_length=64)]
@@ -37,8 +38,8 @@ class NotificationsController(Controller):
         self,
         bus: NamedDependency[MessageBus],
         status: FromQuery[Status | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Page size, 1-200")] = 50,
-        cursor: Annotated[str | None, QueryParameter(min_length=1, max_length=512)] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
     ) -> NotificationPageResponse:
         wanted = NotificationStatus(status) if status is not None else None
         return NotificationPageResponse.from_page(await bus.send(ListNotifications(wanted, limit, cursor)))

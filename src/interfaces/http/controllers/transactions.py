@@ -15,11 +15,13 @@ from litestar.response import Stream
 
 from application.bus import MessageBus
 from application.queries.get_transaction import GetTransaction
-from application.queries.list_transactions import MAX_PAGE, ListTransactions
+from application.queries.list_transactions import ListTransactions
+from application.queries.paging import MAX_PAGE
 from application.views import TransactionFilter, TransactionPage
 from interfaces.http.auth import requires
 from interfaces.http.openapi import SECURITY, problem_responses, success
 from interfaces.http.schemas.common import ProviderName, TransactionKind, parse_instant
+from interfaces.http.schemas.paging import PageCursor, PageLimit
 from interfaces.http.schemas.transactions import (
     CSV_COLUMNS,
     TransactionPageResponse,
@@ -72,8 +74,8 @@ class TransactionsController(Controller):
         currency: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z]{3}$")] = None,
         created_after: Instant = None,
         created_before: Instant = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Page size, 1-200")] = 50,
-        cursor: Annotated[str | None, QueryParameter(min_length=1, max_length=512)] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
     ) -> Response[Any]:
         filters = TransactionFilter(
             status,

@@ -6,17 +6,18 @@ from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, PathParameter, QueryParameter
+from litestar.params import FromQuery, PathParameter
 
 from application.bus import MessageBus
 from application.commands.replay_webhook_event import ReplayWebhookEvent
 from application.ports.api_keys import Caller
 from application.ports.webhook_retries import WebhookEventFilter
 from application.queries.get_webhook_event import GetWebhookEvent
-from application.queries.list_webhook_events import MAX_PAGE, ListWebhookEvents
+from application.queries.list_webhook_events import ListWebhookEvents
 from interfaces.http.auth import requires
 from interfaces.http.openapi import SECURITY, problem_responses, success
 from interfaces.http.schemas.common import ProviderName
+from interfaces.http.schemas.paging import PageCursor, PageLimit
 from interfaces.http.schemas.webhook_events import (
     WebhookEventDetailResponse,
     WebhookEventPageResponse,
@@ -39,8 +40,8 @@ class WebhookEventsController(Controller):
         bus: NamedDependency[MessageBus],
         provider: FromQuery[ProviderName | None] = None,
         status: FromQuery[WebhookEventStatus | None] = None,
-        limit: Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="Page size, 1-200")] = 50,
-        cursor: Annotated[str | None, QueryParameter(min_length=1, max_length=512)] = None,
+        limit: PageLimit = 50,
+        cursor: PageCursor = None,
     ) -> WebhookEventPageResponse:
         page = await bus.send(ListWebhookEvents(WebhookEventFilter(provider, status), limit, cursor))
         return WebhookEventPageResponse.from_page(page)
