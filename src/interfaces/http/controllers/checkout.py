@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
@@ -14,6 +14,7 @@ from interfaces.http.auth import requires
 from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
 from interfaces.http.json_body import StrictJson
 from interfaces.http.openapi import SECURITY, problem_responses, success
+from interfaces.http.route_handlers import post
 from interfaces.http.schemas.checkout import CheckoutRequest
 from interfaces.http.schemas.payments import PaymentResponse
 

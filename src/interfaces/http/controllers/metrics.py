@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response
 
 from application.ports.outbox import Outbox
 from infrastructure.metrics import CONTENT_TYPE, PrometheusMetrics
+from interfaces.http.route_handlers import get
 from interfaces.http.services import services_of
 
 log = logging.getLogger(__name__)

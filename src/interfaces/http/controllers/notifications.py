@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from litestar import Controller, get, post
+from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, PathParameter
 from litestar.status_codes import HTTP_202_ACCEPTED
@@ -16,6 +16,7 @@ from application.queries.get_notification import GetNotification
 from application.queries.list_notifications import ListNotifications
 from interfaces.http.auth import requires
 from interfaces.http.openapi import SECURITY, problem_responses
+from interfaces.http.route_handlers import get, post
 from interfaces.http.schemas.notifications import (
     NotificationDetailResponse,
     NotificationPageResponse,

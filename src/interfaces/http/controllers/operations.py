@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, MediaType, Request, Response, get, head
+from litestar import Controller, MediaType, Request, Response
 from litestar.openapi.datastructures import ResponseSpec
 from rfc9457 import Problem
 
 from interfaces.http.problems import PROBLEM_JSON, SERVICE_UNAVAILABLE, problem_document
 from interfaces.http.readiness import Readiness, failures
 from interfaces.http.request_context import request_id_of
+from interfaces.http.route_handlers import get, head
 from interfaces.http.schemas.operations import HealthResponse, ReadinessResponse
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get
+from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import PathParameter
 
@@ -15,6 +15,7 @@ from application.queries.get_payment_status import GetPaymentStatus
 from interfaces.http.auth import requires
 from interfaces.http.controllers.checkout import OrderId
 from interfaces.http.openapi import SECURITY, problem_responses
+from interfaces.http.route_handlers import get
 from interfaces.http.schemas.payments import (
     AuditEntryResponse,
     AuditTrailResponse,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from html import escape
 
-from litestar import Controller, MediaType, Response, get
+from litestar import Controller, MediaType, Response
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from interfaces.http.problems import PROBLEM_TYPES
+from interfaces.http.route_handlers import get
 
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
@@ -14,6 +14,7 @@ from application.ports.api_keys import Caller
 from application.queries.reconciliation_summary import MAX_HOURS_BACK, GetReconciliationSummary
 from interfaces.http.auth import requires
 from interfaces.http.openapi import SECURITY, problem_responses
+from interfaces.http.route_handlers import get, post
 from interfaces.http.schemas.reconciliation import JanitorRunResponse, ReconciliationSummaryResponse
 
 

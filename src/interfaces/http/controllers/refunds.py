@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
@@ -15,6 +15,7 @@ from interfaces.http.controllers.payments import PaymentId
 from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
 from interfaces.http.json_body import StrictJson
 from interfaces.http.openapi import SECURITY, IdempotencyKeyRequiredOperation, problem_responses, success
+from interfaces.http.route_handlers import post
 from interfaces.http.schemas.refunds import RefundRequest, RefundResponse
 
 

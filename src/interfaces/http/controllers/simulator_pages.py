@@ -11,7 +11,7 @@ from html import escape
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from litestar import Controller, MediaType, Response, get, post
+from litestar import Controller, MediaType, Response
 from litestar.di import NamedDependency, Provide
 from litestar.params import PathParameter
 from litestar.response import Redirect
@@ -22,6 +22,7 @@ from application.queries.get_payment import GetPayment
 from application.views import PaymentView
 from domain.shared.money import Currency
 from infrastructure.providers.simulator import SimulatorPaymentProvider
+from interfaces.http.route_handlers import get, post
 
 # The page loads nothing from anywhere (inline CSS only). No form-action: the redirect after a press
 # leaves for the shop's return_url, which form-action 'self' would block in some browsers.

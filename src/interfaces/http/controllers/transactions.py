@@ -7,7 +7,7 @@ import io
 from collections.abc import AsyncIterator, Iterable
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.openapi.spec.enums import OpenAPIFormat
 from litestar.params import FromQuery, PathParameter, QueryParameter
@@ -20,6 +20,7 @@ from application.queries.paging import MAX_PAGE
 from application.views import TransactionFilter, TransactionPage
 from interfaces.http.auth import requires
 from interfaces.http.openapi import SECURITY, problem_responses, success
+from interfaces.http.route_handlers import get
 from interfaces.http.schemas.common import ProviderName, TransactionKind, parse_instant
 from interfaces.http.schemas.paging import PageCursor, PageLimit
 from interfaces.http.schemas.transactions import (

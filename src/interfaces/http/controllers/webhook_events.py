@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, PathParameter
 
@@ -16,6 +16,7 @@ from application.queries.get_webhook_event import GetWebhookEvent
 from application.queries.list_webhook_events import ListWebhookEvents
 from interfaces.http.auth import requires
 from interfaces.http.openapi import SECURITY, problem_responses, success
+from interfaces.http.route_handlers import get, post
 from interfaces.http.schemas.common import ProviderName
 from interfaces.http.schemas.paging import PageCursor, PageLimit
 from interfaces.http.schemas.webhook_events import (

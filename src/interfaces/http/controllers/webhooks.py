@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, post
+from litestar import Controller, Request
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
@@ -14,6 +14,7 @@ from interfaces.http.errors import UnsupportedMediaType
 from interfaces.http.json_body import is_json
 from interfaces.http.openapi import RawJsonBodyOperation, problem_responses
 from interfaces.http.rate_limiting import limit_webhooks
+from interfaces.http.route_handlers import post
 from interfaces.http.schemas.webhooks import WebhookReceiptResponse
 
 WEBHOOK_MIN_BODY_LIMIT = 1024 * 1024  # providers send larger documents than API clients (PayPal, disputes)
