@@ -10,18 +10,24 @@ import httpx
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.ports.read_model import PaymentReadModel
+from application.ports.unit_of_work import UnitOfWork
 from application.status_transition_counting import TransitionCountingUnitOfWork
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
 from infrastructure.callbacks.http_callback_sender import build_callback_sender
 from infrastructure.clock import SystemClock
 from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
+from infrastructure.db.cached_read_model import StatusCachingReadModel
 from infrastructure.db.engine import create_engine
 from infrastructure.db.idempotency_store import SqlAlchemyIdempotencyStore
 from infrastructure.db.janitor_store import SqlAlchemyJanitorStore
 from infrastructure.db.notification_store import SqlAlchemyNotificationStore
 from infrastructure.db.outbox_store import SqlAlchemyOutbox
+from infrastructure.db.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
+from infrastructure.db.status_cache import StatusCache
+from infrastructure.db.status_cache_invalidation import StatusInvalidatingUnitOfWork
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryStore
 from infrastructure.ids import SortableIdGenerator
@@ -38,6 +44,27 @@ def _http_client() -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
 
 
+def _status_cache(settings: Settings) -> StatusCache | None:
+    """Postgres only: the cache is kept honest by the database's change notifications, which SQLite lacks."""
+    if settings.is_sqlite or settings.status_cache_entries == 0:
+        return None
+    return StatusCache(settings.status_cache_entries, settings.status_cache_ttl_seconds)
+
+
+def _read_model(engine: AsyncEngine, cache: StatusCache | None) -> PaymentReadModel:
+    store = SqlAlchemyPaymentReadModel(engine)
+    return store if cache is None else StatusCachingReadModel(store, cache)
+
+
+def _store_unit_of_work(engine: AsyncEngine, ids: SortableIdGenerator, cache: StatusCache | None) -> UnitOfWork:
+    store = SqlAlchemyUnitOfWork(engine, ids)
+    return store if cache is None else StatusInvalidatingUnitOfWork(store, cache)
+
+
+def _change_feed(engine: AsyncEngine, cache: StatusCache | None) -> PostgresPaymentChangeFeed | None:
+    return None if cache is None else PostgresPaymentChangeFeed(asyncpg_connect_kwargs(engine), cache)
+
+
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
@@ -47,6 +74,8 @@ class Container(containers.DeclarativeContainer):
         create_engine, settings.provided.database_url, pool_size=settings.provided.db_pool_size
     )
     http_client = providers.Singleton(_http_client)
+    # None on SQLite or with PAYMENTS_STATUS_CACHE_ENTRIES=0
+    status_cache = providers.Singleton(_status_cache, settings=settings)
     # one per process; multiprocess mode (summed across processes at scrape) when PROMETHEUS_MULTIPROC_DIR is set
     metrics = providers.Singleton(build_metrics)
 
@@ -65,10 +94,13 @@ class Container(containers.DeclarativeContainer):
     # the store's transaction, wrapped to count the status changes it commits
     unit_of_work = providers.Factory(
         TransitionCountingUnitOfWork,
-        inner=providers.Factory(SqlAlchemyUnitOfWork, engine=engine, ids=ids),
+        inner=providers.Factory(_store_unit_of_work, engine=engine, ids=ids, cache=status_cache),
         metrics=metrics,
     )
-    read_model = providers.Singleton(SqlAlchemyPaymentReadModel, engine=engine)
+    # Payment statuses are answered from memory while the change feed listens (started by the HTTP app's
+    # lifespan only); elsewhere, or while the feed is down, the cache stays empty and reads go to the store.
+    read_model = providers.Singleton(_read_model, engine=engine, cache=status_cache)
+    payment_change_feed = providers.Singleton(_change_feed, engine=engine, cache=status_cache)
     janitor_store = providers.Singleton(SqlAlchemyJanitorStore, engine=engine)
     reconciliation = providers.Singleton(SqlAlchemyReconciliationQuery, engine=engine)
     outbox = providers.Singleton(SqlAlchemyOutbox, engine=engine)
@@ -107,6 +139,9 @@ def build_container(settings: Settings) -> Container:
 
 async def close_resources(container: Container) -> None:
     """Closes what the container opened: background tasks, the HTTP client, the database pool."""
+    feed: PostgresPaymentChangeFeed | None = container.payment_change_feed()
+    if feed is not None:
+        await feed.stop()
     # Singletons are cheap and lazy (no connection is made until used), so asking for one to close it is fine.
     simulator: SimulatorPaymentProvider = container.simulator()
     await simulator.aclose()

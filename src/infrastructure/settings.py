@@ -106,6 +106,9 @@ class Settings:
     log_level: str = "info"
     log_format: str = "console"
     db_pool_size: int = 10
+    # payment statuses kept in memory per API process (Postgres only; 0 turns the cache off)
+    status_cache_entries: int = 10000
+    status_cache_ttl_seconds: int = 30
     allow_sqlite_in_production: bool = False
 
     @property
@@ -165,6 +168,8 @@ class _Reader:
             "log_level": self._choice("LOG_LEVEL", ("debug", "info", "warning", "error"), "info"),
             "log_format": self._choice("LOG_FORMAT", ("json", "console"), "json" if production else "console"),
             "db_pool_size": self._int("DB_POOL_SIZE", 10, 1, 500),
+            "status_cache_entries": self._int("STATUS_CACHE_ENTRIES", 10000, 0, 10_000_000),
+            "status_cache_ttl_seconds": self._int("STATUS_CACHE_TTL_SECONDS", 30, 1, 86400),
             "allow_sqlite_in_production": self._choice("ALLOW_SQLITE_IN_PRODUCTION", ("true", "false"), "false")
             == "true",
             "paypal_webhook_verification": self._choice(

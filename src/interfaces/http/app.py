@@ -65,8 +65,11 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         worker = build_worker(container) if run_worker else None
         worker_task = asyncio.create_task(worker.run(), name="in-process-worker") if worker else None
+        feed = container.payment_change_feed()  # None on SQLite or with the status cache off
         try:
             await readiness.load_head()
+            if feed is not None:
+                await feed.start()  # connects in the background; until it listens, status reads go to the store
             _freeze_startup_objects()
             yield
         finally:
