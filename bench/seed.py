@@ -159,7 +159,7 @@ class WebhookPayment:
 class Seeded:
     payments: int
     refunds: int
-    order_ids: list[str]  # a sample, for status reads and the order_id filter
+    order_ids: list[str]  # a sample spread over the table, for status reads and the order_id filter (see seed())
     oldest: datetime
     newest: datetime
     webhook_service: list[WebhookPayment]
@@ -170,7 +170,9 @@ def _choose(rng: random.Random, weights: dict[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def _bulk_rows(count: int, now: datetime, rng: random.Random) -> tuple[list[tuple], list[tuple], list[str], datetime]:
+def _bulk_rows(
+    count: int, now: datetime, rng: random.Random, stride: int
+) -> tuple[list[tuple], list[tuple], list[str], datetime]:
     payments: list[tuple] = []
     refunds: list[tuple] = []
     sample: list[str] = []
@@ -221,7 +223,7 @@ def _bulk_rows(count: int, now: datetime, rng: random.Random) -> tuple[list[tupl
                 2 if status != "processing" else 1,
             )
         )
-        if n % 100 == 0:
+        if n % stride == 0:
             sample.append(order_id)
         if status in ("refunded", "partially_refunded"):
             refund_at = min(now, created + timedelta(hours=rng.randint(1, 240)))
@@ -327,10 +329,14 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-async def seed(url: str, rows: int, webhook_payments: int, *, seed_value: int = 20261122) -> Seeded:
+async def seed(url: str, rows: int, webhook_payments: int, sample_size: int, *, seed_value: int = 20261122) -> Seeded:
+    """`sample_size`: how many distinct order ids `Seeded.order_ids` should hold. Every k-th row, k as large as
+    still gives that many (k = rows // sample_size, e.g. every 45th of 1,000,000 for 22,000), so the sample is
+    spread over the whole table; when the table has fewer rows than that, the sample is every row. The rows
+    themselves do not depend on it (the same seed gives the same table)."""
     rng = random.Random(seed_value)
     now = datetime.now(UTC)
-    payments, refunds, sample, oldest = _bulk_rows(rows, now, rng)
+    payments, refunds, sample, oldest = _bulk_rows(rows, now, rng, max(1, rows // max(1, sample_size)))
     service, service_rows, service_events, service_outbox = _webhook_rows("whs", webhook_payments, now, rng)
     raw, raw_rows, raw_events, raw_outbox = _webhook_rows("whr", webhook_payments, now, rng)
     connection = await asyncpg.connect(dsn(url))

@@ -120,11 +120,11 @@ def checkouts(port: int, count: int, api_key: str, run_id: str) -> list[Request]
     return built
 
 
-def status_reads(port: int, order_ids: Iterable[str], api_key: str) -> list[Request]:
+def status_reads(port: int, order_ids: Iterable[str], api_key: str, label: str) -> list[Request]:
+    """One read per order, in the given order (the load generator keeps it: cycling repeats the sequence)."""
     headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
     return [
-        ("status", http("GET", port, f"/api/v1/orders/{order_id}/payment-status", headers), 200)
-        for order_id in order_ids
+        (label, http("GET", port, f"/api/v1/orders/{order_id}/payment-status", headers), 200) for order_id in order_ids
     ]
 
 
