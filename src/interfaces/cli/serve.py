@@ -87,7 +87,7 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level=settings.log_level,
         # Our logging everywhere: uvicorn's records go through the root handler (JSON in production), and its
-        # access log is off because RequestObservationMiddleware writes the one line per request, with ids and route.
+        # access log is off because the edge middleware (http/edge.py) writes the one line per request, with ids and route.
         log_config=None,
         access_log=False,
         proxy_headers=False,

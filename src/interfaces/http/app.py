@@ -35,13 +35,11 @@ from interfaces.http.controllers.refunds import RefundsController
 from interfaces.http.controllers.transactions import TransactionsController
 from interfaces.http.controllers.webhook_events import WebhookEventsController
 from interfaces.http.controllers.webhooks import webhooks_controller
+from interfaces.http.edge import EdgeMiddleware
 from interfaces.http.openapi import COMPONENTS, ClosedStructSchemaPlugin
 from interfaces.http.problems import problem_response
-from interfaces.http.rate_limiting import RateLimitHeadersMiddleware, RateLimits
+from interfaces.http.rate_limiting import RateLimits
 from interfaces.http.readiness import Readiness
-from interfaces.http.request_context import RequestContextMiddleware
-from interfaces.http.request_observation import RequestObservationMiddleware
-from interfaces.http.security_headers import SecurityHeadersMiddleware
 from interfaces.http.services import Services
 from interfaces.log_redaction import configured_secrets
 from interfaces.logging_setup import configure_logging
@@ -109,15 +107,12 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
         logging_config=None,  # the process (CLI) configures logging; problems.py logs errors with request ids
         debug=False,
     )
-    # Innermost: the RateLimit-* headers of the guards' decision, on successes and problems alike.
-    app.asgi_handler = RateLimitHeadersMiddleware(app.asgi_handler)
-    # Counts, times and logs every request once, 429s and errors included, by its route template (the router
-    # writes it into the scope it is given); inside the request context so the log line carries its ids.
-    app.asgi_handler = RequestObservationMiddleware(app.asgi_handler, container.metrics())
-    # Outermost, around Litestar's router and exception handling: unknown routes and errors get an id too.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
-    # Outermost of all: every response, whoever made it (router 404s, problems, 429s), gets the security headers.
-    app.asgi_handler = SecurityHeadersMiddleware(app.asgi_handler, https=settings.public_url.startswith("https://"))
+    # Around Litestar's router and exception handling: every response (404s, problems, 429s included) gets the
+    # request id, the RateLimit-* headers of the guards' decision and the security headers; every request is
+    # counted, timed and logged with its ids.
+    app.asgi_handler = EdgeMiddleware(
+        app.asgi_handler, metrics=container.metrics(), https=settings.public_url.startswith("https://")
+    )
     return app
 
 

@@ -27,12 +27,18 @@ _MAX_KEY_LENGTH = 512
 
 
 def presented_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    authorization = connection.headers.get("authorization")
+    # Straight from the scope's raw header list: `connection.headers` would build a header mapping on every
+    # request for these two lookups. ASGI servers give header names in lower case.
+    authorization = api_key = None
+    for name, value in connection.scope["headers"]:
+        if name == b"authorization":
+            authorization = value
+        elif name == b"x-api-key":
+            api_key = value
     if authorization is not None:
-        scheme, _, credentials = authorization.strip().partition(" ")
+        scheme, _, credentials = authorization.decode("latin-1").strip().partition(" ")
         return (credentials.strip() or None) if scheme.lower() == "bearer" else None
-    api_key = connection.headers.get("x-api-key")
-    return (api_key.strip() or None) if api_key is not None else None
+    return (api_key.decode("latin-1").strip() or None) if api_key is not None else None
 
 
 async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller:

@@ -10,7 +10,7 @@ Limits are checked in guards, which run after routing and before the body is rea
 
 A refused request raises `TooManyRequestsException` before the handler runs, so it changes nothing; the
 problem mapping answers `429 rate-limited` with `Retry-After`. The decision stays in the ASGI scope's state,
-where `RateLimitHeadersMiddleware` (plain ASGI) finds it to add `RateLimit-Limit`, `-Remaining`, `-Reset`
+where the edge middleware (edge.py) finds it to add `RateLimit-Limit`, `-Remaining`, `-Reset`
 and `-Policy` to the response, successful or not.
 """
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from litestar.enums import ScopeType
 from litestar.exceptions import TooManyRequestsException
 
 from infrastructure.rate_limit import Decision, Policy, RateLimiter, Tier
@@ -26,7 +25,6 @@ from infrastructure.rate_limit import Decision, Policy, RateLimiter, Tier
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.handlers.base import BaseRouteHandler
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
     from application.ports.api_keys import Caller
     from infrastructure.settings import Settings
@@ -87,25 +85,7 @@ def rate_limit_headers(decision: Decision) -> list[tuple[bytes, bytes]]:
     ]
 
 
-class RateLimitHeadersMiddleware:
-    """Adds the RateLimit-* headers of the request's decision, if a guard made one, to the response."""
-
-    __slots__ = ("app",)
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or not scope["path"].startswith("/api/"):
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                decision = state.get(_DECISION)
-                if decision is not None:
-                    message["headers"] = [*message.get("headers", ()), *rate_limit_headers(decision)]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def decision_headers(state: dict[str, Any]) -> list[tuple[bytes, bytes]]:
+    """The RateLimit-* headers of the decision a guard left in the request's state; none if no guard decided."""
+    decision: Decision | None = state.get(_DECISION)
+    return rate_limit_headers(decision) if decision is not None else []

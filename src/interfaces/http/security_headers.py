@@ -1,8 +1,8 @@
 """Security headers on every response: API answers, problems, unknown routes, /health, the HTML pages.
 
-Plain ASGI around the whole app, so responses made outside Litestar's handlers (404s, 405s, errors) get them
-too. It runs on every request, so the header lists are built once and the per-response work is one small set
-of the response's header names. A header the route set itself wins (the simulator's page has its own
+Added by the edge middleware (edge.py), around the whole app, so responses made outside Litestar's handlers
+(404s, 405s, errors) get them too. It runs on every request, so the header lists are built once and the
+per-response work is one small set of the response's header names. A header the route set itself wins (the simulator's page has its own
 Content-Security-Policy; problem pages may be cached), so pages that need a looser policy keep it.
 
 - API responses (JSON, problems): a CSP that allows nothing (`default-src 'none'; frame-ancestors 'none'`) and
@@ -15,13 +15,6 @@ Content-Security-Policy; problem pages may be cached), so pages that need a loos
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-from litestar.enums import ScopeType
-
-if TYPE_CHECKING:
-    from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 Header = tuple[bytes, bytes]
 
@@ -54,11 +47,12 @@ def security_headers(*, https: bool, docs: bool) -> list[Header]:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
-class SecurityHeadersMiddleware:
-    __slots__ = ("_api", "_api_names", "_docs", "_docs_names", "_docs_prefix", "app")
+class SecurityHeaders:
+    """Both header lists, built once; `add` puts the path's list on a response (`edge.EdgeMiddleware` calls it)."""
 
-    def __init__(self, app: ASGIApp, *, https: bool, docs_path: str = "/schema") -> None:  # OpenAPIConfig.path
-        self.app = app
+    __slots__ = ("_api", "_api_names", "_docs", "_docs_names", "_docs_prefix")
+
+    def __init__(self, *, https: bool, docs_path: str = "/schema") -> None:  # OpenAPIConfig.path
         self._api = security_headers(https=https, docs=False)
         self._docs = security_headers(https=https, docs=True)
         self._api_names = frozenset(name for name, _ in self._api)
@@ -69,22 +63,11 @@ class SecurityHeadersMiddleware:
         prefix = self._docs_prefix
         return path == prefix or (path.startswith(prefix) and path[len(prefix) : len(prefix) + 1] == "/")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        docs = self._is_docs(scope["path"])
-        extra, extra_names = (self._docs, self._docs_names) if docs else (self._api, self._api_names)
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                if present.isdisjoint(extra_names):
-                    headers.extend(extra)
-                else:  # the route chose some of these itself: keep its values
-                    headers.extend(header for header in extra if header[0] not in present)
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def add(self, path: str, headers: list[Header]) -> None:
+        """Appends the headers `path` gets to `headers`, but none the route already set (its value wins)."""
+        extra, extra_names = (self._docs, self._docs_names) if self._is_docs(path) else (self._api, self._api_names)
+        present = {name.lower() for name, _ in headers}
+        if present.isdisjoint(extra_names):
+            headers.extend(extra)
+        else:  # the route chose some of these itself: keep its values
+            headers.extend(header for header in extra if header[0] not in present)

@@ -1,4 +1,4 @@
-"""The security-headers middleware as plain ASGI: what it adds, where, and what it leaves to the route."""
+"""Security headers at the edge (plain ASGI): what it adds, where, and what it leaves to the route."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ from typing import Any
 
 import pytest
 
-from interfaces.http.security_headers import API_CSP, DOCS_CSP, HSTS, SecurityHeadersMiddleware
+from interfaces.http.edge import EdgeMiddleware
+from interfaces.http.security_headers import API_CSP, DOCS_CSP, HSTS
+
+
+class NoMetrics:
+    def http_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        pass
+
+
+def edge(app: Any, *, https: bool) -> EdgeMiddleware:
+    return EdgeMiddleware(app, metrics=NoMetrics(), https=https)
 
 
 def inner_app(headers: list[tuple[bytes, bytes]]) -> Any:
@@ -28,12 +38,12 @@ async def respond(
     async def receive() -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    middleware = SecurityHeadersMiddleware(inner_app(route_headers or []), https=https)
+    middleware = edge(inner_app(route_headers or []), https=https)
     await middleware({"type": "http", "path": path, "method": "GET", "headers": []}, receive, send)  # type: ignore[arg-type]
     assert [message["type"] for message in sent] == ["http.response.start", "http.response.body"]
     assert sent[1]["body"] == b"{}"
     headers: list[tuple[bytes, bytes]] = sent[0]["headers"]
-    return headers
+    return [(name, value) for name, value in headers if name != b"x-request-id"]  # the edge's, tested elsewhere
 
 
 def as_dict(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
@@ -92,5 +102,5 @@ async def test_other_scopes_pass_through_untouched() -> None:
     async def receive() -> dict[str, Any]:
         return {"type": "lifespan.startup"}
 
-    await SecurityHeadersMiddleware(app, https=True)({"type": "lifespan"}, receive, send)  # type: ignore[arg-type]
+    await edge(app, https=True)({"type": "lifespan"}, receive, send)  # type: ignore[arg-type]
     assert seen == [{"type": "lifespan.startup.complete"}]
