@@ -41,6 +41,7 @@ from interfaces.http.problems import problem_response
 from interfaces.http.rate_limiting import RateLimits
 from interfaces.http.readiness import Readiness
 from interfaces.http.services import Services
+from interfaces.http.status_fast_path import StatusReadFastPath
 from interfaces.log_redaction import configured_secrets
 from interfaces.logging_setup import configure_logging
 
@@ -110,6 +111,8 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
     # Around Litestar's router and exception handling: every response (404s, problems, 429s included) gets the
     # request id, the RateLimit-* headers of the guards' decision and the security headers; every request is
     # counted, timed and logged with its ids.
+    # Inside the edge: ordinary polls of an order's payment status skip Litestar's per-request machinery.
+    app.asgi_handler = StatusReadFastPath(app.asgi_handler, services)
     app.asgi_handler = EdgeMiddleware(
         app.asgi_handler, metrics=container.metrics(), https=settings.public_url.startswith("https://")
     )

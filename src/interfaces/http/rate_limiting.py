@@ -47,13 +47,13 @@ class RateLimits:
 
 
 async def limit_caller(connection: ASGIConnection[Any, Any, Any, Any], caller: Caller) -> None:
-    """Counts one request against the caller's key; raises 429 when over. Once per request, however many
-    guards a route has."""
+    """Counts one request against the caller's key; raises 429 when over. Counted once per request, however
+    many guards (or the status fast path, then the route's guard) ask; a refusal is raised to every asker."""
     state = connection.scope.setdefault("state", {})
-    if _DECISION in state:
-        return
-    limits: RateLimits = connection.app.state.rate_limits
-    decision = state[_DECISION] = await limits.limiter.check(limits.api, caller.name)
+    decision: Decision | None = state.get(_DECISION)
+    if decision is None:
+        limits: RateLimits = connection.app.state.rate_limits
+        decision = state[_DECISION] = await limits.limiter.check(limits.api, caller.name)
     if not decision.allowed:
         raise _too_many(decision, f"The API key {caller.name!r} sent too many requests")
 
