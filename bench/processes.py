@@ -146,3 +146,22 @@ def pinned_postgres(cpu: int | None) -> Iterator[PostgresPinning]:
         yield pinning
     finally:
         pinning.restore()
+
+
+def cpu_steal() -> tuple[int, int]:
+    """(steal, total) jiffies of all CPUs so far, from /proc/stat; (0, 0) where there is no such file.
+
+    Steal is time the hypervisor gave this VM's CPUs to someone else. On a shared cloud machine it comes and goes
+    by the minute, and a scenario measured while it was high is slow for reasons that are not the service's:
+    each result carries the share, so a reader can tell a slow run from a slow service."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0, 0
+    values = [int(value) for value in fields]
+    return (values[7] if len(values) > 7 else 0), sum(values[:8])
+
+
+def steal_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    total = after[1] - before[1]
+    return round((after[0] - before[0]) / total, 3) if total > 0 else 0.0

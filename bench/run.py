@@ -337,13 +337,15 @@ def drive(
         *(["--cycle"] if cycle else []),
         *([f"--cpu={load_cpu}"] if load_cpu is not None else []),
     ]
-    cpu_before, wall_before = server.cpu_seconds(), time.monotonic()
+    cpu_before, wall_before, steal_before = server.cpu_seconds(), time.monotonic(), processes.cpu_steal()
     finished = subprocess.run(command, capture_output=True, check=False, timeout=args.duration + 300)
     server_busy = (server.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before)
+    steal = processes.steal_share(steal_before, processes.cpu_steal())
     if finished.returncode != 0:
         raise RuntimeError(f"load generator failed for {name}:\n{finished.stderr.decode()[-3000:]}")
     result: dict[str, Any] = json.loads(finished.stdout)
     result["server_cpu_busy"] = round(server_busy, 2)
+    result["cpu_steal"] = steal
     return result
 
 
@@ -504,7 +506,7 @@ def print_line(name: str, result: dict[str, Any]) -> None:
     print(
         f"  {name:<13} {result['rps']:>8.0f} req/s  p50 {result['p50_ms']:6.1f}  p99 {result['p99_ms']:6.1f}  "
         f"max {result['max_ms']:7.1f} ms  errors {result['errors']}  server CPU {result['server_cpu_busy']:.0%}"
-        f"{note}",
+        f"  steal {result['cpu_steal']:.0%}{note}",
         flush=True,
     )
 
