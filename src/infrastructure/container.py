@@ -10,9 +10,9 @@ import httpx
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.observed_unit_of_work import CommitListener, ObservedUnitOfWork, TransitionCounter
+from application.ports.metrics import Metrics
 from application.ports.read_model import PaymentReadModel
-from application.ports.unit_of_work import UnitOfWork
-from application.status_transition_counting import TransitionCountingUnitOfWork
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
 from infrastructure.callbacks.http_callback_sender import build_callback_sender
 from infrastructure.clock import SystemClock
@@ -27,7 +27,7 @@ from infrastructure.db.payment_change_feed import PostgresPaymentChangeFeed, asy
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
 from infrastructure.db.status_cache import StatusCache
-from infrastructure.db.status_cache_invalidation import StatusInvalidatingUnitOfWork
+from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryStore
 from infrastructure.ids import SortableIdGenerator
@@ -56,9 +56,9 @@ def _read_model(engine: AsyncEngine, cache: StatusCache | None) -> PaymentReadMo
     return store if cache is None else StatusCachingReadModel(store, cache)
 
 
-def _store_unit_of_work(engine: AsyncEngine, ids: SortableIdGenerator, cache: StatusCache | None) -> UnitOfWork:
-    store = SqlAlchemyUnitOfWork(engine, ids)
-    return store if cache is None else StatusInvalidatingUnitOfWork(store, cache)
+def _commit_listeners(metrics: Metrics, cache: StatusCache | None) -> tuple[CommitListener, ...]:
+    counter = TransitionCounter(metrics)
+    return (counter,) if cache is None else (counter, StatusCacheInvalidator(cache))
 
 
 def _change_feed(engine: AsyncEngine, cache: StatusCache | None) -> PostgresPaymentChangeFeed | None:
@@ -91,11 +91,13 @@ class Container(containers.DeclarativeContainer):
         build_provider_registry, settings=settings, simulator=simulator, http=http_client, clock=clock, observer=metrics
     )
 
-    # the store's transaction, wrapped to count the status changes it commits
+    # the store's transaction, wrapped to report what it committed: status changes to the metrics, and the
+    # orders written to this process's status cache (read-your-writes)
+    commit_listeners = providers.Singleton(_commit_listeners, metrics=metrics, cache=status_cache)
     unit_of_work = providers.Factory(
-        TransitionCountingUnitOfWork,
-        inner=providers.Factory(_store_unit_of_work, engine=engine, ids=ids, cache=status_cache),
-        metrics=metrics,
+        ObservedUnitOfWork,
+        inner=providers.Factory(SqlAlchemyUnitOfWork, engine=engine, ids=ids),
+        listeners=commit_listeners,
     )
     # Payment statuses are answered from memory while the change feed listens (started by the HTTP app's
     # lifespan only); elsewhere, or while the feed is down, the cache stays empty and reads go to the store.

@@ -31,6 +31,7 @@ from application.errors import (
     UnsupportedCurrency,
 )
 from application.messages import Message
+from application.observed_unit_of_work import ObservedUnitOfWork, TransitionCounter
 from application.ports.cause import Cause
 from application.ports.janitor_store import DueCheck
 from application.ports.metrics import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
@@ -45,7 +46,6 @@ from application.ports.read_model import InvalidCursor
 from application.ports.reconciliation import Discrepancies, IdSample, ReconciliationSummary
 from application.ports.repositories import InboxEntry, InboxReceipt, InboxStatus
 from application.ports.webhook_retries import StoredWebhook, WebhookEventFilter, WebhookEventPage
-from application.status_transition_counting import TransitionCountingUnitOfWork
 from application.views import (
     AuditEntryView,
     PaymentStatusView,
@@ -850,7 +850,7 @@ def harness(*providers: FakeProvider) -> Harness:
     store, clock, ids, metrics = FakeStore(), FakeClock(), FakeIds(), FakeMetrics()
     bus = build_bus(
         # wrapped as the container wraps the store's: status changes are counted when they commit
-        unit_of_work=lambda: TransitionCountingUnitOfWork(FakeUnitOfWork(store), metrics),
+        unit_of_work=lambda: ObservedUnitOfWork(FakeUnitOfWork(store), (TransitionCounter(metrics),)),
         providers=enabled,
         read_model=FakeReadModel(store),
         clock=clock,

@@ -15,6 +15,7 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.observed_unit_of_work import ObservedUnitOfWork
 from application.views import PaymentStatusView
 from infrastructure.db.cached_read_model import StatusCachingReadModel
 from infrastructure.db.engine import create_engine
@@ -25,7 +26,7 @@ from infrastructure.db.payment_change_feed import (
 )
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.status_cache import StatusCache
-from infrastructure.db.status_cache_invalidation import StatusInvalidatingUnitOfWork
+from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import API, T0, new_payment, paid_payment, refund, store
@@ -172,7 +173,7 @@ async def test_a_write_in_this_process_is_seen_by_the_very_next_read(postgres: s
     cache = StatusCache(100, 60.0)
     cache.go_live()  # as if a feed vouched for it, but nothing will ever be notified
     reads = StatusCachingReadModel(SqlAlchemyPaymentReadModel(engine), cache)
-    uow = StatusInvalidatingUnitOfWork(SqlAlchemyUnitOfWork(engine, ids), cache)
+    uow = ObservedUnitOfWork(SqlAlchemyUnitOfWork(engine, ids), (StatusCacheInvalidator(cache),))
     try:
         payment = new_payment(ids, "order-1")
         await store(uow, payment)  # type: ignore[arg-type]  # the wrapper is a UnitOfWork like the store's
