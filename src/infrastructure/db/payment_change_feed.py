@@ -49,7 +49,7 @@ class PostgresPaymentChangeFeed:
         self._ping_seconds, self._first_retry = ping_seconds, first_retry_seconds
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
-        self.connected = asyncio.Event()  # set while live; tests and readiness may wait on it
+        self.connected = asyncio.Event()  # set while live (the tests wait on it)
 
     async def start(self) -> None:
         if self._task is None:

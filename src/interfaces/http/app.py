@@ -108,11 +108,11 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
         logging_config=None,  # the process (CLI) configures logging; problems.py logs errors with request ids
         debug=False,
     )
+    # Inside the edge: ordinary polls of an order's payment status skip Litestar's per-request machinery.
+    app.asgi_handler = StatusReadFastPath(app.asgi_handler, services)
     # Around Litestar's router and exception handling: every response (404s, problems, 429s included) gets the
     # request id, the RateLimit-* headers of the guards' decision and the security headers; every request is
     # counted, timed and logged with its ids.
-    # Inside the edge: ordinary polls of an order's payment status skip Litestar's per-request machinery.
-    app.asgi_handler = StatusReadFastPath(app.asgi_handler, services)
     app.asgi_handler = EdgeMiddleware(
         app.asgi_handler, metrics=container.metrics(), https=settings.public_url.startswith("https://")
     )

@@ -29,6 +29,8 @@ from litestar.serialization import encode_json
 
 from application.queries.get_payment_status import GetPaymentStatus
 from interfaces.http.auth import authenticate
+from interfaces.http.controllers.checkout import ORDER_ID_PATTERN
+from interfaces.http.controllers.payments import READ_SCOPE
 from interfaces.http.rate_limiting import limit_caller
 from interfaces.http.schemas.payments import PaymentStatusResponse
 
@@ -40,8 +42,7 @@ if TYPE_CHECKING:
 PREFIX = "/api/v1/orders/"
 SUFFIX = "/payment-status"
 ROUTE_TEMPLATE = "/api/v1/orders/{order_id:str}/payment-status"  # the route's, for the metrics and the log
-SCOPE = "payments:read"  # PaymentsController's guard
-_ORDER_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")  # controllers/checkout.py OrderId's pattern
+_ORDER_ID = re.compile(ORDER_ID_PATTERN)  # the route's own validation, so a bad id falls through to its 422
 _JSON = (b"content-type", b"application/json")
 
 
@@ -72,7 +73,7 @@ class StatusReadFastPath:
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
         try:
             caller = await authenticate(connection)
-            if not caller.allows(SCOPE):
+            if not caller.allows(READ_SCOPE):
                 return None
             await limit_caller(connection, caller)
             view = await self._services.bus.send(GetPaymentStatus(order_id))

@@ -18,11 +18,10 @@ from interfaces.http.route_handlers import post
 from interfaces.http.schemas.checkout import CheckoutRequest
 from interfaces.http.schemas.payments import PaymentResponse
 
+ORDER_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"  # also checked by status_fast_path.py, before the route
 OrderId = Annotated[
     str,
-    PathParameter(
-        pattern=r"^[A-Za-z0-9._:-]{1,128}$", description="The order system's id (1-128 of A-Z a-z 0-9 . _ : -)"
-    ),
+    PathParameter(pattern=ORDER_ID_PATTERN, description="The order system's id (1-128 of A-Z a-z 0-9 . _ : -)"),
 ]
 
 

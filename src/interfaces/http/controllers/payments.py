@@ -23,13 +23,14 @@ from interfaces.http.schemas.payments import (
     PaymentStatusResponse,
 )
 
+READ_SCOPE = "payments:read"  # also checked by status_fast_path.py, before the route
 PaymentId = Annotated[str, PathParameter(min_length=1, max_length=128, description="`pay_…`")]
 
 
 class PaymentsController(Controller):
     path = "/api/v1"
     tags = ["payments"]
-    guards = [requires("payments:read")]
+    guards = [requires(READ_SCOPE)]
     security = SECURITY
 
     @get(
