@@ -113,3 +113,7 @@ class IdempotencyKeyInUse(ApplicationError):
     def __init__(self, key: str) -> None:
         super().__init__(f"a request with Idempotency-Key {key!r} is still being processed")
         self.key = key
+
+
+class InvalidCursor(ValueError):
+    """The pagination cursor was not one we issued."""

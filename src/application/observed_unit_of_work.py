@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
 
-from application.ports.cause import Cause
+from application.data.cause import Cause
 from application.ports.metrics import Metrics
-from application.ports.repositories import PaymentRepository, WebhookInbox
+from application.ports.payment_repository import PaymentRepository
 from application.ports.unit_of_work import UnitOfWork
+from application.ports.webhook_events import WebhookInbox
 from domain.payments.payment import Payment
 
 Transition = tuple[str, str]

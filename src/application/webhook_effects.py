@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.ports.payment_provider import EventAction, ProviderEvent
-from application.ports.repositories import InboxStatus
+from application.data.provider_news import EventAction, ProviderEvent
+from application.data.webhook_events import InboxStatus
 from domain.payments.errors import RefundNotFound, TransitionNotAllowed
 from domain.payments.payment import Payment
 

@@ -29,7 +29,7 @@ from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
 from infrastructure.db.status_cache import StatusCache
 from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
-from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryStore
+from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryQueue
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.messaging.punq_bus import build_bus
 from infrastructure.metrics import build_metrics
@@ -114,7 +114,7 @@ class Container(containers.DeclarativeContainer):
     # None without PAYMENTS_BROKER_URL: events stay in the outbox; connects lazily on the first publish
     event_publisher = providers.Singleton(build_event_publisher, settings=settings)
     # the webhook inbox for the worker's retries (claims) and the admin's list, get and replay
-    webhook_retries = providers.Singleton(SqlAlchemyWebhookRetryStore, engine=engine)
+    webhook_retries = providers.Singleton(SqlAlchemyWebhookRetryQueue, engine=engine)
     idempotency = providers.Singleton(SqlAlchemyIdempotencyStore, engine=engine)
     api_keys = providers.Singleton(SqlAlchemyApiKeyStore, engine=engine, ids=ids, configured=settings.provided.api_keys)
     # in this process's memory, or shared through Redis when PAYMENTS_REDIS_URL is set (connects lazily)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from application.ports.api_keys import SCOPES
+from application.data.api_keys import SCOPES
 
 T = TypeVar("T")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from application.ports.notifications import NewNotification, NotificationAttempt, NotificationStatus
+from application.data.notifications import NewNotification, NotificationAttempt, NotificationStatus
 from infrastructure.db.engine import create_engine
 from infrastructure.db.notification_store import SqlAlchemyNotificationStore
 from infrastructure.ids import SortableIdGenerator

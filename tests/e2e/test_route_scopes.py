@@ -21,7 +21,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from application.ports.api_keys import SCOPES
+from application.data.api_keys import SCOPES
 from infrastructure.db import migrate
 from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
 from infrastructure.ids import SortableIdGenerator

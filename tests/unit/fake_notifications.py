@@ -5,8 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta
 
-from application.errors import NotificationNotFound
-from application.ports.notifications import (
+from application.data.notifications import (
     NewNotification,
     Notification,
     NotificationAttempt,
@@ -14,6 +13,7 @@ from application.ports.notifications import (
     NotificationPage,
     NotificationStatus,
 )
+from application.errors import NotificationNotFound
 
 
 class FakeNotificationStore:

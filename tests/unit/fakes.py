@@ -20,8 +20,22 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from application.bus import MessageBus
+from application.data.cause import Cause
+from application.data.janitor import DueCheck
+from application.data.outcomes import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
+from application.data.provider_news import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
+from application.data.reconciliation import Discrepancies, IdSample, ReconciliationSummary
+from application.data.webhook_events import (
+    InboxEntry,
+    InboxReceipt,
+    InboxStatus,
+    StoredWebhook,
+    WebhookEventFilter,
+    WebhookEventPage,
+)
 from application.errors import (
     ConcurrentUpdate,
+    InvalidCursor,
     InvalidSignature,
     LivePaymentExists,
     MalformedWebhook,
@@ -32,20 +46,6 @@ from application.errors import (
 )
 from application.messages import Message
 from application.observed_unit_of_work import ObservedUnitOfWork, TransitionCounter
-from application.ports.cause import Cause
-from application.ports.janitor_store import DueCheck
-from application.ports.metrics import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
-from application.ports.payment_provider import (
-    CheckoutSession,
-    EventAction,
-    MissedEvent,
-    ProviderEvent,
-    ProviderRefund,
-)
-from application.ports.read_model import InvalidCursor
-from application.ports.reconciliation import Discrepancies, IdSample, ReconciliationSummary
-from application.ports.repositories import InboxEntry, InboxReceipt, InboxStatus
-from application.ports.webhook_retries import StoredWebhook, WebhookEventFilter, WebhookEventPage
 from application.views import (
     AuditEntryView,
     PaymentStatusView,
@@ -720,7 +720,7 @@ class FakeReconciliation:
 
 # ---- stored webhook events: the worker's retry claims and the admin's log -----------------------------------
 class FakeWebhookEvents:
-    """WebhookRetryStore and WebhookEventLog over the committed inbox rows, with the SQL store's rules."""
+    """WebhookRetryQueue and WebhookEventLog over the committed inbox rows, with the SQL store's rules."""
 
     def __init__(self, store: FakeStore) -> None:
         self._store = store

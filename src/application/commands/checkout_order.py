@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from application.data.cause import Cause
+from application.data.provider_news import CheckoutSession
 from application.errors import ConcurrentUpdate, LivePaymentExists, ProviderError
 from application.messages import Command
 from application.metric_outcomes import failure_outcome
-from application.ports.cause import Cause
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.metrics import NO_METRICS, Metrics
-from application.ports.payment_provider import CheckoutSession, PaymentProvider, PaymentProviders
+from application.ports.payment_provider import PaymentProvider, PaymentProviders
 from application.ports.unit_of_work import UnitOfWork
 from application.views import CheckoutResult, PaymentView
 from domain.payments.checkout_policy import OneLivePaymentPerOrder

@@ -6,6 +6,10 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from application.data.cause import Cause
+from application.data.outcomes import WebhookOutcome
+from application.data.provider_news import EventAction, ProviderEvent
+from application.data.webhook_events import InboxEntry, InboxStatus, StoredWebhook
 from application.errors import (
     InvalidSignature,
     MalformedWebhook,
@@ -16,14 +20,11 @@ from application.errors import (
     UnknownProvider,
 )
 from application.messages import Command
-from application.ports.cause import Cause
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
-from application.ports.metrics import NO_METRICS, Metrics, WebhookOutcome
-from application.ports.payment_provider import EventAction, PaymentProvider, PaymentProviders, ProviderEvent
-from application.ports.repositories import InboxEntry, InboxStatus
+from application.ports.metrics import NO_METRICS, Metrics
+from application.ports.payment_provider import PaymentProvider, PaymentProviders
 from application.ports.unit_of_work import UnitOfWork
-from application.ports.webhook_retries import StoredWebhook
 from application.views import WebhookReceipt
 from application.webhook_effects import Outcome, apply_event
 

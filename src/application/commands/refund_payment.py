@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from application.data.cause import Cause
+from application.data.outcomes import RefundOutcome
+from application.data.provider_news import ProviderRefund
 from application.errors import ProviderError, ProviderUnavailable
 from application.messages import Command
 from application.metric_outcomes import failure_outcome
-from application.ports.cause import Cause
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
-from application.ports.metrics import NO_METRICS, Metrics, RefundOutcome
-from application.ports.payment_provider import PaymentProviders, ProviderRefund
+from application.ports.metrics import NO_METRICS, Metrics
+from application.ports.payment_provider import PaymentProviders
 from application.ports.unit_of_work import UnitOfWork
 from application.views import RefundView
 from domain.payments.refund import RefundReason

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.commands.handle_provider_webhook import HandleProviderWebhookHandler
+from application.data.cause import Cause
+from application.data.webhook_events import StoredWebhook
 from application.errors import WebhookEventNotFound
 from application.messages import Command
-from application.ports.cause import Cause
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.payment_provider import PaymentProviders
 from application.ports.unit_of_work import UnitOfWork
-from application.ports.webhook_retries import StoredWebhook, WebhookEventLog
+from application.ports.webhook_events import WebhookEventLog
 
 
 @dataclass(frozen=True, slots=True)

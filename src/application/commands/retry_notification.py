@@ -1,8 +1,9 @@
 from dataclasses import dataclass
 
+from application.data.notifications import Notification
 from application.messages import Command
 from application.ports.clock import Clock
-from application.ports.notifications import Notification, NotificationStore
+from application.ports.notifications import NotificationStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from application.ports.outbox import OutboxMessage
+from application.data.outbox import OutboxMessage
 
 
 class EventPublisher(Protocol):

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    status: int
-    body: bytes
-    content_type: str
-    location: str | None = None
+from application.data.idempotency import StoredResponse
 
 
 class IdempotencyStore(Protocol):

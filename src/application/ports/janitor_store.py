@@ -8,18 +8,10 @@ row becomes due again. Nothing is lost and no two workers ask the provider about
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-
-@dataclass(frozen=True, slots=True)
-class DueCheck:
-    """A payment (refund_id None) or one of its refunds that is due a check. `checks`: how many were made."""
-
-    payment_id: str
-    checks: int
-    refund_id: str | None = None
+from application.data.janitor import DueCheck
 
 
 class JanitorStore(Protocol):

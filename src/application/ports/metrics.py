@@ -6,17 +6,9 @@ from the state machine), so no client input can grow the number of series.
 
 from __future__ import annotations
 
-from typing import Literal, Protocol
+from typing import Protocol
 
-# nothing stored for invalid_signature (a body that does not verify, or cannot be read as the provider's event)
-WebhookOutcome = Literal["processed", "duplicate", "invalid_signature", "ignored", "failed"]
-# created / reused (the order's live payment handed back); refused: the provider said no (4xx); unavailable:
-# timeout, 5xx or open circuit; rejected: our rules said no (e.g. a live payment for other money); error: a bug
-CheckoutOutcome = Literal["created", "reused", "refused", "unavailable", "rejected", "error"]
-# pending / succeeded / failed: the refund as the provider's answer left it; unavailable: the provider could
-# not be reached (the refund stays pending); refused, rejected, error: as for checkouts
-RefundOutcome = Literal["pending", "succeeded", "failed", "refused", "unavailable", "rejected", "error"]
-NotificationOutcome = Literal["delivered", "failed", "dead"]
+from application.data.outcomes import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
 
 
 class Metrics(Protocol):

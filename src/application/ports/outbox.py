@@ -7,20 +7,10 @@ dies leaves leases that expire, and another worker claims the rows again: at lea
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-
-@dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    id: str  # the event id (`evt_…`), also the audit row's id: consumers dedupe on it
-    event_type: str
-    payment_id: str
-    payload: Mapping[str, Any]  # the envelope: id, type, occurred_at, payment_id, order_id, statuses, data
-    created_at: datetime
-    attempts: int
+from application.data.outbox import OutboxMessage
 
 
 class Outbox(Protocol):

@@ -7,73 +7,13 @@ Adapters never raise provider-specific exceptions past this boundary: only `Inva
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol
 
+from application.data.provider_news import CheckoutSession, MissedEvent, ProviderEvent, ProviderRefund
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
-from domain.payments.status import RefundStatus
 from domain.shared.money import Currency
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutSession:
-    provider_reference: str
-    checkout_url: str
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderRefund:
-    """The provider's answer to a refund request: usually `pending` with its reference."""
-
-    provider_reference: str
-    status: RefundStatus
-    failure_reason: str | None = None
-
-
-class EventAction(StrEnum):
-    """What a provider event means for us, whatever the provider called it."""
-
-    PAYMENT_SUCCEEDED = "payment_succeeded"
-    PAYMENT_FAILED = "payment_failed"
-    PAYMENT_EXPIRED = "payment_expired"
-    PAYMENT_DISPUTED = "payment_disputed"
-    REFUND_SUCCEEDED = "refund_succeeded"
-    REFUND_FAILED = "refund_failed"
-    NONE = "none"  # a verified event we store but do not act on (e.g. `payment_status: unpaid`)
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderEvent:
-    """A verified webhook, translated. `payment_id` is ours (providers carry it back to us)."""
-
-    provider: str
-    event_id: str
-    event_type: str
-    action: EventAction
-    payment_id: str | None = None
-    provider_reference: str | None = None
-    refund_id: str | None = None  # ours or the provider's refund reference
-    amount: int | None = None  # minor units, when the event states an amount
-    currency: str | None = None
-    reason: str | None = None
-    occurred_at: datetime | None = None
-    # True when the provider must be asked before we act (Paystack/Flutterwave re-verify a charge, PayPal
-    # captures an approved order): the handler stores the event first, calls `confirm` outside any transaction,
-    # then applies what `confirm` returned.
-    needs_confirmation: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class MissedEvent:
-    """An event the provider failed to deliver, pulled back over its API: translated exactly like a webhook,
-    with the event's raw JSON `body` kept so it is stored in the inbox like a delivered one."""
-
-    event: ProviderEvent
-    body: bytes
 
 
 class PaymentProvider(Protocol):

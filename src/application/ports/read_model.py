@@ -14,10 +14,6 @@ from application.views import (
 )
 
 
-class InvalidCursor(ValueError):
-    """The pagination cursor was not one we issued."""
-
-
 class PaymentReadModel(Protocol):
     async def payment_status(self, order_id: str) -> PaymentStatusView | None:
         """The order's latest payment."""

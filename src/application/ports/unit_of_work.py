@@ -5,7 +5,8 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
-from application.ports.repositories import PaymentRepository, WebhookInbox
+from application.ports.payment_repository import PaymentRepository
+from application.ports.webhook_events import WebhookInbox
 
 
 class UnitOfWork(Protocol):

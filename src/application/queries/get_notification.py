@@ -1,8 +1,9 @@
 from dataclasses import dataclass
 
+from application.data.notifications import NotificationDetail
 from application.errors import NotificationNotFound
 from application.messages import Query
-from application.ports.notifications import NotificationDetail, NotificationStore
+from application.ports.notifications import NotificationStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 from dataclasses import dataclass, replace
 
+from application.data.webhook_events import StoredWebhook
 from application.errors import WebhookEventNotFound
 from application.messages import Query
-from application.ports.webhook_retries import StoredWebhook, WebhookEventLog
+from application.ports.webhook_events import WebhookEventLog
 
 # Credentials are never stored (see handle_provider_webhook); filtered again here so a row written by anything
 # else cannot show one.

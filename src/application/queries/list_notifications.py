@@ -1,7 +1,8 @@
 from dataclasses import dataclass
 
+from application.data.notifications import NotificationPage, NotificationStatus
 from application.messages import Query
-from application.ports.notifications import NotificationPage, NotificationStatus, NotificationStore
+from application.ports.notifications import NotificationStore
 from application.queries.paging import page_size
 
 

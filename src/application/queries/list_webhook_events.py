@@ -1,7 +1,8 @@
 from dataclasses import dataclass, field
 
+from application.data.webhook_events import WebhookEventFilter, WebhookEventPage
 from application.messages import Query
-from application.ports.webhook_retries import WebhookEventFilter, WebhookEventLog, WebhookEventPage
+from application.ports.webhook_events import WebhookEventLog
 from application.queries.paging import page_size
 
 

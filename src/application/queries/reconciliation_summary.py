@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.data.reconciliation import ReconciliationSummary
 from application.messages import Query
 from application.ports.clock import Clock
-from application.ports.reconciliation import ReconciliationReadModel, ReconciliationSummary
+from application.ports.reconciliation import ReconciliationReadModel
 
 MAX_HOURS_BACK = 720  # 30 days
 STUCK_AFTER = timedelta(hours=1)

@@ -9,11 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from application.ports.callback_sender import CallbackSender, DeliveryResult
+from application.data.callbacks import DeliveryResult
+from application.data.notifications import Notification, NotificationAttempt, NotificationStatus
+from application.data.outcomes import NotificationOutcome
+from application.ports.callback_sender import CallbackSender
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
-from application.ports.metrics import NO_METRICS, Metrics, NotificationOutcome
-from application.ports.notifications import Notification, NotificationAttempt, NotificationStatus, NotificationStore
+from application.ports.metrics import NO_METRICS, Metrics
+from application.ports.notifications import NotificationStore
 from application.worker.backoff import backoff_delay
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from application.data.notifications import NewNotification
+from application.data.outbox import OutboxMessage
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.ids import IdGenerator
-from application.ports.notifications import NewNotification, NotificationStore
-from application.ports.outbox import Outbox, OutboxMessage
+from application.ports.notifications import NotificationStore
+from application.ports.outbox import Outbox
 from application.ports.read_model import PaymentReadModel
 from application.worker.backoff import backoff_delay
 from application.worker.callback_body import callback_body

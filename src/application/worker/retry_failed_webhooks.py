@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from application.commands.handle_provider_webhook import HandleProviderWebhookHandler
-from application.ports.cause import Cause
+from application.data.cause import Cause
+from application.data.webhook_events import InboxStatus, StoredWebhook
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.payment_provider import PaymentProviders
-from application.ports.repositories import InboxStatus
 from application.ports.unit_of_work import UnitOfWork
-from application.ports.webhook_retries import StoredWebhook, WebhookRetryStore
+from application.ports.webhook_events import WebhookRetryQueue
 from application.worker.backoff import backoff_delay
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class RetryReport:
 class RetryFailedWebhooks:
     def __init__(
         self,
-        retries: WebhookRetryStore,
+        retries: WebhookRetryQueue,
         unit_of_work: Callable[[], UnitOfWork],
         providers: PaymentProviders,
         clock: Clock,

@@ -20,13 +20,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from application.commands.handle_provider_webhook import HandleProviderWebhookHandler
+from application.data.cause import Cause
+from application.data.janitor import DueCheck
+from application.data.provider_news import EventAction, ProviderEvent
+from application.data.webhook_events import InboxStatus
 from application.errors import ApplicationError
-from application.ports.cause import Cause
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
-from application.ports.janitor_store import DueCheck, JanitorStore
-from application.ports.payment_provider import EventAction, PaymentProviders, ProviderEvent
-from application.ports.repositories import InboxStatus
+from application.ports.janitor_store import JanitorStore
+from application.ports.payment_provider import PaymentProviders
 from application.ports.unit_of_work import UnitOfWork
 from application.webhook_effects import apply_event
 from domain.payments.payment import Payment

@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from application.ports.outbox import OutboxMessage
+from application.data.outbox import OutboxMessage
 from infrastructure.settings import SettingsError
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import time
 
 import httpx
 
-from application.ports.callback_sender import DeliveryResult
+from application.data.callbacks import DeliveryResult
 from application.ports.clock import Clock
 from infrastructure.providers.signing import sign
 

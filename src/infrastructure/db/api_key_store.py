@@ -14,7 +14,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.ports.api_keys import SCOPES, ApiKeyInfo, Caller
+from application.data.api_keys import SCOPES, ApiKeyInfo, Caller
 from application.ports.ids import IdGenerator
 from infrastructure.db.engine import for_reads
 from infrastructure.db.errors import store_errors

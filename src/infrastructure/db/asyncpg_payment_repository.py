@@ -20,8 +20,8 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]  # ships no type information
 
+from application.data.cause import Cause
 from application.errors import ConcurrentUpdate, LivePaymentExists, PaymentNotFound
-from application.ports.cause import Cause
 from application.ports.ids import IdGenerator
 from domain.payments.payment import Payment
 from infrastructure.db.driver_sql import insert_recordset, names, rows_json, to_json

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import asyncpg  # type: ignore[import-untyped]  # ships no type information
 
-from application.ports.repositories import InboxEntry, InboxReceipt, InboxStatus
+from application.data.webhook_events import InboxEntry, InboxReceipt, InboxStatus
 from infrastructure.db.driver_sql import to_json
 from infrastructure.db.errors import store_errors
 from infrastructure.db.webhook_inbox import FIRST_RETRY_DELAY

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from application.ports.read_model import InvalidCursor
+from application.errors import InvalidCursor
 from infrastructure.db.column_types import UtcDateTime
 from infrastructure.db.event_rows import rfc3339
 from infrastructure.db.tables import ID

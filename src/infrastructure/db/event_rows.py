@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from application.ports.cause import Cause
+from application.data.cause import Cause
 from domain.payments.events import PaymentEvent
 
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from application.data.idempotency import StoredResponse
 from application.errors import IdempotencyKeyInUse, IdempotencyKeyReuse
-from application.ports.idempotency import StoredResponse
 from infrastructure.db.conflicts import insert_or_ignore
 from infrastructure.db.errors import store_errors
 from infrastructure.db.tables import idempotency_keys as keys

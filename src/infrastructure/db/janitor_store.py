@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from application.ports.janitor_store import DueCheck
+from application.data.janitor import DueCheck
 from infrastructure.db.errors import store_errors
 from infrastructure.db.tables import payments, refunds
 

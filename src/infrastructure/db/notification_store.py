@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.errors import NotificationNotFound
-from application.ports.notifications import (
+from application.data.notifications import (
     NewNotification,
     Notification,
     NotificationAttempt,
@@ -19,6 +18,7 @@ from application.ports.notifications import (
     NotificationPage,
     NotificationStatus,
 )
+from application.errors import NotificationNotFound
 from infrastructure.db.conflicts import insert_or_ignore
 from infrastructure.db.cursor import before, decode_cursor, encode_cursor
 from infrastructure.db.engine import for_reads

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.ports.outbox import OutboxMessage
+from application.data.outbox import OutboxMessage
 from infrastructure.db.engine import for_reads
 from infrastructure.db.errors import store_errors
 from infrastructure.db.leases import claim_statement, release_statement

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from application.data.cause import Cause
 from application.errors import ConcurrentUpdate, LivePaymentExists, PaymentNotFound
-from application.ports.cause import Cause
 from application.ports.ids import IdGenerator
 from domain.payments.payment import Payment
 from infrastructure.db.errors import is_live_order_violation, store_errors

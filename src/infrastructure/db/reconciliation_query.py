@@ -11,13 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from application.ports.reconciliation import (
-    Discrepancies,
-    IdSample,
-    MoneyGroup,
-    ReconciliationSummary,
-    WebhookTrouble,
-)
+from application.data.reconciliation import Discrepancies, IdSample, MoneyGroup, ReconciliationSummary, WebhookTrouble
 from domain.payments.events import PaymentSucceeded
 from domain.payments.status import PAID_STATUSES
 from infrastructure.db.engine import for_reads

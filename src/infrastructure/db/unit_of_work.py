@@ -10,7 +10,8 @@ from sqlalchemy.pool import QueuePool
 
 from application.errors import StoreUnavailable
 from application.ports.ids import IdGenerator
-from application.ports.repositories import PaymentRepository, WebhookInbox
+from application.ports.payment_repository import PaymentRepository
+from application.ports.webhook_events import WebhookInbox
 from infrastructure.db.asyncpg_payment_repository import AsyncpgPaymentRepository
 from infrastructure.db.asyncpg_webhook_inbox import AsyncpgWebhookInbox
 from infrastructure.db.errors import is_lost_connection, store_errors

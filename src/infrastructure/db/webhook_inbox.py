@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from application.ports.repositories import InboxEntry, InboxReceipt, InboxStatus
+from application.data.webhook_events import InboxEntry, InboxReceipt, InboxStatus
 from infrastructure.db.conflicts import insert_or_ignore
 from infrastructure.db.errors import store_errors
 from infrastructure.db.tables import webhook_events

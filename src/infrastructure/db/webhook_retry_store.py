@@ -16,8 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.ports.repositories import InboxStatus
-from application.ports.webhook_retries import StoredWebhook, WebhookEventFilter, WebhookEventPage
+from application.data.webhook_events import InboxStatus, StoredWebhook, WebhookEventFilter, WebhookEventPage
 from infrastructure.db.cursor import before, decode_cursor, encode_cursor
 from infrastructure.db.engine import for_reads
 from infrastructure.db.errors import store_errors
@@ -26,13 +25,13 @@ from infrastructure.db.tables import webhook_events as events
 _FAILED, _RECEIVED, _DEAD = InboxStatus.FAILED.value, InboxStatus.RECEIVED.value, InboxStatus.DEAD.value
 
 
-class SqlAlchemyWebhookRetryStore:
-    """Implements both WebhookRetryStore (claims) and WebhookEventLog (reads)."""
+class SqlAlchemyWebhookRetryQueue:
+    """Implements both WebhookRetryQueue (claims) and WebhookEventLog (reads)."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine, self._reads = engine, for_reads(engine)
 
-    # ---- WebhookRetryStore ----------------------------------------------------------------------------------
+    # ---- WebhookRetryQueue ----------------------------------------------------------------------------------
     async def claim_due(
         self, worker_id: str, now: datetime, *, lease: timedelta, stale_before: datetime, limit: int
     ) -> list[StoredWebhook]:

@@ -20,7 +20,7 @@ from application.ports.payment_provider import PaymentProviders
 from application.ports.read_model import PaymentReadModel
 from application.ports.reconciliation import ReconciliationReadModel
 from application.ports.unit_of_work import UnitOfWork
-from application.ports.webhook_retries import WebhookEventLog
+from application.ports.webhook_events import WebhookEventLog
 from infrastructure.messaging.handlers import HANDLERS
 from infrastructure.messaging.planned_resolver import PlannedResolver
 

@@ -11,7 +11,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from application.ports.metrics import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
+from application.data.outcomes import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
 from infrastructure.metrics.definitions import define_metrics
 from infrastructure.metrics.multiprocess import enable_multiprocess, multiprocess_dir
 

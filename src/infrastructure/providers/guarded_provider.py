@@ -8,14 +8,9 @@ from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from typing import Protocol, TypeVar
 
+from application.data.provider_news import CheckoutSession, MissedEvent, ProviderEvent, ProviderRefund
 from application.errors import ProviderError, ProviderUnavailable
-from application.ports.payment_provider import (
-    CheckoutSession,
-    MissedEvent,
-    PaymentProvider,
-    ProviderEvent,
-    ProviderRefund,
-)
+from application.ports.payment_provider import PaymentProvider
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.shared.money import Currency

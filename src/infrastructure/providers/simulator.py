@@ -31,9 +31,9 @@ from typing import Annotated, Literal
 import httpx
 import msgspec
 
+from application.data.provider_news import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
 from application.errors import MalformedWebhook, ProviderUnavailable
 from application.ports.clock import Clock
-from application.ports.payment_provider import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus

@@ -7,7 +7,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from application.ports.api_keys import SCOPES, ApiKeyInfo, ApiKeyStore
+from application.data.api_keys import SCOPES, ApiKeyInfo
+from application.ports.api_keys import ApiKeyStore
 from application.ports.clock import Clock
 from infrastructure.container import build_container, close_resources
 from infrastructure.settings import load_settings

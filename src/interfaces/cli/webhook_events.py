@@ -7,8 +7,8 @@ import asyncio
 import getpass
 
 from application.commands.replay_webhook_event import ReplayWebhookEvent
+from application.data.webhook_events import StoredWebhook
 from application.errors import WebhookEventNotFound
-from application.ports.webhook_retries import StoredWebhook
 from infrastructure.container import build_container, close_resources
 from infrastructure.settings import load_settings
 from interfaces.cli import CommandFailed

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
-from application.ports.api_keys import Caller
+from application.data.api_keys import Caller
 from interfaces.http.rate_limiting import limit_caller
 from interfaces.http.services import services_of
 

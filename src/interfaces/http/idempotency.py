@@ -21,7 +21,7 @@ import msgspec
 from litestar import Response
 from litestar.params import HeaderParameter
 
-from application.ports.idempotency import StoredResponse
+from application.data.idempotency import StoredResponse
 from interfaces.http.errors import IdempotencyKeyRequired, InvalidParameter
 from interfaces.http.problems import PROBLEM_JSON, problem_type_for, render_problem
 from interfaces.http.services import services_of
@@ -29,7 +29,7 @@ from interfaces.http.services import services_of
 if TYPE_CHECKING:
     from litestar import Request
 
-    from application.ports.api_keys import Caller
+    from application.data.api_keys import Caller
 
 IDEMPOTENCY_KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"

@@ -35,6 +35,7 @@ from application.errors import (
     ConcurrentUpdate,
     IdempotencyKeyInUse,
     IdempotencyKeyReuse,
+    InvalidCursor,
     InvalidSignature,
     LivePaymentExists,
     NotificationNotFound,
@@ -48,7 +49,6 @@ from application.errors import (
     UnsupportedCurrency,
     WebhookEventNotFound,
 )
-from application.ports.read_model import InvalidCursor
 from domain.payments.errors import (
     CheckoutConflict,
     InvalidAmount,

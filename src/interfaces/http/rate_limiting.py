@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
     from litestar.handlers.base import BaseRouteHandler
 
-    from application.ports.api_keys import Caller
+    from application.data.api_keys import Caller
     from infrastructure.settings import Settings
 
 _DECISION = "rate_limit"

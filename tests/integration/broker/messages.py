@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from application.ports.outbox import OutboxMessage
+from application.data.outbox import OutboxMessage
 
 
 def outbox_message(event_type: str = "payment.succeeded", *, payment_id: str | None = None) -> OutboxMessage:

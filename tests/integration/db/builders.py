@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from application.ports.cause import Cause
+from application.data.cause import Cause
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import RefundReason
 from domain.shared.money import Money

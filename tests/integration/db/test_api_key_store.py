@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.ports.api_keys import Caller
+from application.data.api_keys import Caller
 from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
 from infrastructure.db.tables import api_keys
 from infrastructure.ids import SortableIdGenerator

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.data.idempotency import StoredResponse
 from application.errors import IdempotencyKeyInUse, IdempotencyKeyReuse
-from application.ports.idempotency import StoredResponse
 from infrastructure.db.idempotency_store import SqlAlchemyIdempotencyStore
 from tests.integration.db.builders import T0
 

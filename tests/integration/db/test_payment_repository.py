@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.data.cause import Cause
 from application.errors import LivePaymentExists, PaymentNotFound
-from application.ports.cause import Cause
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import RefundReason
 from domain.payments.status import PaymentStatus, RefundStatus

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.ports.cause import Cause
-from application.ports.read_model import InvalidCursor
+from application.data.cause import Cause
+from application.errors import InvalidCursor
 from application.views import TransactionFilter, TransactionView
 from domain.payments.payment import CheckoutDetails, Payment
 from infrastructure.db.cursor import encode_cursor

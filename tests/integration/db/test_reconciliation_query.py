@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.ports.cause import Cause
-from application.ports.reconciliation import IdSample, MoneyGroup, WebhookTrouble
+from application.data.cause import Cause
+from application.data.reconciliation import IdSample, MoneyGroup, WebhookTrouble
 from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
 from infrastructure.db.tables import refunds, webhook_events
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork

@@ -8,7 +8,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.ports.repositories import InboxEntry, InboxStatus
+from application.data.webhook_events import InboxEntry, InboxStatus
 from infrastructure.db.tables import webhook_events
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.ids import SortableIdGenerator

@@ -13,8 +13,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import ProviderError, ProviderUnavailable
-from application.ports.payment_provider import EventAction, PaymentProvider, ProviderEvent
+from application.ports.payment_provider import PaymentProvider
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import RefundStatus

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import InvalidSignature, ProviderError, ProviderUnavailable
-from application.ports.payment_provider import EventAction, ProviderEvent
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import RefundStatus

@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from application.data.provider_news import EventAction
 from application.errors import InvalidSignature, MalformedWebhook, ProviderUnavailable
-from application.ports.payment_provider import EventAction
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import RefundReason
 from domain.payments.status import RefundStatus

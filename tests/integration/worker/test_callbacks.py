@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.ports.outbox import OutboxMessage
+from application.data.outbox import OutboxMessage
 from application.worker.deliver_notifications import DeliverNotifications
 from application.worker.relay_outbox import RelayOutbox
 from domain.payments.payment import CheckoutDetails, Payment

@@ -6,9 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from application.errors import NotificationNotFound
-from application.ports.notifications import NewNotification, NotificationAttempt, NotificationStatus
-from application.ports.read_model import InvalidCursor
+from application.data.notifications import NewNotification, NotificationAttempt, NotificationStatus
+from application.errors import InvalidCursor, NotificationNotFound
 from infrastructure.db.notification_store import SqlAlchemyNotificationStore
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import T0

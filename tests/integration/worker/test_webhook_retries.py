@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.commands.handle_provider_webhook import HandleProviderWebhook, HandleProviderWebhookHandler
+from application.data.webhook_events import InboxStatus
 from application.ports.payment_provider import PaymentProvider
-from application.ports.repositories import InboxStatus
 from application.worker.retry_failed_webhooks import RetryFailedWebhooks
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.status import PaymentStatus
@@ -23,7 +23,7 @@ from domain.shared.money import Money
 from infrastructure.db.engine import create_engine
 from infrastructure.db.tables import webhook_events
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
-from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryStore
+from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryQueue
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.providers.signing import sign
 from infrastructure.providers.simulator import SimulatorPaymentProvider
@@ -47,7 +47,7 @@ class World:
         self.engine, self.ids, self.clock = engine, SortableIdGenerator(), FakeClock(T0)
         self.provider = SimulatorPaymentProvider("http://sim.test", SECRET, 0.0, http, self.clock)
         self.providers = _Providers(self.provider)
-        self.retries = SqlAlchemyWebhookRetryStore(engine)
+        self.retries = SqlAlchemyWebhookRetryQueue(engine)
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.engine, self.ids)
@@ -171,7 +171,7 @@ async def test_concurrent_claimers_never_share_a_row(postgres: str) -> None:
             for n in range(30):
                 await world.deliver(f"pay_missing_{n}", event_id=f"evt_{n}")
             now = T0 + timedelta(hours=1)
-            stores = [SqlAlchemyWebhookRetryStore(engine) for _ in range(4)]
+            stores = [SqlAlchemyWebhookRetryQueue(engine) for _ in range(4)]
             claims = await asyncio.gather(
                 *(
                     s.claim_due(f"w{i}", now, lease=timedelta(minutes=2), stale_before=now, limit=10)

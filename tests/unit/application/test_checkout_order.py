@@ -6,9 +6,9 @@ import pytest
 
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
+from application.data.cause import Cause
+from application.data.provider_news import EventAction
 from application.errors import ProviderError, ProviderNotEnabled, ProviderUnavailable, UnsupportedCurrency
-from application.ports.cause import Cause
-from application.ports.payment_provider import EventAction
 from domain.payments.errors import CheckoutConflict, InvalidAmount, OrderAlreadyPaid
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.status import PaymentStatus

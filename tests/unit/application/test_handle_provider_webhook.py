@@ -7,6 +7,9 @@ import pytest
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.commands.refund_payment import RefundPayment
+from application.data.cause import Cause
+from application.data.provider_news import EventAction
+from application.data.webhook_events import InboxStatus
 from application.errors import (
     InvalidSignature,
     MalformedWebhook,
@@ -15,9 +18,6 @@ from application.errors import (
     StoreUnavailable,
     UnknownProvider,
 )
-from application.ports.cause import Cause
-from application.ports.payment_provider import EventAction
-from application.ports.repositories import InboxStatus
 from domain.payments.status import PaymentStatus, RefundStatus
 from domain.shared.money import Money
 from tests.unit.fakes import T0, FakeProvider, Harness, harness, webhook

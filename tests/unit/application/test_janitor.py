@@ -9,9 +9,9 @@ import pytest
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.refund_payment import RefundPayment
 from application.commands.run_janitor import RunJanitor
+from application.data.cause import Cause
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import ProviderError, ProviderUnavailable
-from application.ports.cause import Cause
-from application.ports.payment_provider import EventAction, ProviderEvent
 from application.queries.reconciliation_summary import GetReconciliationSummary
 from application.worker.run_janitor import CHECK_GAPS, DAILY, EXPIRY_GRACE, FIRST_CHECK_AFTER, LEASE, next_gap
 from domain.payments.status import PaymentStatus, RefundStatus

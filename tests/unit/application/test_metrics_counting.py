@@ -9,10 +9,10 @@ import pytest
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.commands.refund_payment import RefundPayment
+from application.data.callbacks import DeliveryResult
+from application.data.notifications import Notification, NotificationAttempt, NotificationStatus
+from application.data.provider_news import EventAction
 from application.errors import InvalidSignature, ProviderError, ProviderUnavailable, StoreUnavailable
-from application.ports.callback_sender import DeliveryResult
-from application.ports.notifications import Notification, NotificationAttempt, NotificationStatus
-from application.ports.payment_provider import EventAction
 from application.worker.deliver_notifications import DeliverNotifications
 from domain.payments.errors import CheckoutConflict, RefundExceedsRefundable
 from tests.unit.fakes import T0, FakeClock, FakeIds, FakeMetrics, Harness, harness, webhook

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from application.commands.retry_notification import RetryNotification
+from application.data.notifications import NewNotification, NotificationStatus
 from application.errors import NotificationNotFound
-from application.ports.notifications import NewNotification, NotificationStatus
 from application.queries.get_notification import GetNotification
 from application.queries.list_notifications import ListNotifications
 from infrastructure.messaging.punq_bus import build_bus

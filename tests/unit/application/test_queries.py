@@ -7,9 +7,8 @@ import pytest
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.commands.refund_payment import RefundPayment
-from application.errors import PaymentNotFound, ProviderError, TransactionNotFound
-from application.ports.payment_provider import EventAction
-from application.ports.read_model import InvalidCursor
+from application.data.provider_news import EventAction
+from application.errors import InvalidCursor, PaymentNotFound, ProviderError, TransactionNotFound
 from application.queries.get_audit_trail import GetAuditTrail
 from application.queries.get_payment import GetPayment
 from application.queries.get_payment_status import GetPaymentStatus

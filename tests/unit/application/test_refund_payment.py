@@ -7,9 +7,9 @@ import pytest
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.commands.refund_payment import RefundPayment
+from application.data.cause import Cause
+from application.data.provider_news import EventAction
 from application.errors import PaymentNotFound, ProviderError, ProviderUnavailable
-from application.ports.cause import Cause
-from application.ports.payment_provider import EventAction
 from domain.payments.errors import PaymentNotRefundable, RefundExceedsRefundable
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund, RefundReason

@@ -10,11 +10,10 @@ import pytest
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.commands.replay_webhook_event import ReplayWebhookEvent
+from application.data.cause import Cause
+from application.data.provider_news import EventAction
+from application.data.webhook_events import InboxStatus, WebhookEventFilter
 from application.errors import StoreUnavailable, WebhookEventNotFound
-from application.ports.cause import Cause
-from application.ports.payment_provider import EventAction
-from application.ports.repositories import InboxStatus
-from application.ports.webhook_retries import WebhookEventFilter
 from application.queries.get_webhook_event import GetWebhookEvent
 from application.queries.list_webhook_events import ListWebhookEvents
 from application.worker.retry_failed_webhooks import RetryFailedWebhooks

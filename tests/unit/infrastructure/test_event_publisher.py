@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from application.ports.outbox import OutboxMessage
+from application.data.outbox import OutboxMessage
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
 from infrastructure.broker.publisher import encode_body, kafka_bootstrap_servers, message_headers
 from infrastructure.settings import Settings, SettingsError

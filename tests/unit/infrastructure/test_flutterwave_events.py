@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from application.data.provider_news import EventAction
 from application.errors import MalformedWebhook
-from application.ports.payment_provider import EventAction
 from infrastructure.providers.flutterwave.events import parse
 
 A = EventAction

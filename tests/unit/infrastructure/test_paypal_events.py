@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from application.data.provider_news import EventAction
 from application.errors import MalformedWebhook, ProviderError
-from application.ports.payment_provider import EventAction
 from domain.shared.money import Money
 from infrastructure.providers.paypal.amounts import to_paypal
 from infrastructure.providers.paypal.events import translate

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import MalformedWebhook
-from application.ports.payment_provider import EventAction, ProviderEvent
 from infrastructure.providers.paystack.events import translate
 from infrastructure.providers.paystack.references import payment_id_of, transaction_reference
 

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from application.data.provider_news import CheckoutSession
 from application.errors import ProviderError, ProviderUnavailable
-from application.ports.payment_provider import CheckoutSession
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.shared.money import Money
 from infrastructure.metrics import PrometheusMetrics

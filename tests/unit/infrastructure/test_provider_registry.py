@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from application.data.provider_news import CheckoutSession, ProviderEvent, ProviderRefund
 from application.errors import (
     ProviderError,
     ProviderNotEnabled,
@@ -17,7 +18,7 @@ from application.errors import (
     UnknownProvider,
     UnsupportedCurrency,
 )
-from application.ports.payment_provider import CheckoutSession, PaymentProvider, ProviderEvent, ProviderRefund
+from application.ports.payment_provider import PaymentProvider
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import Refund
 from domain.shared.money import Currency, Money

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import MalformedWebhook
-from application.ports.payment_provider import EventAction, ProviderEvent
 from domain.shared.money import Currency
 from infrastructure.providers.stripe import currencies
 from infrastructure.providers.stripe.events import translate

@@ -17,8 +17,9 @@ import httpx
 import pytest
 import stripe
 
+from application.data.provider_news import EventAction
 from application.errors import InvalidSignature, MalformedWebhook
-from application.ports.payment_provider import EventAction, PaymentProvider
+from application.ports.payment_provider import PaymentProvider
 from infrastructure.providers.stripe import build
 from infrastructure.settings import Settings
 from tests.unit.fakes import FakeClock

@@ -25,6 +25,7 @@ from application.errors import (
     ConcurrentUpdate,
     IdempotencyKeyInUse,
     IdempotencyKeyReuse,
+    InvalidCursor,
     InvalidSignature,
     LivePaymentExists,
     MalformedWebhook,
@@ -39,7 +40,6 @@ from application.errors import (
     UnsupportedCurrency,
     WebhookEventNotFound,
 )
-from application.ports.read_model import InvalidCursor
 from domain.payments.errors import (
     CheckoutConflict,
     InvalidAmount,

@@ -20,14 +20,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
+from application.data.provider_news import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
 from application.errors import ProviderError
-from application.ports.payment_provider import (
-    CheckoutSession,
-    EventAction,
-    MissedEvent,
-    ProviderEvent,
-    ProviderRefund,
-)
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus

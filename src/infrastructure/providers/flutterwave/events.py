@@ -24,8 +24,8 @@ import hashlib
 
 import msgspec
 
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import MalformedWebhook
-from application.ports.payment_provider import EventAction, ProviderEvent
 from infrastructure.providers.decimal_amounts import AmountNotExact, to_minor
 from infrastructure.providers.flutterwave.wire import (
     PROVIDER,

@@ -14,7 +14,7 @@ import logging
 import re
 from decimal import Decimal
 
-from application.ports.payment_provider import EventAction, ProviderEvent
+from application.data.provider_news import EventAction, ProviderEvent
 from domain.shared.errors import DomainError
 from domain.shared.money import Currency
 from infrastructure.providers.decimal_amounts import AmountNotExact, to_minor

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
+from application.data.provider_news import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
 from application.errors import ProviderError, ProviderUnavailable
-from application.ports.payment_provider import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.shared.money import Currency

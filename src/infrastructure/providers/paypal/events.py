@@ -25,8 +25,8 @@ from datetime import datetime
 
 import msgspec
 
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import MalformedWebhook
-from application.ports.payment_provider import EventAction, ProviderEvent
 from infrastructure.providers.paypal import wire
 from infrastructure.providers.paypal.amounts import UnreadableAmount, from_paypal
 from infrastructure.providers.paypal.errors import NAME

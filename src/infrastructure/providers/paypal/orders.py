@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from application.data.provider_news import EventAction, ProviderEvent, ProviderRefund
 from application.errors import ProviderError
-from application.ports.payment_provider import EventAction, ProviderEvent, ProviderRefund
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import InvalidSignature
 from application.ports.clock import Clock
-from application.ports.payment_provider import EventAction, ProviderEvent
 from infrastructure.providers.paypal.errors import NAME
 from infrastructure.providers.paypal.events import translate
 from infrastructure.providers.paypal.signature import Transmission, WebhookVerifier

@@ -8,8 +8,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from application.data.provider_news import CheckoutSession, MissedEvent, ProviderEvent, ProviderRefund
 from application.errors import ProviderError, ProviderUnavailable
-from application.ports.payment_provider import CheckoutSession, MissedEvent, ProviderEvent, ProviderRefund
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus

@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 
 import msgspec
 
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import MalformedWebhook
-from application.ports.payment_provider import EventAction, ProviderEvent
 from infrastructure.providers.paystack.references import payment_id_in, payment_id_of
 from infrastructure.providers.paystack.signature import PROVIDER
 from infrastructure.providers.paystack.wire import Hook, HookData, HookTransaction, minor_units

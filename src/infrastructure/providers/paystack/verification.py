@@ -9,7 +9,7 @@ charged back after success) is news for the refund and dispute events, not a ver
 
 from __future__ import annotations
 
-from application.ports.payment_provider import EventAction, ProviderEvent
+from application.data.provider_news import EventAction, ProviderEvent
 from infrastructure.providers.paystack.references import payment_id_in, payment_id_of
 from infrastructure.providers.paystack.signature import PROVIDER
 from infrastructure.providers.paystack.wire import RefundRecord, Transaction, minor_units

@@ -11,15 +11,9 @@ import msgspec
 import stripe
 from stripe.params import EventListParams
 
+from application.data.provider_news import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
 from application.errors import MalformedWebhook, ProviderError
 from application.ports.clock import Clock
-from application.ports.payment_provider import (
-    CheckoutSession,
-    EventAction,
-    MissedEvent,
-    ProviderEvent,
-    ProviderRefund,
-)
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus

@@ -12,8 +12,8 @@ from typing import Any
 
 import msgspec
 
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import MalformedWebhook
-from application.ports.payment_provider import EventAction, ProviderEvent
 from infrastructure.providers.decimal_amounts import AmountNotExact
 from infrastructure.providers.stripe import news as n
 from infrastructure.providers.stripe import objects as o

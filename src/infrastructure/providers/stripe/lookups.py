@@ -11,8 +11,8 @@ from typing import TypeVar
 import msgspec
 import stripe
 
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import ProviderError
-from application.ports.payment_provider import EventAction, ProviderEvent
 from infrastructure.providers.decimal_amounts import AmountNotExact
 from infrastructure.providers.stripe import objects as o
 from infrastructure.providers.stripe.news import PAID, PROVIDER, Envelope, refund_event

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from application.ports.payment_provider import EventAction, ProviderEvent
+from application.data.provider_news import EventAction, ProviderEvent
 from infrastructure.providers.stripe import objects as o
 from infrastructure.providers.stripe.currencies import from_stripe
 

@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
 from application.bus import MessageBus
-from application.ports.api_keys import Caller
+from application.data.api_keys import Caller
 from interfaces.http.auth import requires
 from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
 from interfaces.http.json_body import StrictJson

@@ -11,7 +11,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED
 
 from application.bus import MessageBus
 from application.commands.retry_notification import RetryNotification
-from application.ports.notifications import NotificationStatus
+from application.data.notifications import NotificationStatus
 from application.queries.get_notification import GetNotification
 from application.queries.list_notifications import ListNotifications
 from interfaces.http.auth import requires

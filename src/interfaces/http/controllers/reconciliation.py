@@ -10,7 +10,7 @@ from litestar.params import QueryParameter
 
 from application.bus import MessageBus
 from application.commands.run_janitor import RunJanitor
-from application.ports.api_keys import Caller
+from application.data.api_keys import Caller
 from application.queries.reconciliation_summary import MAX_HOURS_BACK, GetReconciliationSummary
 from interfaces.http.auth import requires
 from interfaces.http.openapi import SECURITY, problem_responses

@@ -10,8 +10,8 @@ from litestar.params import FromQuery, PathParameter
 
 from application.bus import MessageBus
 from application.commands.replay_webhook_event import ReplayWebhookEvent
-from application.ports.api_keys import Caller
-from application.ports.webhook_retries import WebhookEventFilter
+from application.data.api_keys import Caller
+from application.data.webhook_events import WebhookEventFilter
 from application.queries.get_webhook_event import GetWebhookEvent
 from application.queries.list_webhook_events import ListWebhookEvents
 from interfaces.http.auth import requires

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from msgspec import Struct
 
-from application.ports.notifications import Notification, NotificationAttempt, NotificationDetail, NotificationPage
+from application.data.notifications import Notification, NotificationAttempt, NotificationDetail, NotificationPage
 from interfaces.http.schemas.common import utc, utc_or_none
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from msgspec import Struct
 
-from application.ports.webhook_retries import StoredWebhook, WebhookEventPage
+from application.data.webhook_events import StoredWebhook, WebhookEventPage
 from interfaces.http.schemas.common import utc, utc_or_none
 
 WebhookEventStatus = Literal["received", "processed", "ignored", "failed", "dead"]

@@ -1,5 +1,7 @@
 """Who or what caused a change; stored with every audit row the change writes."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from typing import Literal
 

@@ -1,47 +1,34 @@
-"""Stored webhook events seen from outside a request: the worker's retries and the admin's log and replays."""
+"""The webhook_events table (the inbox), seen by each of its uses: recording inside a unit of work, the worker's
+retries, and the admin's log. One store implements all three."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from application.ports.repositories import InboxStatus
+from application.data.webhook_events import (
+    InboxEntry,
+    InboxReceipt,
+    InboxStatus,
+    StoredWebhook,
+    WebhookEventFilter,
+    WebhookEventPage,
+)
 
 
-@dataclass(frozen=True, slots=True)
-class StoredWebhook:
-    """One row of the webhook inbox, as it was received (raw body and headers without credentials)."""
+class WebhookInbox(Protocol):
+    """Inside a unit of work: the event is recorded in the same transaction as the change it causes."""
 
-    id: str
-    provider: str
-    event_id: str
-    event_type: str
-    status: InboxStatus
-    reason: str | None
-    payment_id: str | None
-    headers: Mapping[str, str]
-    body: bytes
-    received_at: datetime
-    processed_at: datetime | None
-    attempts: int
-    next_attempt_at: datetime | None
+    async def record(self, entry: InboxEntry) -> InboxReceipt:
+        """Stores the event once per (provider, event_id). A repeat returns the first id with duplicate=True."""
+        ...
+
+    async def mark(
+        self, entry_id: str, status: InboxStatus, *, reason: str | None, payment_id: str | None, at: datetime
+    ) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class WebhookEventFilter:
-    provider: str | None = None
-    status: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookEventPage:
-    data: tuple[StoredWebhook, ...]
-    next_cursor: str | None
-
-
-class WebhookRetryStore(Protocol):
+class WebhookRetryQueue(Protocol):
     """Claims with leases, so several workers share the retries without ever taking the same row twice."""
 
     async def claim_due(

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 from typing import Protocol
 
-from application.ports.cause import Cause
+from application.data.cause import Cause
 from domain.payments.payment import Payment
 
 
@@ -31,38 +27,3 @@ class PaymentRepository(Protocol):
         """Writes the changed aggregate (checking its version: ConcurrentUpdate if someone else wrote first),
         new and changed refunds, and its pending events as audit and outbox rows."""
         ...
-
-
-class InboxStatus(StrEnum):
-    RECEIVED = "received"
-    PROCESSED = "processed"
-    IGNORED = "ignored"
-    FAILED = "failed"
-    DEAD = "dead"
-
-
-@dataclass(frozen=True, slots=True)
-class InboxEntry:
-    id: str
-    provider: str
-    event_id: str
-    event_type: str
-    headers: Mapping[str, str]
-    body: bytes
-    received_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class InboxReceipt:
-    id: str
-    duplicate: bool
-
-
-class WebhookInbox(Protocol):
-    async def record(self, entry: InboxEntry) -> InboxReceipt:
-        """Stores the event once per (provider, event_id). A repeat returns the first id with duplicate=True."""
-        ...
-
-    async def mark(
-        self, entry_id: str, status: InboxStatus, *, reason: str | None, payment_id: str | None, at: datetime
-    ) -> None: ...
