@@ -99,6 +99,9 @@ class _RecordingPayments:
     async def find_live_for_order(self, order_id: str) -> Payment | None:
         return await self._inner.find_live_for_order(order_id)
 
+    async def find_by_provider_reference(self, provider: str, reference: str) -> Payment | None:
+        return await self._inner.find_by_provider_reference(provider, reference)
+
     async def save(self, payment: Payment, cause: Cause) -> None:
         noted = _written(payment)
         await self._inner.save(payment, cause)

@@ -152,6 +152,6 @@ class TransactionPage:
 
 @dataclass(frozen=True, slots=True)
 class WebhookReceipt:
-    id: str
+    id: str | None  # None only for a notice about no payment of ours: nothing was stored
     duplicate: bool
     status: str  # inbox status after handling: processed, ignored, failed (or the stored one for duplicates)

@@ -6,13 +6,24 @@ by the app's lifespan and the CLI to release what the container opened.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.observed_unit_of_work import CommitListener, ObservedUnitOfWork, TransitionCounter
+from application.ports.clock import Clock
+from application.ports.ids import IdGenerator
+from application.ports.janitor_store import JanitorStore
 from application.ports.metrics import Metrics
+from application.ports.notifications import NotificationStore
+from application.ports.payment_provider import PaymentProviders
 from application.ports.read_model import PaymentReadModel
+from application.ports.reconciliation import ReconciliationReadModel
+from application.ports.unit_of_work import UnitOfWork
+from application.ports.webhook_events import WebhookEventLog, WebhookRetryQueue
+from application.worker.backoff import RetryPolicy
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
 from infrastructure.callbacks.http_callback_sender import build_callback_sender
 from infrastructure.clock import SystemClock
@@ -31,7 +42,7 @@ from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
 from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryQueue
 from infrastructure.ids import SortableIdGenerator
-from infrastructure.messaging.punq_bus import build_bus
+from infrastructure.messaging.punq_bus import PerUse, build_bus
 from infrastructure.metrics import build_metrics
 from infrastructure.providers.registry import build_provider_registry
 from infrastructure.providers.simulator import SimulatorPaymentProvider
@@ -66,6 +77,7 @@ def _change_feed(engine: AsyncEngine, cache: StatusCache | None) -> PostgresPaym
 
 
 class Container(containers.DeclarativeContainer):
+    __self__ = providers.Self()
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
@@ -94,11 +106,8 @@ class Container(containers.DeclarativeContainer):
     # the store's transaction, wrapped to report what it committed: status changes to the metrics, and the
     # orders written to this process's status cache (read-your-writes)
     commit_listeners = providers.Singleton(_commit_listeners, metrics=metrics, cache=status_cache)
-    unit_of_work = providers.Factory(
-        ObservedUnitOfWork,
-        inner=providers.Factory(SqlAlchemyUnitOfWork, engine=engine, ids=ids),
-        listeners=commit_listeners,
-    )
+    store_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, ids=ids)
+    unit_of_work = providers.Factory(ObservedUnitOfWork, inner=store_unit_of_work, listeners=commit_listeners)
     # Payment statuses are answered from memory while the change feed listens (started by the HTTP app's
     # lifespan only); elsewhere, or while the feed is down, the cache stays empty and reads go to the store.
     read_model = providers.Singleton(_read_model, engine=engine, cache=status_cache)
@@ -113,26 +122,38 @@ class Container(containers.DeclarativeContainer):
     )
     # None without PAYMENTS_BROKER_URL: events stay in the outbox; connects lazily on the first publish
     event_publisher = providers.Singleton(build_event_publisher, settings=settings)
-    # the webhook inbox for the worker's retries (claims) and the admin's list, get and replay
-    webhook_retries = providers.Singleton(SqlAlchemyWebhookRetryQueue, engine=engine)
+    # the webhook inbox outside a request: the worker's retries (claims) and the admin's list, get and replay
+    webhook_events = providers.Singleton(SqlAlchemyWebhookRetryQueue, engine=engine)
+    retry_policy = providers.Singleton(
+        RetryPolicy,
+        base_seconds=settings.provided.retry_base_seconds,
+        max_age_seconds=settings.provided.retry_max_age_seconds,
+    )
     idempotency = providers.Singleton(SqlAlchemyIdempotencyStore, engine=engine)
     api_keys = providers.Singleton(SqlAlchemyApiKeyStore, engine=engine, ids=ids, configured=settings.provided.api_keys)
     # in this process's memory, or shared through Redis when PAYMENTS_REDIS_URL is set (connects lazily)
     rate_limiter = providers.Singleton(build_rate_limiter, redis_url=settings.provided.redis_url)
 
-    bus = providers.Singleton(
-        build_bus,
-        unit_of_work=unit_of_work.provider,
-        providers=payment_providers,
-        read_model=read_model,
-        clock=clock,
-        ids=ids,
-        janitor_store=janitor_store,
-        reconciliation=reconciliation,
-        notifications=notification_store,
-        webhook_events=webhook_retries,
-        metrics=metrics,
-    )
+    bus = providers.Singleton(lambda root: build_bus(port_table(root)), __self__)
+
+
+def port_table(root: Container) -> dict[type[Any], Any]:
+    """Every port the application asks for and the adapter that fills it: the one place they meet. Adding a port
+    is one line here (and its provider above)."""
+    return {
+        UnitOfWork: PerUse(root.unit_of_work),  # a new one per handler: it holds the transaction in flight
+        PaymentProviders: root.payment_providers(),
+        PaymentReadModel: root.read_model(),
+        Clock: root.clock(),
+        IdGenerator: root.ids(),
+        Metrics: root.metrics(),
+        JanitorStore: root.janitor_store(),
+        ReconciliationReadModel: root.reconciliation(),
+        NotificationStore: root.notification_store(),
+        WebhookEventLog: root.webhook_events(),
+        WebhookRetryQueue: root.webhook_events(),
+        RetryPolicy: root.retry_policy(),
+    }
 
 
 def build_container(settings: Settings) -> Container:

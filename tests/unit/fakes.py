@@ -19,6 +19,8 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from dependency_injector import providers as providers_
+
 from application.bus import MessageBus
 from application.data.cause import Cause
 from application.data.janitor import DueCheck
@@ -45,7 +47,6 @@ from application.errors import (
     UnsupportedCurrency,
 )
 from application.messages import Message
-from application.observed_unit_of_work import ObservedUnitOfWork, TransitionCounter
 from application.views import (
     AuditEntryView,
     PaymentStatusView,
@@ -54,12 +55,14 @@ from application.views import (
     TransactionPage,
     TransactionView,
 )
+from application.worker.backoff import RetryPolicy
 from domain.payments.events import PaymentEvent
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import LIVE_STATUSES, RefundStatus
 from domain.shared.money import Currency
-from infrastructure.messaging.punq_bus import build_bus
+from infrastructure.container import Container
+from infrastructure.settings import Settings
 
 T0 = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 R = TypeVar("R")
@@ -217,6 +220,12 @@ class FakePaymentRepository:
         self._uow._store._fault("payments.find_live_for_order")
         live = self._live_for(order_id)
         return None if live is None else copy.deepcopy(live)
+
+    async def find_by_provider_reference(self, provider: str, reference: str) -> Payment | None:
+        tx = self._uow._tx_or_fail()
+        visible = {**self._uow._store.payments, **tx.written}
+        found = [p for p in visible.values() if (p.provider, p.provider_reference) == (provider, reference)]
+        return copy.deepcopy(found[0]) if found else None
 
     async def save(self, payment: Payment, cause: Cause) -> None:
         store, tx = self._uow._store, self._uow._tx_or_fail()
@@ -830,7 +839,7 @@ class FakeMetrics:
 # ---- the application, composed like production -----------------------------------------------------------
 @dataclass
 class Harness:
-    """The bus built by the production composition code (`build_bus`) with fakes for every port."""
+    """The bus of the production composition root, with fakes for every port (`fake_root`)."""
 
     store: FakeStore
     provider: FakeProvider
@@ -844,20 +853,42 @@ class Harness:
         return await self.bus.send(message)
 
 
-def harness(*providers: FakeProvider) -> Harness:
+def fake_root(
+    store: FakeStore,
+    providers: FakeProviders,
+    *,
+    clock: FakeClock | None = None,
+    ids: FakeIds | None = None,
+    metrics: FakeMetrics | None = None,
+    unit_of_work: Callable[[], Any] | None = None,
+    **adapters: object,
+) -> Container:
+    """The production composition root with a fake for every port (`adapters` override further providers by
+    name, e.g. `notification_store=FakeNotificationStore()`). The real unit-of-work wrapping, port table and
+    handler registry are used: only adapters are swapped."""
+    root = Container(settings=Settings())
+    make_uow = unit_of_work or (lambda: FakeUnitOfWork(store))
+    root.store_unit_of_work.override(providers_.Callable(make_uow))
+    fakes: dict[str, object] = {
+        "payment_providers": providers,
+        "read_model": FakeReadModel(store),
+        "clock": clock or FakeClock(),
+        "ids": ids or FakeIds(),
+        "metrics": metrics or FakeMetrics(),
+        "janitor_store": FakeJanitorStore(store),
+        "reconciliation": FakeReconciliation(),
+        "webhook_events": FakeWebhookEvents(store),
+        "retry_policy": RetryPolicy(random=lambda: 1.0),
+        **adapters,
+    }
+    for name, fake in fakes.items():
+        getattr(root, name).override(providers_.Object(fake))
+    return root
+
+
+def harness(*providers: FakeProvider, **adapters: object) -> Harness:
     """`providers` in routing order; by default one FakeProvider called "fake" (USD, EUR, JPY, KWD)."""
     enabled = FakeProviders(*(providers or (FakeProvider(),)))
     store, clock, ids, metrics = FakeStore(), FakeClock(), FakeIds(), FakeMetrics()
-    bus = build_bus(
-        # wrapped as the container wraps the store's: status changes are counted when they commit
-        unit_of_work=lambda: ObservedUnitOfWork(FakeUnitOfWork(store), (TransitionCounter(metrics),)),
-        providers=enabled,
-        read_model=FakeReadModel(store),
-        clock=clock,
-        ids=ids,
-        janitor_store=FakeJanitorStore(store),
-        reconciliation=FakeReconciliation(),
-        webhook_events=FakeWebhookEvents(store),
-        metrics=metrics,
-    )
-    return Harness(store, enabled.get(enabled.names()[0]), enabled, clock, ids, bus, metrics)
+    root = fake_root(store, enabled, clock=clock, ids=ids, metrics=metrics, **adapters)
+    return Harness(store, enabled.get(enabled.names()[0]), enabled, clock, ids, root.bus(), metrics)

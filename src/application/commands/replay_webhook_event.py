@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.commands.handle_provider_webhook import HandleProviderWebhookHandler
 from application.data.cause import Cause
 from application.data.webhook_events import StoredWebhook
 from application.errors import WebhookEventNotFound
 from application.messages import Command
-from application.ports.clock import Clock
-from application.ports.ids import IdGenerator
-from application.ports.payment_provider import PaymentProviders
-from application.ports.unit_of_work import UnitOfWork
 from application.ports.webhook_events import WebhookEventLog
+from application.webhooks.processor import WebhookProcessor
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +23,8 @@ class ReplayWebhookEventHandler:
     machine: a processed event replayed changes nothing; a failed or dead one is applied if it now can be, and
     the change's audit rows name the admin. Returns the event as stored afterwards."""
 
-    def __init__(
-        self, events: WebhookEventLog, uow: UnitOfWork, providers: PaymentProviders, clock: Clock, ids: IdGenerator
-    ) -> None:
-        self._events = events
-        self._webhooks = HandleProviderWebhookHandler(uow, providers, clock, ids)
+    def __init__(self, events: WebhookEventLog, webhooks: WebhookProcessor) -> None:
+        self._events, self._webhooks = events, webhooks
 
     async def __call__(self, cmd: ReplayWebhookEvent) -> StoredWebhook:
         stored = await self._events.get(cmd.event_id)

@@ -65,3 +65,15 @@ class MissedEvent:
 
     event: ProviderEvent
     body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderNotice:
+    """A webhook that carries no event, only "something changed about this payment" (Mollie sends just its
+    payment id, unsigned). Nothing in it is believed: the processor looks the reference up among our own payments
+    (an unknown one is answered and dropped, so nobody can make us call the provider at will), then asks the
+    provider about that payment and its pending refunds and records each answer like a delivered event."""
+
+    provider: str
+    provider_reference: str
+    event_type: str = "notice"

@@ -10,7 +10,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Protocol
 
-from application.data.provider_news import CheckoutSession, MissedEvent, ProviderEvent, ProviderRefund
+from application.data.provider_news import (
+    CheckoutSession,
+    MissedEvent,
+    ProviderEvent,
+    ProviderNotice,
+    ProviderRefund,
+)
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.shared.money import Currency
@@ -29,8 +35,13 @@ class PaymentProvider(Protocol):
         """Idempotent on refund.id where the provider allows it; otherwise the caller guarantees one call."""
         ...
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
-        """Verifies the signature over the raw body, then translates. Raises InvalidSignature.
+    def parse_webhook(
+        self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None
+    ) -> ProviderEvent | ProviderNotice:
+        """Verifies the signature over the raw body, then translates. Raises InvalidSignature, or
+        MalformedWebhook for a correctly signed body that cannot be read. A provider whose webhooks only name a
+        payment (unsigned, no event) returns a ProviderNotice: the processor then asks `lookup_payment` and
+        `lookup_refund`, and records their answers as events.
 
         `at` verifies as of that moment instead of now: a stored event reprocessed later (worker retry, admin
         replay) is checked against the moment it was received, so signed timestamps stay within their tolerance.

@@ -23,6 +23,10 @@ class PaymentRepository(Protocol):
         """The order's payment that is processing or paid, if any (failed/expired/cancelled ones are not)."""
         ...
 
+    async def find_by_provider_reference(self, provider: str, reference: str) -> Payment | None:
+        """The payment `provider` knows as `reference` (its checkout session, order or payment id), if ours."""
+        ...
+
     async def save(self, payment: Payment, cause: Cause) -> None:
         """Writes the changed aggregate (checking its version: ConcurrentUpdate if someone else wrote first),
         new and changed refunds, and its pending events as audit and outbox rows."""

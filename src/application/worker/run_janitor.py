@@ -1,14 +1,16 @@
 """The janitor: asks providers about payments stuck in `processing` and refunds stuck in `pending`, and settles
-them through the same translation (`apply_event`) and state machine as webhooks.
+them through the same translation (`apply_event`) and state machine as webhooks. Run by the worker's loop and by
+POST /api/v1/reconciliation/runs, both through the bus.
 
 Providers do not guarantee delivery (Flutterwave is at-most-once by default), so a payment whose webhook never
-came must still end: the janitor asks the provider on a growing schedule (`CHECK_GAPS`), applies what it says,
-and expires a checkout that can no longer be paid. A refund is only ever *asked about*, never sent again: a
-refund call that timed out may have reached the provider, and Paystack has no idempotency on refunds.
+came must still end: the janitor asks the provider on a growing schedule (`janitor_schedule.CHECK_GAPS`),
+applies what it says, and expires a checkout that can no longer be paid. A refund is only ever *asked about*,
+never sent again: a refund call that timed out may have reached the provider, and Paystack has no idempotency on
+refunds.
 
 Each pass first asks every enabled provider for the events it knows it failed to deliver (`missed_events`,
-Stripe's `GET /v1/events?delivery_success=false`) over the last `MISSED_EVENTS_WINDOW`, and pushes each through
-the webhook inbox exactly like a delivery: recorded by (provider, event id), so one we already have is a
+Stripe's `GET /v1/events?delivery_success=false`) over the last `MISSED_EVENTS_WINDOW`, and hands each to the
+webhook processor exactly like a delivery: recorded by (provider, event id), so one we already have is a
 duplicate that changes nothing, then applied by the same state machine, audited as source "webhook".
 """
 
@@ -16,124 +18,66 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 
-from application.commands.handle_provider_webhook import HandleProviderWebhookHandler
 from application.data.cause import Cause
 from application.data.janitor import DueCheck
 from application.data.provider_news import EventAction, ProviderEvent
 from application.data.webhook_events import InboxStatus
 from application.errors import ApplicationError
+from application.messages import Command
 from application.ports.clock import Clock
-from application.ports.ids import IdGenerator
 from application.ports.janitor_store import JanitorStore
 from application.ports.payment_provider import PaymentProviders
 from application.ports.unit_of_work import UnitOfWork
-from application.webhook_effects import apply_event
+from application.webhooks.effects import apply_event
+from application.webhooks.processor import WebhookProcessor
+from application.worker.janitor_report import JanitorChange, JanitorError, JanitorReport, Tally
+from application.worker.janitor_schedule import (
+    BATCH,
+    EXPIRY_GRACE,
+    FIRST_CHECK_AFTER,
+    JANITOR,
+    LEASE,
+    MISSED_EVENTS_WINDOW,
+    NO_EXPIRY_MAX_AGE,
+    PULLED_HEADERS,
+    next_gap,
+)
 from domain.payments.payment import Payment
 from domain.payments.status import PaymentStatus, RefundStatus
 
 log = logging.getLogger(__name__)
 
-JANITOR = "janitor"
-
-CHECK_GAPS: tuple[timedelta, ...] = (
-    timedelta(minutes=15),  # after the 1st check
-    timedelta(hours=1),  # after the 2nd
-    timedelta(hours=6),  # after the 3rd …
-    timedelta(hours=6),
-    timedelta(hours=6),
-    timedelta(hours=6),  # … to the 6th: a day of six-hourly checks
-)
-"""The wait before the next check, indexed by how many checks were already made (the first check comes
-`FIRST_CHECK_AFTER` after the payment or refund was created). Past the end of the table: `DAILY`.
-
-    check n   | 1     | 2      | 3    | 4-6        | 7 and later
-    made at   | +5 m  | +15 m  | +1 h | every 6 h  | daily
-"""
-FIRST_CHECK_AFTER = timedelta(minutes=5)
-DAILY = timedelta(days=1)
-EXPIRY_GRACE = timedelta(minutes=10)
-"""A checkout past `expires_at + EXPIRY_GRACE` that the provider still reports nothing final about can no longer
-be paid: the janitor expires it. The grace covers clock skew and a payment completed at the last second."""
-NO_EXPIRY_MAX_AGE = timedelta(days=1)
-"""A processing payment without `expires_at` (no checkout session was attached) is treated as expiring then."""
-LEASE = timedelta(minutes=5)
-"""How long a claimed row is hidden from other workers while this one asks its provider."""
-BATCH = 100
-MISSED_EVENTS_WINDOW = timedelta(days=3)
-"""How far back each pass asks for undelivered events: Stripe retries a webhook for 3 days, so anything older
-was either delivered or has long been settled by the lookups."""
-PULLED_HEADERS = {"x-payments-pulled-by": JANITOR}
-"""Stored as the inbox row's headers: the event came from the provider's authenticated API, not a webhook."""
-
-
-def next_gap(checks_made: int) -> timedelta:
-    """The wait after the `checks_made`-th check (1-based) before the next one."""
-    index = checks_made - 1
-    return CHECK_GAPS[index] if 0 <= index < len(CHECK_GAPS) else DAILY
-
 
 @dataclass(frozen=True, slots=True)
-class JanitorChange:
-    payment_id: str
-    refund_id: str | None
-    from_status: str
-    to_status: str
-    provider_event_id: str | None
+class RunJanitor(Command[JanitorReport]):
+    actor: str | None = None  # the admin key's name, or None for the worker's scheduled pass
+    limit: int = BATCH  # payments and refunds each, per pass
 
 
-@dataclass(frozen=True, slots=True)
-class JanitorError:
-    payment_id: str
-    refund_id: str | None
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
-class JanitorReport:
-    started_at: datetime
-    finished_at: datetime
-    checked_payments: int
-    checked_refunds: int
-    rescheduled: int
-    changed: tuple[JanitorChange, ...]
-    errors: tuple[JanitorError, ...]
-    pulled_events: int = 0  # undelivered events the providers handed back this pass
-    new_events: int = 0  # of those, the ones the inbox had not seen (the rest were duplicates)
-
-    @property
-    def checked(self) -> int:
-        return self.checked_payments + self.checked_refunds
-
-
-@dataclass
-class _Tally:
-    payments: int = 0
-    refunds: int = 0
-    rescheduled: int = 0
-    changed: list[JanitorChange] = field(default_factory=list)
-    errors: list[JanitorError] = field(default_factory=list)
-    pulled: int = 0
-    new: int = 0
-
-
-class Janitor:
+class RunJanitorHandler:
     """One pass over what is due. Never crashes on a provider or a single payment: each failure is reported and
     the row rescheduled. No transaction is held across a provider call."""
 
     def __init__(
-        self, uow: UnitOfWork, providers: PaymentProviders, store: JanitorStore, clock: Clock, ids: IdGenerator
+        self,
+        uow: UnitOfWork,
+        providers: PaymentProviders,
+        store: JanitorStore,
+        clock: Clock,
+        webhooks: WebhookProcessor,
     ) -> None:
         self._uow, self._providers, self._store, self._clock = uow, providers, store, clock
-        self._webhooks = HandleProviderWebhookHandler(uow, providers, clock, ids)
+        self._webhooks = webhooks
 
-    async def run(self, actor: str | None = None, *, limit: int = BATCH) -> JanitorReport:
-        """`actor`: who asked for this pass (an admin's key name); recorded in the audit trail's actor."""
+    async def __call__(self, cmd: RunJanitor) -> JanitorReport:
+        """`cmd.actor`: who asked for this pass (an admin's key name); recorded in the audit trail's actor."""
+        actor, limit = cmd.actor, cmd.limit
         started = self._clock.now()
         cause_actor = JANITOR if actor is None else f"{JANITOR}:{actor}"
-        tally = _Tally()
+        tally = Tally()
         for name in self._providers.names():
             await self._pull_missed_events(name, started - MISSED_EVENTS_WINDOW, tally)
         due_payments = await self._store.claim_due_payments(
@@ -148,17 +92,7 @@ class Janitor:
         for due in due_refunds:
             tally.refunds += 1
             await self._guarded(due, tally, self._check_refund(due, tally, cause_actor))
-        report = JanitorReport(
-            started,
-            self._clock.now(),
-            tally.payments,
-            tally.refunds,
-            tally.rescheduled,
-            tuple(tally.changed),
-            tuple(tally.errors),
-            tally.pulled,
-            tally.new,
-        )
+        report = tally.report(started, self._clock.now())
         if report.pulled_events:
             log.info("janitor pulled %d undelivered events, %d new", report.pulled_events, report.new_events)
         if report.checked:
@@ -171,13 +105,13 @@ class Janitor:
             )
         return report
 
-    async def _pull_missed_events(self, name: str, since: datetime, tally: _Tally) -> None:
+    async def _pull_missed_events(self, name: str, since: datetime, tally: Tally) -> None:
         """Once per pass per provider; a provider that cannot answer is reported, and asked again next pass."""
         try:
             provider = self._providers.get(name)
             for pulled in await provider.missed_events(since):
                 tally.pulled += 1
-                receipt = await self._webhooks.handle_authenticated(provider, pulled.event, pulled.body, PULLED_HEADERS)
+                receipt = await self._webhooks.accept(provider, pulled.event, pulled.body, PULLED_HEADERS)
                 if not receipt.duplicate:
                     tally.new += 1
         except Exception as error:  # the store or the provider is down: the next pass asks again
@@ -185,7 +119,7 @@ class Janitor:
                 log.exception("janitor could not pull missed events from %s", name)
             tally.errors.append(JanitorError("", None, f"{name}: missed events: {_describe(error)}"))
 
-    async def _guarded(self, due: DueCheck, tally: _Tally, check: Awaitable[None]) -> None:
+    async def _guarded(self, due: DueCheck, tally: Tally, check: Awaitable[None]) -> None:
         try:
             await check
         except Exception as error:  # a provider outage or one broken payment must not stop the pass
@@ -197,7 +131,7 @@ class Janitor:
             except Exception:  # the store is down: the lease runs out and the row comes back
                 log.exception("janitor could not reschedule %s", due.refund_id or due.payment_id)
 
-    async def _check_payment(self, due: DueCheck, tally: _Tally, actor: str) -> None:
+    async def _check_payment(self, due: DueCheck, tally: Tally, actor: str) -> None:
         payment = await self._load(due.payment_id)
         if payment.status is not PaymentStatus.PROCESSING:
             return  # settled since it was claimed (a webhook won): nothing to ask
@@ -218,7 +152,7 @@ class Janitor:
         if event is None or not await self._apply(replace(event, payment_id=payment.id), cause, tally, None):
             await self._reschedule(due, tally)
 
-    async def _check_refund(self, due: DueCheck, tally: _Tally, actor: str) -> None:
+    async def _check_refund(self, due: DueCheck, tally: Tally, actor: str) -> None:
         assert due.refund_id is not None
         payment = await self._load(due.payment_id)
         refund = payment.refund(due.refund_id)
@@ -236,7 +170,7 @@ class Janitor:
         async with self._uow as uow:
             return await uow.payments.get(payment_id)
 
-    async def _apply(self, event: ProviderEvent, cause: Cause, tally: _Tally, refund_id: str | None) -> bool:
+    async def _apply(self, event: ProviderEvent, cause: Cause, tally: Tally, refund_id: str | None) -> bool:
         """In one transaction, under the payment's row lock; True when the payment changed."""
         assert event.payment_id is not None
         async with self._uow as uow:
@@ -254,7 +188,7 @@ class Janitor:
         tally.changed.append(JanitorChange(payment.id, refund_id, before, after, cause.provider_event_id))
         return True
 
-    async def _reschedule(self, due: DueCheck, tally: _Tally) -> None:
+    async def _reschedule(self, due: DueCheck, tally: Tally) -> None:
         checks = due.checks + 1
         at = self._clock.now() + next_gap(checks)
         if due.refund_id is None:

@@ -54,6 +54,7 @@ _LOAD = (
 _GET = _LOAD.format(where="p.id = $1")
 # The partial unique index's own predicate, spelled as literals so that the planner can use that index.
 _LIVE = _LOAD.format(where="p.order_id = $1 AND p.status IN (" + ", ".join(f"'{s}'" for s in LIVE_STATUS_VALUES) + ")")
+_BY_REFERENCE = _LOAD.format(where="p.provider_reference = $1 AND p.provider = $2")
 _LOCK = f"SELECT {names(_PAYMENT)} FROM payments WHERE id = $1 FOR UPDATE"
 _REFUNDS = f"SELECT {names(_REFUND_LOADED)} FROM refunds WHERE payment_id = $1 ORDER BY created_at, id"
 
@@ -117,6 +118,9 @@ class AsyncpgPaymentRepository:
     async def find_live_for_order(self, order_id: str) -> Payment | None:
         return await self._load(_LIVE, order_id)
 
+    async def find_by_provider_reference(self, provider: str, reference: str) -> Payment | None:
+        return await self._load(_BY_REFERENCE, reference, provider)
+
     async def save(self, payment: Payment, cause: Cause) -> None:
         values = payment_values(payment)
         audit, pending = self._event_rows(payment, cause)
@@ -129,9 +133,9 @@ class AsyncpgPaymentRepository:
             payment.version += 1
             await self._write_refunds(payment)
 
-    async def _load(self, statement: str, key: str) -> Payment | None:
+    async def _load(self, statement: str, *keys: str) -> Payment | None:
         with store_errors():
-            rows = await self._connection.fetch(statement, key)
+            rows = await self._connection.fetch(statement, *keys)
         if not rows:
             return None
         return self._remember(payment_from_rows(rows))

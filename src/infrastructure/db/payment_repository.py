@@ -57,6 +57,10 @@ class SqlAlchemyPaymentRepository:
         live = sa.and_(payments.c.order_id == order_id, payments.c.status.in_(LIVE_STATUS_VALUES))
         return await self._load(live, for_update=False)
 
+    async def find_by_provider_reference(self, provider: str, reference: str) -> Payment | None:
+        ours = sa.and_(payments.c.provider_reference == reference, payments.c.provider == provider)
+        return await self._load(ours, for_update=False)
+
     async def save(self, payment: Payment, cause: Cause) -> None:
         values = {k: v for k, v in payment_values(payment).items() if k not in _NEVER_UPDATED}
         statement = (

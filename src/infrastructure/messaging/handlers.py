@@ -1,4 +1,5 @@
-"""The handler table: every command and query type and the one class that handles it."""
+"""The handler table: every command and query type (HTTP use cases and worker jobs) and the one class that handles
+it; and the shared application components handlers are built with."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -8,7 +9,6 @@ from application.commands.handle_provider_webhook import HandleProviderWebhook, 
 from application.commands.refund_payment import RefundPayment, RefundPaymentHandler
 from application.commands.replay_webhook_event import ReplayWebhookEvent, ReplayWebhookEventHandler
 from application.commands.retry_notification import RetryNotification, RetryNotificationHandler
-from application.commands.run_janitor import RunJanitor, RunJanitorHandler
 from application.messages import Message
 from application.queries.get_audit_trail import GetAuditTrail, GetAuditTrailHandler
 from application.queries.get_notification import GetNotification, GetNotificationHandler
@@ -20,6 +20,9 @@ from application.queries.list_notifications import ListNotifications, ListNotifi
 from application.queries.list_transactions import ListTransactions, ListTransactionsHandler
 from application.queries.list_webhook_events import ListWebhookEvents, ListWebhookEventsHandler
 from application.queries.reconciliation_summary import GetReconciliationSummary, GetReconciliationSummaryHandler
+from application.webhooks.processor import WebhookProcessor
+from application.worker.retry_failed_webhooks import RetryFailedWebhooks, RetryFailedWebhooksHandler
+from application.worker.run_janitor import RunJanitor, RunJanitorHandler
 
 HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
     CheckoutOrder: CheckoutOrderHandler,
@@ -38,4 +41,8 @@ HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
     ReplayWebhookEvent: ReplayWebhookEventHandler,
     ListWebhookEvents: ListWebhookEventsHandler,
     GetWebhookEvent: GetWebhookEventHandler,
+    RetryFailedWebhooks: RetryFailedWebhooksHandler,
 }
+
+# Built per handler like handlers are (they hold a unit of work), injected where a use case shares their logic.
+COMPONENTS: tuple[type[Any], ...] = (WebhookProcessor,)

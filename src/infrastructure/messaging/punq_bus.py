@@ -1,62 +1,47 @@
-"""Builds the message bus on a punq container: handlers are constructed from their constructor annotations.
+"""The application's handler registry on punq, filled from the composition root's port table.
 
-Ports are registered as instances (shared, stateless adapters) except the unit of work, which is a factory:
-each handler gets its own, because a unit of work holds the transaction of the request in flight.
+punq builds each handler (HTTP use cases and worker jobs alike) from its constructor annotations. Ports are
+shared instances, except those marked `PerUse` (the unit of work: it holds the transaction of the request in
+flight, so every handler gets its own). A port whose adapter is None (no broker, callbacks off) is not
+registered: the constructor's default applies. Shared application components (the webhook processor) are built
+per handler like handlers are, so they never share a unit of work between concurrent requests.
 """
 
-from collections.abc import Callable, Mapping
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import punq
 
 from application.bus import MessageBus
 from application.messages import Message
-from application.ports.clock import Clock
-from application.ports.ids import IdGenerator
-from application.ports.janitor_store import JanitorStore
-from application.ports.metrics import NO_METRICS, Metrics
-from application.ports.notifications import NotificationStore
-from application.ports.payment_provider import PaymentProviders
-from application.ports.read_model import PaymentReadModel
-from application.ports.reconciliation import ReconciliationReadModel
-from application.ports.unit_of_work import UnitOfWork
-from application.ports.webhook_events import WebhookEventLog
-from infrastructure.messaging.handlers import HANDLERS
+from infrastructure.messaging.handlers import COMPONENTS, HANDLERS
 from infrastructure.messaging.planned_resolver import PlannedResolver
 
 
+@dataclass(frozen=True, slots=True)
+class PerUse:
+    """A port whose adapter holds per-use state: `make` is called for every handler that asks for it."""
+
+    make: Callable[[], Any]
+
+
 def build_bus(
-    *,
-    unit_of_work: Callable[[], UnitOfWork],
-    providers: PaymentProviders,
-    read_model: PaymentReadModel,
-    clock: Clock,
-    ids: IdGenerator,
+    ports: Mapping[type[Any], Any],
     handlers: Mapping[type[Message[Any]], type[Any]] = HANDLERS,
-    janitor_store: JanitorStore | None = None,
-    reconciliation: ReconciliationReadModel | None = None,
-    notifications: NotificationStore | None = None,
-    webhook_events: WebhookEventLog | None = None,
-    metrics: Metrics = NO_METRICS,
+    components: Sequence[type[Any]] = COMPONENTS,
 ) -> MessageBus:
     container = punq.Container()
-    # punq reads the factory's signature; a plain function works whatever kind of callable we were given
-    container.register(UnitOfWork, factory=lambda: unit_of_work())
-    container.register(PaymentProviders, instance=providers)
-    container.register(PaymentReadModel, instance=read_model)
-    container.register(Clock, instance=clock)
-    container.register(IdGenerator, instance=ids)
-    container.register(Metrics, instance=metrics)
-    if janitor_store is not None:  # the janitor and reconciliation ports: optional for buses that need neither
-        container.register(JanitorStore, instance=janitor_store)
-    if reconciliation is not None:
-        container.register(ReconciliationReadModel, instance=reconciliation)
-    if notifications is not None:  # the outgoing callbacks' store, for the admin notification queries
-        container.register(NotificationStore, instance=notifications)
-    if webhook_events is not None:  # the stored webhook events, for the admin's list, get and replay
-        container.register(WebhookEventLog, instance=webhook_events)
-    for handler in handlers.values():
-        container.register(handler)
+    per_use: dict[type[Any], Callable[[], Any]] = {}
+    for port, adapter in ports.items():
+        if isinstance(adapter, PerUse):
+            per_use[port] = adapter.make
+        elif adapter is not None:
+            container.register(port, instance=adapter)
+    built = (*handlers.values(), *components)
+    for kind in built:
+        container.register(kind)
     # punq supplies each handler's shared dependencies once; the plan then builds a handler per message cheaply
-    resolver = PlannedResolver(container, {UnitOfWork: unit_of_work}, handlers.values())
-    return MessageBus(resolver, handlers)
+    return MessageBus(PlannedResolver(container, per_use, built), handlers)

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from application.data.provider_news import CheckoutSession, MissedEvent, ProviderEvent, ProviderRefund
+from application.data.provider_news import CheckoutSession, MissedEvent, ProviderEvent, ProviderNotice, ProviderRefund
 from application.errors import ProviderError, ProviderUnavailable
 from application.ports.payment_provider import PaymentProvider
 from domain.payments.payment import Payment
@@ -53,7 +53,9 @@ class GuardedProvider:
     async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
         return await self._call("refund", self.inner.refund(payment, refund))
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
+    def parse_webhook(
+        self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None
+    ) -> ProviderEvent | ProviderNotice:
         return self.inner.parse_webhook(headers, body, at=at)  # local work: no call, no breaker
 
     async def confirm(self, event: ProviderEvent) -> ProviderEvent:

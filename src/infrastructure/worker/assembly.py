@@ -37,12 +37,9 @@ def build_worker(container: Container, name: str | None = None) -> WorkerRunner:
     async def relay_once() -> int:
         return (await relay()).claimed
 
-    async def retry_once() -> int:
-        return int(await retry())
-
     loops = [
         Loop("outbox-relay", relay_once, RELAY_INTERVAL),
-        Loop("webhook-retries", retry_once, WEBHOOK_RETRY_INTERVAL),
+        Loop("webhook-retries", retry, WEBHOOK_RETRY_INTERVAL),
         Loop("janitor", janitor, JANITOR_INTERVAL),
     ]
     if deliver is not None:  # callbacks are on (PAYMENTS_CALLBACK_SECRET is set)
@@ -57,6 +54,6 @@ def build_worker(container: Container, name: str | None = None) -> WorkerRunner:
         """Gives back what this worker still holds, so another takes it at once rather than after the lease."""
         await container.outbox().release(me)
         await container.notification_store().release(me)
-        await retry.release()
+        await container.webhook_events().release(me)
 
     return WorkerRunner(loops, on_stop=release_leases)

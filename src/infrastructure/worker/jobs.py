@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from application.commands.run_janitor import RunJanitor
 from application.ports.event_publisher import EventPublisher
 from application.worker.deliver_notifications import DeliverNotifications
 from application.worker.relay_outbox import RelayOutbox
 from application.worker.retry_failed_webhooks import RetryFailedWebhooks
+from application.worker.run_janitor import RunJanitor
 
 if TYPE_CHECKING:
     from infrastructure.container import Container
@@ -69,19 +69,14 @@ def _event_publisher(container: Container) -> EventPublisher | None:
     return publisher
 
 
-def retry_failed_webhooks(container: Container, worker_id: str) -> RetryFailedWebhooks:
-    """`await retry()` → RetryReport (int(report) is how many rows it claimed); `await retry.release()` on stop."""
-    settings = container.settings()
-    return RetryFailedWebhooks(
-        container.webhook_retries(),
-        container.unit_of_work,
-        container.payment_providers(),
-        container.clock(),
-        container.ids(),
-        worker_id,
-        retry_base_seconds=settings.retry_base_seconds,
-        retry_max_age_seconds=settings.retry_max_age_seconds,
-    )
+def retry_failed_webhooks(container: Container, worker_id: str) -> Callable[[], Awaitable[int]]:
+    """One batch of webhook retries per call (how many rows it claimed), through the bus."""
+    bus = container.bus()
+
+    async def retry_once() -> int:
+        return (await bus.send(RetryFailedWebhooks(worker_id))).claimed
+
+    return retry_once
 
 
 def run_janitor(container: Container, worker_id: str) -> Callable[[], Awaitable[int]]:

@@ -4,22 +4,26 @@ backs off, dies after the max age, is verified as of when it was received, and i
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from dependency_injector import providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from application.commands.handle_provider_webhook import HandleProviderWebhook, HandleProviderWebhookHandler
+from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.data.webhook_events import InboxStatus
 from application.ports.payment_provider import PaymentProvider
-from application.worker.retry_failed_webhooks import RetryFailedWebhooks
+from application.worker.backoff import RetryPolicy
+from application.worker.retry_failed_webhooks import RetryFailedWebhooks, RetryReport
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.status import PaymentStatus
 from domain.shared.money import Money
+from infrastructure.container import Container
 from infrastructure.db.engine import create_engine
 from infrastructure.db.tables import webhook_events
 from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
@@ -27,6 +31,7 @@ from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryQueue
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.providers.signing import sign
 from infrastructure.providers.simulator import SimulatorPaymentProvider
+from infrastructure.settings import Settings
 from tests.integration.db.builders import store
 from tests.unit.fakes import FakeClock
 
@@ -43,11 +48,23 @@ class _Providers:
 
 
 class World:
+    """The production composition root on the test database, with a fixed clock, the simulator as the only
+    provider and the full jitter drawn (random() = 1): max age one hour."""
+
     def __init__(self, engine: AsyncEngine, http: httpx.AsyncClient) -> None:
         self.engine, self.ids, self.clock = engine, SortableIdGenerator(), FakeClock(T0)
         self.provider = SimulatorPaymentProvider("http://sim.test", SECRET, 0.0, http, self.clock)
-        self.providers = _Providers(self.provider)
         self.retries = SqlAlchemyWebhookRetryQueue(engine)
+        root = Container(settings=Settings())
+        for name, adapter in {
+            "engine": engine,
+            "ids": self.ids,
+            "clock": self.clock,
+            "payment_providers": _Providers(self.provider),
+            "retry_policy": RetryPolicy(base_seconds=30, max_age_seconds=3600, random=lambda: 1.0),
+        }.items():
+            getattr(root, name).override(providers.Object(adapter))
+        self.bus = root.bus()
 
     def uow(self) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(self.engine, self.ids)
@@ -63,22 +80,12 @@ class World:
         data = {"payment_id": payment_id, "amount": 10_000, "currency": "USD"}
         body = json.dumps({"id": event_id, "type": "payment.succeeded", "created": now, "data": data}).encode()
         headers = {"Content-Type": "application/json", "Simulator-Signature": sign(SECRET, body, now)}
-        handler = HandleProviderWebhookHandler(self.uow(), self.providers, self.clock, self.ids)
-        receipt = await handler(HandleProviderWebhook("simulator", headers, body))
+        receipt = await self.bus.send(HandleProviderWebhook("simulator", headers, body))
+        assert receipt.id is not None
         return receipt.id
 
-    def job(self, worker: str = "w1", max_age: int = 3600) -> RetryFailedWebhooks:
-        return RetryFailedWebhooks(
-            self.retries,
-            self.uow,
-            self.providers,
-            self.clock,
-            self.ids,
-            worker,
-            retry_base_seconds=30,
-            retry_max_age_seconds=max_age,
-            random=lambda: 1.0,
-        )
+    def job(self, worker: str = "w1") -> Callable[[], Awaitable[RetryReport]]:
+        return functools.partial(self.bus.send, RetryFailedWebhooks(worker))
 
     async def row(self, entry_id: str) -> sa.RowMapping:
         async with self.engine.connect() as connection:
@@ -121,7 +128,7 @@ async def test_a_failed_event_is_applied_once_its_payment_appears(world: World) 
 
 async def test_backoff_grows_then_the_event_is_dead(world: World) -> None:
     whe = await world.deliver("pay_never_there")
-    job = world.job(max_age=3600)
+    job = world.job()
     delays: list[timedelta] = []
     while (row := await world.row(whe))["status"] == "failed":
         world.clock.set(row["next_attempt_at"])

@@ -8,12 +8,12 @@ import pytest
 
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.refund_payment import RefundPayment
-from application.commands.run_janitor import RunJanitor
 from application.data.cause import Cause
 from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import ProviderError, ProviderUnavailable
 from application.queries.reconciliation_summary import GetReconciliationSummary
-from application.worker.run_janitor import CHECK_GAPS, DAILY, EXPIRY_GRACE, FIRST_CHECK_AFTER, LEASE, next_gap
+from application.worker.janitor_schedule import CHECK_GAPS, DAILY, EXPIRY_GRACE, FIRST_CHECK_AFTER, LEASE, next_gap
+from application.worker.run_janitor import RunJanitor
 from domain.payments.status import PaymentStatus, RefundStatus
 from tests.unit.fakes import SESSION_LIFETIME, T0, FakeJanitorStore, FakeProvider, Harness, harness
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
-from application.commands.run_janitor import RunJanitor
 from application.data.cause import Cause
 from application.data.provider_news import EventAction
 from application.data.webhook_events import InboxStatus
 from application.errors import ProviderUnavailable
-from application.worker.run_janitor import MISSED_EVENTS_WINDOW, PULLED_HEADERS
+from application.worker.janitor_schedule import MISSED_EVENTS_WINDOW, PULLED_HEADERS
+from application.worker.run_janitor import RunJanitor
 from domain.payments.status import PaymentStatus
 from tests.unit.fakes import Harness, harness, webhook
 

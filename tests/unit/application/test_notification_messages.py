@@ -11,30 +11,20 @@ from application.data.notifications import NewNotification, NotificationStatus
 from application.errors import NotificationNotFound
 from application.queries.get_notification import GetNotification
 from application.queries.list_notifications import ListNotifications
-from infrastructure.messaging.punq_bus import build_bus
 from tests.unit.fake_notifications import FakeNotificationStore
 from tests.unit.fakes import (
     T0,
     FakeClock,
-    FakeIds,
     FakeProvider,
     FakeProviders,
-    FakeReadModel,
     FakeStore,
-    FakeUnitOfWork,
+    fake_root,
 )
 
 
 async def test_list_get_and_retry() -> None:
     store, clock, notifications = FakeStore(), FakeClock(), FakeNotificationStore()
-    bus = build_bus(
-        unit_of_work=lambda: FakeUnitOfWork(store),
-        providers=FakeProviders(FakeProvider()),
-        read_model=FakeReadModel(store),
-        clock=clock,
-        ids=FakeIds(),
-        notifications=notifications,
-    )
+    bus = fake_root(store, FakeProviders(FakeProvider()), clock=clock, notification_store=notifications).bus()
     await notifications.add(
         NewNotification("ntf_1", "evt_1", "payment.succeeded", "pay_1", "https://o.example", b"{}", T0)
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -16,26 +18,17 @@ from application.data.webhook_events import InboxStatus, WebhookEventFilter
 from application.errors import StoreUnavailable, WebhookEventNotFound
 from application.queries.get_webhook_event import GetWebhookEvent
 from application.queries.list_webhook_events import ListWebhookEvents
-from application.worker.retry_failed_webhooks import RetryFailedWebhooks
+from application.worker.retry_failed_webhooks import RetryFailedWebhooks, RetryReport
 from domain.payments.status import PaymentStatus
-from tests.unit.fakes import FakeUnitOfWork, FakeWebhookEvents, Harness, harness, webhook
+from tests.unit.fakes import FakeWebhookEvents, Harness, harness, webhook
 
 A = EventAction
 MAX_AGE = 3 * 86400
 
 
-def retry_job(h: Harness, worker: str = "w1", random: float = 1.0) -> RetryFailedWebhooks:
-    return RetryFailedWebhooks(
-        FakeWebhookEvents(h.store),
-        lambda: FakeUnitOfWork(h.store),
-        h.providers,
-        h.clock,
-        h.ids,
-        worker,
-        retry_base_seconds=30,
-        retry_max_age_seconds=MAX_AGE,
-        random=lambda: random,
-    )
+def retry_job(h: Harness, worker: str = "w1") -> Callable[[], Awaitable[RetryReport]]:
+    """One batch per call, through the bus (the harness's retry policy draws the full jitter: random() = 1)."""
+    return functools.partial(h.send, RetryFailedWebhooks(worker))
 
 
 async def early_event(h: Harness, **fields: object) -> tuple[str, str]:
@@ -128,10 +121,10 @@ async def test_a_stale_received_event_is_picked_up_and_a_live_lease_is_respected
 
     assert (await retry_job(h)()).claimed == 0  # too fresh: its first handler may still be at work
     h.clock.advance(minutes=6)
-    other = retry_job(h, "w2")
+    other = FakeWebhookEvents(h.store)  # worker w2's view of the queue, to give its claims back
     row.claimed_by, row.claimed_until = "w2", h.clock.now() + timedelta(minutes=1)
     assert (await retry_job(h)()).claimed == 0  # someone else's live lease
-    assert await other.release() == 1
+    assert await other.release("w2") == 1
 
     assert (await retry_job(h)()).processed == 1
     assert h.store.inbox[row.id].status is InboxStatus.PROCESSED

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from application.commands.run_janitor import RunJanitor
-from application.worker.run_janitor import JanitorReport
+from application.worker.janitor_report import JanitorReport
+from application.worker.run_janitor import RunJanitor
 from infrastructure.worker.jobs import run_janitor
 from tests.unit.fakes import T0
 

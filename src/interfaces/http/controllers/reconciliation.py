@@ -9,9 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from application.bus import MessageBus
-from application.commands.run_janitor import RunJanitor
 from application.data.api_keys import Caller
 from application.queries.reconciliation_summary import MAX_HOURS_BACK, GetReconciliationSummary
+from application.worker.run_janitor import RunJanitor
 from interfaces.http.auth import requires
 from interfaces.http.openapi import SECURITY, problem_responses
 from interfaces.http.route_handlers import get, post

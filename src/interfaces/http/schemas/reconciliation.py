@@ -7,7 +7,7 @@ from datetime import datetime
 from msgspec import Struct
 
 from application.data.reconciliation import IdSample, MoneyGroup, ReconciliationSummary, WebhookTrouble
-from application.worker.run_janitor import JanitorChange, JanitorError, JanitorReport
+from application.worker.janitor_report import JanitorChange, JanitorError, JanitorReport
 from interfaces.http.schemas.common import utc
 
 

@@ -9,7 +9,7 @@ from application.views import WebhookReceipt
 
 class WebhookReceiptResponse(Struct, kw_only=True):
     received: bool
-    id: str
+    id: str | None  # null only for a notice about no payment of ours (nothing was stored)
     duplicate: bool
 
     @classmethod

@@ -1,7 +1,7 @@
 """What a verified provider event does to a payment: the one translation from provider news to domain calls.
 
-Shared by the webhook handler and (later) the worker's retries and the janitor, so all three settle payments
-through the same state machine.
+Used by the webhook processor (deliveries, retries, replays, pulled events) and by the janitor's lookups, so
+every way news reaches us settles payments through the same state machine.
 """
 
 from __future__ import annotations
