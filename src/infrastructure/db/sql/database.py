@@ -1,0 +1,174 @@
+"""The database: connections lent from the one pool, transactions, and every statement compiled once.
+
+Connections come from SQLAlchemy's pool (one pool to size and dispose, shared with migrations and readiness),
+and are used through their driver connection (drivers.py). A pooled connection that died with the database (a
+restart, an outage) fails at its first use: a transaction's BEGIN, or a single read; each such connection is
+replaced and the next one tried, as SQLAlchemy's pool does for its own statements, so the first requests after
+an outage do not fail. A failure to connect is not retried: then the store is down.
+
+Single statements run on a pooled connection without a transaction (a statement is its own snapshot); writes
+that are not part of a unit of work run in a short transaction of their own (`execute`), so a stale connection
+is found at BEGIN, where retrying is safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.pool import QueuePool
+
+from application.errors import StoreUnavailable
+from infrastructure.db.errors import is_lost_connection, store_errors
+from infrastructure.db.sql.compiled import Compiled, compile_statement
+from infrastructure.db.sql.drivers import AsyncpgConnection, Connection, SqliteConnection
+from infrastructure.db.sql.guarded import Guarded
+from infrastructure.db.sql.runner import PerDialect, Row, Statement
+
+T = TypeVar("T")
+
+_BEGIN = {("sqlite", True): "BEGIN IMMEDIATE", ("sqlite", False): "BEGIN"}
+"""SQLite: a writing transaction takes the write lock at its start, so read-modify-write transactions queue
+(busy timeout, engine.py) instead of failing with "database is locked" when a deferred reader tries to upgrade.
+That is also why no row lock is needed there. Postgres: plain BEGIN; writers lock rows (`FOR UPDATE`)."""
+_MAX_SHAPES = 4096  # compiled statements kept; per-shape statements (the listing) are bounded by their callers too
+
+
+class TransactionRolledBack(RuntimeError):
+    """COMMIT answered ROLLBACK: a statement of the transaction had failed and its error was swallowed."""
+
+
+class Database:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect
+        self.dialect_name: str = engine.dialect.name
+        self._compiled: dict[Any, Compiled] = {}
+        self._built: dict[PerDialect, Any] = {}
+
+    # ---- compiling ------------------------------------------------------------------------------------------
+    def compile(self, statement: Statement | Guarded) -> Compiled:
+        compiled = self._compiled.get(statement)
+        if compiled is None:
+            if len(self._compiled) >= _MAX_SHAPES:
+                self._compiled.clear()
+            compiled = self._compiled[statement] = compile_statement(self._resolve(statement), self.dialect)
+        return compiled
+
+    def _resolve(self, statement: Statement | Guarded) -> Any:
+        if isinstance(statement, Guarded):  # only Postgres compiles it whole; SQLite runs its sequence
+            return statement.one_statement
+        if isinstance(statement, PerDialect):
+            return statement.build(self.dialect)
+        return statement
+
+    # ---- connections and transactions ------------------------------------------------------------------------
+    @asynccontextmanager
+    async def transaction(self, *, write: bool = True) -> AsyncIterator[Connection]:
+        """A connection inside a transaction, committed when the block ends normally, rolled back otherwise."""
+        borrowed = await self.begin(write=write)
+        lost = False
+        try:
+            yield borrowed.connection
+            await self.commit(borrowed.connection)
+        except BaseException as error:
+            lost = _lost(error)
+            if not lost:
+                await self.rollback(borrowed.connection)
+            raise
+        finally:
+            await self.give_back(borrowed, lost=lost)
+
+    async def begin(self, *, write: bool = True) -> Borrowed:
+        """A pooled connection with its transaction open (the unit of work ends it and gives it back)."""
+        command = _BEGIN.get((self.dialect_name, write), "BEGIN")
+        for attempt in range(self._attempts(), 0, -1):
+            borrowed = await self._borrow()
+            try:
+                await borrowed.connection.run(command)
+                return borrowed
+            except BaseException as error:
+                await self.give_back(borrowed, lost=True)
+                if attempt == 1 or not _lost(error):
+                    raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def commit(self, connection: Connection) -> None:
+        if await connection.run("COMMIT") == "ROLLBACK":
+            raise TransactionRolledBack("the transaction had failed; nothing was committed")
+
+    async def rollback(self, connection: Connection) -> None:
+        if connection.is_usable() and connection.in_transaction():
+            await connection.run("ROLLBACK")
+
+    async def give_back(self, borrowed: Borrowed, *, lost: bool = False) -> None:
+        """Returns the connection to the pool; a dead one, or one still inside a transaction we could not end,
+        is invalidated so the pool replaces it instead of lending it out again."""
+        connection = borrowed.connection
+        with store_errors():
+            if lost or not connection.is_usable() or connection.in_transaction():
+                await borrowed.pooled.invalidate()
+            await borrowed.pooled.close()
+
+    # ---- single statements (a Runner) -------------------------------------------------------------------------
+    async def fetch(self, statement: Statement, /, **values: Any) -> list[Row]:
+        return await self._read(lambda connection: connection.fetch(statement, **values))
+
+    async def fetch_one(self, statement: Statement, /, **values: Any) -> Row | None:
+        return await self._read(lambda connection: connection.fetch_one(statement, **values))
+
+    async def fetch_value(self, statement: Statement, /, **values: Any) -> Any:
+        return await self._read(lambda connection: connection.fetch_value(statement, **values))
+
+    async def execute(self, statement: Statement, /, **values: Any) -> int:
+        async with self.transaction() as connection:
+            return await connection.execute(statement, **values)
+
+    async def execute_guarded(self, statement: Guarded, /, **values: Any) -> int:
+        async with self.transaction() as connection:
+            return await connection.execute_guarded(statement, **values)
+
+    async def _read(self, run: Callable[[Connection], Awaitable[T]]) -> T:
+        """Reads are safe to repeat: one on a pooled connection that died is tried again on the next one."""
+        for attempt in range(self._attempts(), 0, -1):
+            borrowed = await self._borrow()
+            lost = False
+            try:
+                return await run(borrowed.connection)
+            except BaseException as error:
+                lost = _lost(error)
+                if attempt == 1 or not lost:
+                    raise
+            finally:
+                await self.give_back(borrowed, lost=lost)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _borrow(self) -> Borrowed:
+        with store_errors():  # a failure to connect: the store is down (not retried)
+            pooled = await self.engine.connect()
+            try:
+                raw = (await pooled.get_raw_connection()).driver_connection
+            except BaseException:
+                await pooled.close()
+                raise
+        driver = AsyncpgConnection if self.dialect_name == "postgresql" else SqliteConnection
+        return Borrowed(pooled, driver(raw, self.compile))
+
+    def _attempts(self) -> int:
+        pool = self.engine.pool
+        return pool.size() + 1 if isinstance(pool, QueuePool) else 1
+
+
+@dataclass(frozen=True, slots=True)
+class Borrowed:
+    pooled: AsyncConnection  # SQLAlchemy's handle on the pooled connection, to give it back
+    connection: Connection
+
+
+def _lost(error: BaseException) -> bool:
+    """The connection can no longer be used: the driver's own error, or StoreUnavailable raised because of one."""
+    cause = error.__cause__ if isinstance(error, StoreUnavailable) else error
+    return cause is not None and is_lost_connection(cause)
