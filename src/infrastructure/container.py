@@ -37,10 +37,11 @@ from infrastructure.db.outbox_store import SqlAlchemyOutbox
 from infrastructure.db.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
+from infrastructure.db.sql.database import Database
 from infrastructure.db.status_cache import StatusCache
 from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
-from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryQueue
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
+from infrastructure.db.write.webhook_events import SqlWebhookEvents
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.messaging.punq_bus import PerUse, build_bus
 from infrastructure.metrics import build_metrics
@@ -85,6 +86,8 @@ class Container(containers.DeclarativeContainer):
     engine = providers.Singleton(
         create_engine, settings.provided.database_url, pool_size=settings.provided.db_pool_size
     )
+    # every statement runs through it (infrastructure/db/sql): connections from the engine's pool, compiled once
+    database = providers.Singleton(Database, engine)
     http_client = providers.Singleton(_http_client)
     # None on SQLite or with PAYMENTS_STATUS_CACHE_ENTRIES=0
     status_cache = providers.Singleton(_status_cache, settings=settings)
@@ -106,7 +109,7 @@ class Container(containers.DeclarativeContainer):
     # the store's transaction, wrapped to report what it committed: status changes to the metrics, and the
     # orders written to this process's status cache (read-your-writes)
     commit_listeners = providers.Singleton(_commit_listeners, metrics=metrics, cache=status_cache)
-    store_unit_of_work = providers.Factory(SqlAlchemyUnitOfWork, engine=engine, ids=ids)
+    store_unit_of_work = providers.Factory(SqlUnitOfWork, database=database, ids=ids)
     unit_of_work = providers.Factory(ObservedUnitOfWork, inner=store_unit_of_work, listeners=commit_listeners)
     # Payment statuses are answered from memory while the change feed listens (started by the HTTP app's
     # lifespan only); elsewhere, or while the feed is down, the cache stays empty and reads go to the store.
@@ -123,7 +126,7 @@ class Container(containers.DeclarativeContainer):
     # None without PAYMENTS_BROKER_URL: events stay in the outbox; connects lazily on the first publish
     event_publisher = providers.Singleton(build_event_publisher, settings=settings)
     # the webhook inbox outside a request: the worker's retries (claims) and the admin's list, get and replay
-    webhook_events = providers.Singleton(SqlAlchemyWebhookRetryQueue, engine=engine)
+    webhook_events = providers.Singleton(SqlWebhookEvents, database)
     retry_policy = providers.Singleton(
         RetryPolicy,
         base_seconds=settings.provided.retry_base_seconds,

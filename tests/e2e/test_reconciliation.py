@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from infrastructure.db.engine import create_engine
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.sql.database import Database
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.e2e.conftest import LiveServer
 from tests.integration.db.builders import new_payment, store
@@ -26,7 +27,7 @@ def abandoned_checkout(database_url: str, order_id: str, age: timedelta) -> str:
         )
         engine = create_engine(database_url, pool_size=1)
         try:
-            await store(SqlAlchemyUnitOfWork(engine, ids), payment)
+            await store(SqlUnitOfWork(Database(engine), ids), payment)
         finally:
             await engine.dispose()
         return payment.id

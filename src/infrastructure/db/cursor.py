@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from application.errors import InvalidCursor
 from infrastructure.db.column_types import UtcDateTime
-from infrastructure.db.event_rows import rfc3339
 from infrastructure.db.tables import ID
+from infrastructure.db.write.event_rows import rfc3339
 
 _SEPARATOR = "|"
 

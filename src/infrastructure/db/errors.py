@@ -7,6 +7,7 @@ or a constraint, and keeps its own type so it is logged as such.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -30,6 +31,8 @@ def unavailable_reason(error: BaseException) -> str | None:
         return "no free database connection within the pool timeout"
     if isinstance(error, OSError | TimeoutError):  # raised by the driver while connecting
         return f"cannot connect to the database ({type(error).__name__})"
+    if isinstance(error, sqlite3.OperationalError):  # raised by the SQLite driver itself (the seam)
+        return next((known for known in _SQLITE_UNAVAILABLE if known in str(error)), None)
     if isinstance(error, sa_exc.DBAPIError):
         if error.connection_invalidated:
             return "the database connection was lost"
@@ -42,11 +45,14 @@ def unavailable_reason(error: BaseException) -> str | None:
     return None
 
 
-def is_live_order_violation(error: sa_exc.IntegrityError | asyncpg.UniqueViolationError) -> bool:
-    if isinstance(error, asyncpg.UniqueViolationError):  # the Postgres fast path (asyncpg_payment_repository.py)
+def is_live_order_violation(error: BaseException) -> bool:
+    """The one-live-payment-per-order index refused an insert (whichever driver raised it)."""
+    if isinstance(error, asyncpg.UniqueViolationError):
         return bool(error.constraint_name == LIVE_ORDER_INDEX)
-    message = str(error.orig)
-    return LIVE_ORDER_INDEX in message or _SQLITE_LIVE_ORDER_MESSAGE in message
+    if isinstance(error, sqlite3.IntegrityError | sa_exc.IntegrityError):
+        message = str(error.orig if isinstance(error, sa_exc.IntegrityError) else error)
+        return LIVE_ORDER_INDEX in message or _SQLITE_LIVE_ORDER_MESSAGE in message
+    return False
 
 
 def is_lost_connection(error: BaseException) -> bool:
@@ -67,7 +73,12 @@ def _driver_unavailable_reason(error: BaseException) -> str | None:
     return None
 
 
-_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError)
+_DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    sqlite3.Error,
+)
 
 
 @contextmanager

@@ -23,7 +23,6 @@ from infrastructure.db.cursor import decode_cursor, encode_cursor
 from infrastructure.db.driver_connection import fetch_row, fetch_rows
 from infrastructure.db.engine import for_reads
 from infrastructure.db.errors import store_errors
-from infrastructure.db.payment_mapper import REFUND_PREFIX, select_with_refunds
 from infrastructure.db.tables import payment_events, payments, refunds
 from infrastructure.db.transactions_query import (
     Position,
@@ -31,6 +30,7 @@ from infrastructure.db.transactions_query import (
     transaction_lookup,
     transactions_query,
 )
+from infrastructure.db.write.payment_mapper import REFUND_PREFIX, select_with_refunds
 
 _SUCCEEDED = "succeeded"
 _LISTING_SHAPES = 256

@@ -8,7 +8,7 @@ from application.data.cause import Cause
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import RefundReason
 from domain.shared.money import Money
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 
 T0 = datetime(2025, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
@@ -54,7 +54,7 @@ def refund(ids: SortableIdGenerator, payment: Payment, amount: int, at: datetime
     return refund.id
 
 
-async def store(uow: SqlAlchemyUnitOfWork, *payments: Payment) -> None:
+async def store(uow: SqlUnitOfWork, *payments: Payment) -> None:
     async with uow:
         for payment in payments:
             await uow.payments.add(payment, API)

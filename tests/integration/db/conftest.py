@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.engine import create_engine
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.sql.database import Database
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 
 
@@ -25,5 +26,5 @@ def ids() -> SortableIdGenerator:
 
 
 @pytest.fixture
-def uow(engine: AsyncEngine, ids: SortableIdGenerator) -> SqlAlchemyUnitOfWork:
-    return SqlAlchemyUnitOfWork(engine, ids)
+def uow(engine: AsyncEngine, ids: SortableIdGenerator) -> SqlUnitOfWork:
+    return SqlUnitOfWork(Database(engine), ids)

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from application.views import TransactionFilter
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.sql.database import Database
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import API, new_payment
 
@@ -32,7 +33,7 @@ async def test_reads_are_not_blocked_by_an_open_write_transaction(
     engine: AsyncEngine, ids: SortableIdGenerator
 ) -> None:
     reads = SqlAlchemyPaymentReadModel(engine)
-    async with SqlAlchemyUnitOfWork(engine, ids) as uow:  # holds SQLite's write lock (BEGIN IMMEDIATE)
+    async with SqlUnitOfWork(Database(engine), ids) as uow:  # holds SQLite's write lock (BEGIN IMMEDIATE)
         await uow.payments.add(new_payment(ids), API)
         page = await asyncio.wait_for(reads.transactions(TransactionFilter(), 10, None), timeout=5)
         assert page.data == ()  # uncommitted work is invisible

@@ -14,8 +14,9 @@ from application.errors import LivePaymentExists, PaymentNotFound
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import RefundReason
 from domain.payments.status import PaymentStatus, RefundStatus
+from infrastructure.db.sql.database import Database
 from infrastructure.db.tables import outbox, payment_events
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import API, T0, new_payment, paid_payment, store
 
@@ -50,7 +51,7 @@ def _everything(ids: SortableIdGenerator) -> Payment:
 
 
 async def test_a_payment_with_refunds_round_trips_with_every_field(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     payment = _everything(ids)
     await store(uow, payment)
@@ -69,7 +70,7 @@ async def test_a_payment_with_refunds_round_trips_with_every_field(
 
 
 async def test_saving_changes_bumps_the_version_and_writes_new_and_changed_refunds(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     payment = paid_payment(ids)
     await store(uow, payment)
@@ -91,7 +92,7 @@ async def test_saving_changes_bumps_the_version_and_writes_new_and_changed_refun
 
 
 async def test_saving_a_payment_loaded_elsewhere_still_writes_its_refunds(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     payment = paid_payment(ids)
     await store(uow, payment)
@@ -105,7 +106,7 @@ async def test_saving_a_payment_loaded_elsewhere_still_writes_its_refunds(
 
 
 async def test_events_become_audit_and_outbox_rows_with_the_same_ids(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
 ) -> None:
     payment = new_payment(ids, details=DETAILS)
     await store(uow, payment)
@@ -160,7 +161,7 @@ async def test_events_become_audit_and_outbox_rows_with_the_same_ids(
 
 
 async def test_events_vanish_with_the_transaction_that_wrote_them(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
 ) -> None:
     async with uow:
         await uow.payments.add(new_payment(ids), API)  # no commit
@@ -170,14 +171,14 @@ async def test_events_vanish_with_the_transaction_that_wrote_them(
             assert (await connection.execute(sa.select(sa.func.count()).select_from(table))).scalar_one() == 0
 
 
-async def test_an_unknown_payment_is_not_found(uow: SqlAlchemyUnitOfWork) -> None:
+async def test_an_unknown_payment_is_not_found(uow: SqlUnitOfWork) -> None:
     async with uow:
         with pytest.raises(PaymentNotFound):
             await uow.payments.get("pay_missing")
 
 
 async def test_the_live_payment_of_an_order_is_found_and_ended_ones_are_not(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     failed = new_payment(ids, "order-7")
     failed.fail("declined", T0)
@@ -189,9 +190,7 @@ async def test_the_live_payment_of_an_order_is_found_and_ended_ones_are_not(
         assert await uow.payments.find_live_for_order("order-none") is None
 
 
-async def test_a_second_live_payment_for_an_order_is_refused(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
-) -> None:
+async def test_a_second_live_payment_for_an_order_is_refused(uow: SqlUnitOfWork, ids: SortableIdGenerator) -> None:
     await store(uow, paid_payment(ids, "order-2"))
 
     async with uow:
@@ -200,7 +199,7 @@ async def test_a_second_live_payment_for_an_order_is_refused(
     assert refused.value.order_id == "order-2"
 
 
-async def test_a_failed_payment_does_not_block_a_new_one(uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator) -> None:
+async def test_a_failed_payment_does_not_block_a_new_one(uow: SqlUnitOfWork, ids: SortableIdGenerator) -> None:
     first = new_payment(ids, "order-3")
     await store(uow, first)
     async with uow:
@@ -221,7 +220,7 @@ async def test_concurrent_checkouts_for_one_order_leave_one_live_payment(
 ) -> None:
     async def checkout() -> bool:
         try:
-            await store(SqlAlchemyUnitOfWork(engine, ids), new_payment(ids, "order-race"))
+            await store(SqlUnitOfWork(Database(engine), ids), new_payment(ids, "order-race"))
         except LivePaymentExists:
             return False
         return True
@@ -229,5 +228,5 @@ async def test_concurrent_checkouts_for_one_order_leave_one_live_payment(
     outcomes = await asyncio.gather(*(checkout() for _ in range(8)))
 
     assert outcomes.count(True) == 1
-    async with SqlAlchemyUnitOfWork(engine, ids) as uow:
+    async with SqlUnitOfWork(Database(engine), ids) as uow:
         assert await uow.payments.find_live_for_order("order-race") is not None

@@ -1,7 +1,7 @@
-"""The Postgres fast path: the unit of work and the status read run on the asyncpg driver connection.
+"""On Postgres the unit of work and the status read run on the asyncpg driver connection (the driver seam).
 
 Every repository, inbox, unit-of-work and concurrency test already runs on it through the Postgres leg; these
-tests pin what only the fast path has: that it is the path taken, that a failed statement whose error was
+tests pin what only Postgres shows: that asyncpg is the driver taken, that a failed statement whose error was
 swallowed cannot be committed, and that pooled connections that died are replaced without failing requests.
 """
 
@@ -13,11 +13,11 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infrastructure.db.asyncpg_payment_repository import AsyncpgPaymentRepository
-from infrastructure.db.asyncpg_webhook_inbox import AsyncpgWebhookInbox
+from infrastructure.db.sql.drivers import AsyncpgConnection
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork, TransactionRolledBack
+from infrastructure.db.sql.database import Database, TransactionRolledBack
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import API, new_payment, store
 
@@ -25,9 +25,9 @@ from tests.integration.db.builders import API, new_payment, store
 async def test_on_postgres_the_unit_of_work_runs_on_the_driver_connection(postgres: str) -> None:
     engine = create_engine(postgres)
     try:
-        async with SqlAlchemyUnitOfWork(engine, SortableIdGenerator()) as uow:
-            assert isinstance(uow.payments, AsyncpgPaymentRepository)
-            assert isinstance(uow.inbox, AsyncpgWebhookInbox)
+        async with SqlUnitOfWork(Database(engine), SortableIdGenerator()) as uow:
+            assert isinstance(uow.payments._runner, AsyncpgConnection)  # type: ignore[attr-defined]
+            assert isinstance(uow.inbox._runner, AsyncpgConnection)  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
 
@@ -35,7 +35,7 @@ async def test_on_postgres_the_unit_of_work_runs_on_the_driver_connection(postgr
 async def test_a_transaction_with_a_failed_statement_is_never_reported_committed(postgres: str) -> None:
     """Postgres answers COMMIT of an aborted transaction with ROLLBACK, not an error: it must not pass silently."""
     engine, ids = create_engine(postgres), SortableIdGenerator()
-    uow = SqlAlchemyUnitOfWork(engine, ids)
+    uow = SqlUnitOfWork(Database(engine), ids)
     first, duplicate = new_payment(ids, "order-fast-1"), new_payment(ids, "order-fast-2")
     duplicate.id = first.id
     try:
@@ -58,11 +58,11 @@ async def test_pooled_connections_that_died_are_replaced_without_failing_the_nex
     payment = new_payment(ids, "order-fast-lost")
     read_model = SqlAlchemyPaymentReadModel(engine)
     try:
-        await store(SqlAlchemyUnitOfWork(engine, ids), payment)
+        await store(SqlUnitOfWork(Database(engine), ids), payment)
         await asyncio.gather(*(read_model.payment_status(payment.order_id) for _ in range(4)))  # 4 pooled
         await _terminate_pooled_sessions(engine)
 
-        async with SqlAlchemyUnitOfWork(engine, ids) as uow:
+        async with SqlUnitOfWork(Database(engine), ids) as uow:
             assert (await uow.payments.get(payment.id)).id == payment.id
         view = await read_model.payment_status(payment.order_id)
         assert view is not None

@@ -15,7 +15,8 @@ from application.views import TransactionFilter, TransactionView
 from domain.payments.payment import CheckoutDetails, Payment
 from infrastructure.db.cursor import encode_cursor
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.sql.database import Database
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import T0, new_payment, paid_payment, refund, store
 
@@ -75,7 +76,7 @@ async def seeded(engine: AsyncEngine, ids: SortableIdGenerator) -> Seeded:
     returned = paid_payment(ids, "order-6", provider="stripe", at=T0 + minutes(5))
     refund(ids, returned, 10_000, T0 + minutes(10), succeed=True)  # same instant as card's first refund
     everything = [card, euro, declined, retry, yen, returned]
-    await store(SqlAlchemyUnitOfWork(engine, ids), *everything)
+    await store(SqlUnitOfWork(Database(engine), ids), *everything)
     rows = [row for p in everything for row in _views(p)]
     rows.sort(key=lambda row: (row.created_at, row.id), reverse=True)
     return Seeded({p.order_id + ("-failed" if p is declined else ""): p for p in everything}, rows)
@@ -116,7 +117,7 @@ async def test_the_order_status_counts_only_succeeded_refunds(
 
 
 async def test_a_payment_view_carries_its_refunds_and_checkout_details(
-    reads: SqlAlchemyPaymentReadModel, uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    reads: SqlAlchemyPaymentReadModel, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     details = CheckoutDetails(
         return_url="https://shop.example/r", cancel_url="https://shop.example/c", metadata={"cart": "c-9"}
@@ -137,7 +138,7 @@ async def test_a_payment_view_carries_its_refunds_and_checkout_details(
 
 
 async def test_the_audit_trail_is_oldest_first(
-    reads: SqlAlchemyPaymentReadModel, uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    reads: SqlAlchemyPaymentReadModel, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     payment = new_payment(ids)
     await store(uow, payment)

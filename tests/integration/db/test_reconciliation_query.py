@@ -11,7 +11,7 @@ from application.data.cause import Cause
 from application.data.reconciliation import IdSample, MoneyGroup, WebhookTrouble
 from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
 from infrastructure.db.tables import refunds, webhook_events
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import T0, new_payment, refund, store
 
@@ -20,7 +20,7 @@ STUCK_BEFORE = UNTIL - timedelta(hours=1)
 WEBHOOK = Cause("webhook", "simulator", "evt_1")
 
 
-async def pay(uow: SqlAlchemyUnitOfWork, payment_id: str, at: datetime, cause: Cause = WEBHOOK) -> None:
+async def pay(uow: SqlUnitOfWork, payment_id: str, at: datetime, cause: Cause = WEBHOOK) -> None:
     async with uow:
         payment = await uow.payments.get(payment_id, for_update=True)
         payment.succeed(at)
@@ -29,7 +29,7 @@ async def pay(uow: SqlAlchemyUnitOfWork, payment_id: str, at: datetime, cause: C
 
 
 async def add_refunds(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, payment_id: str, *spec: tuple[int, datetime, bool]
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, payment_id: str, *spec: tuple[int, datetime, bool]
 ) -> list[str]:
     async with uow:
         payment = await uow.payments.get(payment_id, for_update=True)
@@ -58,7 +58,7 @@ async def webhook_event(
 
 
 async def test_the_summary_counts_sums_and_flags_exactly(
-    engine: AsyncEngine, uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    engine: AsyncEngine, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     paid = new_payment(ids, "paid", amount=10_000, at=T0)
     stuck = new_payment(ids, "stuck", amount=5_000, at=T0)
@@ -107,7 +107,7 @@ async def test_the_summary_counts_sums_and_flags_exactly(
 
 
 async def test_samples_are_capped_but_counts_are_not(
-    engine: AsyncEngine, uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    engine: AsyncEngine, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     stuck = [new_payment(ids, f"o-{n}", at=T0 + timedelta(seconds=n)) for n in range(5)]
     await store(uow, *stuck)

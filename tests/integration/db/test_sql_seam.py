@@ -36,7 +36,7 @@ BUMP = (
     .values(version=payments.c.version + 1)
     .returning(TOUCHED)
 )
-BUMP_WITH_EVENTS = Guarded(BUMP, ((payment_events, "events"),))
+BUMP_WITH_EVENTS = Guarded(BUMP, ((payment_events, "events", tuple(payment_events.c.keys())),))
 
 
 @pytest.fixture

@@ -25,9 +25,10 @@ from infrastructure.db.payment_change_feed import (
     asyncpg_connect_kwargs,
 )
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
+from infrastructure.db.sql.database import Database
 from infrastructure.db.status_cache import StatusCache
 from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import API, T0, new_payment, paid_payment, refund, store
 
@@ -53,9 +54,9 @@ class Cached:
     feed: PostgresPaymentChangeFeed
     ids: SortableIdGenerator
 
-    def elsewhere(self) -> SqlAlchemyUnitOfWork:
+    def elsewhere(self) -> SqlUnitOfWork:
         """A writer that knows nothing of the cache, as in another process."""
-        return SqlAlchemyUnitOfWork(self.engine, self.ids)
+        return SqlUnitOfWork(Database(self.engine), self.ids)
 
 
 @pytest.fixture
@@ -173,7 +174,7 @@ async def test_a_write_in_this_process_is_seen_by_the_very_next_read(postgres: s
     cache = StatusCache(100, 60.0)
     cache.go_live()  # as if a feed vouched for it, but nothing will ever be notified
     reads = StatusCachingReadModel(SqlAlchemyPaymentReadModel(engine), cache)
-    uow = ObservedUnitOfWork(SqlAlchemyUnitOfWork(engine, ids), (StatusCacheInvalidator(cache),))
+    uow = ObservedUnitOfWork(SqlUnitOfWork(Database(engine), ids), (StatusCacheInvalidator(cache),))
     try:
         payment = new_payment(ids, "order-1")
         await store(uow, payment)  # type: ignore[arg-type]  # the wrapper is a UnitOfWork like the store's

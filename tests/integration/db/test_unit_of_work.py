@@ -12,12 +12,13 @@ from application.errors import ConcurrentUpdate, PaymentNotFound, StoreUnavailab
 from domain.payments.errors import RefundExceedsRefundable
 from domain.payments.refund import RefundReason
 from infrastructure.db.engine import create_engine
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.sql.database import Database
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import API, T0, new_payment, paid_payment, store
 
 
-async def _exists(uow: SqlAlchemyUnitOfWork, payment_id: str) -> bool:
+async def _exists(uow: SqlUnitOfWork, payment_id: str) -> bool:
     async with uow:
         try:
             await uow.payments.get(payment_id)
@@ -26,7 +27,7 @@ async def _exists(uow: SqlAlchemyUnitOfWork, payment_id: str) -> bool:
         return True
 
 
-async def test_nothing_is_kept_without_commit(uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator) -> None:
+async def test_nothing_is_kept_without_commit(uow: SqlUnitOfWork, ids: SortableIdGenerator) -> None:
     payment = new_payment(ids)
     async with uow:
         await uow.payments.add(payment, API)
@@ -34,7 +35,7 @@ async def test_nothing_is_kept_without_commit(uow: SqlAlchemyUnitOfWork, ids: So
     assert not await _exists(uow, payment.id)
 
 
-async def test_rollback_discards_and_commit_keeps(uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator) -> None:
+async def test_rollback_discards_and_commit_keeps(uow: SqlUnitOfWork, ids: SortableIdGenerator) -> None:
     discarded, kept = new_payment(ids, "order-a"), new_payment(ids, "order-b")
     async with uow:
         await uow.payments.add(discarded, API)
@@ -47,7 +48,7 @@ async def test_rollback_discards_and_commit_keeps(uow: SqlAlchemyUnitOfWork, ids
 
 
 async def test_an_error_inside_the_block_rolls_back_and_propagates(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     payment = new_payment(ids)
 
@@ -62,9 +63,7 @@ async def test_an_error_inside_the_block_rolls_back_and_propagates(
     assert not await _exists(uow, payment.id)
 
 
-async def test_one_unit_of_work_serves_several_blocks_in_turn(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
-) -> None:
+async def test_one_unit_of_work_serves_several_blocks_in_turn(uow: SqlUnitOfWork, ids: SortableIdGenerator) -> None:
     payments = [new_payment(ids, f"order-{n}") for n in range(3)]
     for payment in payments:
         async with uow:
@@ -74,13 +73,13 @@ async def test_one_unit_of_work_serves_several_blocks_in_turn(
     assert [await _exists(uow, p.id) for p in payments] == [True, True, True]
 
 
-async def test_entering_an_open_unit_of_work_again_is_refused(uow: SqlAlchemyUnitOfWork) -> None:
+async def test_entering_an_open_unit_of_work_again_is_refused(uow: SqlUnitOfWork) -> None:
     async with uow:
         with pytest.raises(RuntimeError, match="already open"):
             await uow.__aenter__()
 
 
-async def test_a_stale_copy_cannot_overwrite_a_newer_write(uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator) -> None:
+async def test_a_stale_copy_cannot_overwrite_a_newer_write(uow: SqlUnitOfWork, ids: SortableIdGenerator) -> None:
     payment = new_payment(ids)
     await store(uow, payment)
     async with uow:  # two readers, neither locking
@@ -104,10 +103,10 @@ async def test_a_stale_copy_cannot_overwrite_a_newer_write(uow: SqlAlchemyUnitOf
 
 async def test_concurrent_refunds_never_exceed_the_amount(engine: AsyncEngine, ids: SortableIdGenerator) -> None:
     payment = paid_payment(ids, amount=10_000)
-    await store(SqlAlchemyUnitOfWork(engine, ids), payment)
+    await store(SqlUnitOfWork(Database(engine), ids), payment)
 
     async def refund_3000() -> bool:
-        async with SqlAlchemyUnitOfWork(engine, ids) as uow:
+        async with SqlUnitOfWork(Database(engine), ids) as uow:
             current = await uow.payments.get(payment.id, for_update=True)
             try:
                 current.request_refund(ids.new("re"), 3_000, RefundReason.OTHER, None, T0)
@@ -120,7 +119,7 @@ async def test_concurrent_refunds_never_exceed_the_amount(engine: AsyncEngine, i
     outcomes = await asyncio.gather(*(refund_3000() for _ in range(6)))
 
     assert outcomes.count(True) == 3
-    async with SqlAlchemyUnitOfWork(engine, ids) as uow:
+    async with SqlUnitOfWork(Database(engine), ids) as uow:
         assert sum(r.amount.amount for r in (await uow.payments.get(payment.id)).refunds) == 9_000
 
 
@@ -133,7 +132,7 @@ async def test_an_unreachable_store_is_reported_as_unavailable(url: str, ids: So
     engine = create_engine(url)
     try:
         with pytest.raises(StoreUnavailable):
-            async with SqlAlchemyUnitOfWork(engine, ids):
+            async with SqlUnitOfWork(Database(engine), ids):
                 pass
     finally:
         await engine.dispose()
@@ -146,7 +145,7 @@ async def test_a_lost_connection_is_reported_as_unavailable_and_then_replaced(
     postgres: str, ids: SortableIdGenerator
 ) -> None:
     engine = create_engine(postgres)
-    uow = SqlAlchemyUnitOfWork(engine, ids)
+    uow = SqlUnitOfWork(Database(engine), ids)
 
     async def read_after_losing_the_connection() -> None:
         async with uow:

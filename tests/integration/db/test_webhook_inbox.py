@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.data.webhook_events import InboxEntry, InboxStatus
+from infrastructure.db.sql.database import Database
 from infrastructure.db.tables import webhook_events
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import T0
 
@@ -36,7 +37,7 @@ async def _row(engine: AsyncEngine, entry_id: str) -> sa.RowMapping:
 
 
 async def test_an_event_is_stored_once_and_a_repeat_gets_the_first_id(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
 ) -> None:
     first = _entry(ids)
     async with uow:
@@ -58,9 +59,7 @@ async def test_an_event_is_stored_once_and_a_repeat_gets_the_first_id(
     assert row["attempts"] == 0
 
 
-async def test_marking_records_the_outcome(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
-) -> None:
+async def test_marking_records_the_outcome(uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine) -> None:
     entry = _entry(ids)
     async with uow:
         await uow.inbox.record(entry)
@@ -73,7 +72,7 @@ async def test_marking_records_the_outcome(
 
 
 async def test_each_failure_counts_an_attempt_and_schedules_a_retry(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
 ) -> None:
     entry = _entry(ids)
     async with uow:
@@ -93,7 +92,7 @@ async def test_each_failure_counts_an_attempt_and_schedules_a_retry(
 
 async def test_concurrent_deliveries_of_one_event_store_it_once(engine: AsyncEngine, ids: SortableIdGenerator) -> None:
     async def deliver() -> tuple[str, bool]:
-        async with SqlAlchemyUnitOfWork(engine, ids) as uow:
+        async with SqlUnitOfWork(Database(engine), ids) as uow:
             receipt = await uow.inbox.record(_entry(ids, "evt_race"))
             await uow.commit()
             return receipt.id, receipt.duplicate

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from infrastructure.db.engine import create_engine
 from infrastructure.db.notification_store import SqlAlchemyNotificationStore
 from infrastructure.db.outbox_store import SqlAlchemyOutbox
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.sql.database import Database
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 
 
@@ -27,8 +28,8 @@ def ids() -> SortableIdGenerator:
 
 
 @pytest.fixture
-def uow(engine: AsyncEngine, ids: SortableIdGenerator) -> SqlAlchemyUnitOfWork:
-    return SqlAlchemyUnitOfWork(engine, ids)
+def uow(engine: AsyncEngine, ids: SortableIdGenerator) -> SqlUnitOfWork:
+    return SqlUnitOfWork(Database(engine), ids)
 
 
 @pytest.fixture

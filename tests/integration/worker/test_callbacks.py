@@ -24,7 +24,7 @@ from infrastructure.db.outbox_store import SqlAlchemyOutbox
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.tables import notifications as notifications_table
 from infrastructure.db.tables import outbox as outbox_table
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.providers.signing import verify
 from tests.integration.db.builders import T0, new_payment, store
@@ -87,7 +87,7 @@ class Callbacks:
     """The relay and delivery pipeline over one store: pay, relay the outbox, deliver the notifications."""
 
     engine: AsyncEngine
-    uow: SqlAlchemyUnitOfWork
+    uow: SqlUnitOfWork
     ids: SortableIdGenerator
     outbox: SqlAlchemyOutbox
     notifications: SqlAlchemyNotificationStore
@@ -124,7 +124,7 @@ class Callbacks:
 @pytest.fixture
 def pipe(
     engine: AsyncEngine,
-    uow: SqlAlchemyUnitOfWork,
+    uow: SqlUnitOfWork,
     ids: SortableIdGenerator,
     outbox: SqlAlchemyOutbox,
     notifications: SqlAlchemyNotificationStore,

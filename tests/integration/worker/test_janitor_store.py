@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.payments.payment import Payment
 from infrastructure.db.janitor_store import SqlAlchemyJanitorStore
+from infrastructure.db.sql.database import Database
 from infrastructure.db.tables import payments, refunds
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import T0, new_payment, paid_payment, refund, store
 
@@ -51,7 +52,7 @@ async def schedule_of(engine: AsyncEngine, table: sa.Table, row_id: str) -> tupl
 
 
 async def test_due_payments_follow_the_schedule_rules(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore, engine: AsyncEngine
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore, engine: AsyncEngine
 ) -> None:
     old = processing(ids, "old", NOW - FIRST)
     young = processing(ids, "young", NOW - timedelta(minutes=2))
@@ -73,7 +74,7 @@ async def test_due_payments_follow_the_schedule_rules(
 
 
 async def test_a_claim_is_a_lease_that_runs_out(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore
 ) -> None:
     stuck = processing(ids, "stuck", T0)
     await store(uow, stuck)
@@ -85,7 +86,7 @@ async def test_a_claim_is_a_lease_that_runs_out(
 
 
 async def test_the_limit_caps_a_claim(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore
 ) -> None:
     await store(uow, *(processing(ids, f"o-{n}", T0) for n in range(5)))
 
@@ -95,7 +96,7 @@ async def test_the_limit_caps_a_claim(
 
 
 async def test_scheduling_sets_the_count_and_the_next_check(
-    uow: SqlAlchemyUnitOfWork,
+    uow: SqlUnitOfWork,
     ids: SortableIdGenerator,
     janitor: SqlAlchemyJanitorStore,
     engine: AsyncEngine,
@@ -114,7 +115,7 @@ async def test_scheduling_sets_the_count_and_the_next_check(
 
 
 async def test_due_refunds_are_the_pending_ones_past_the_first_wait(
-    uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore
 ) -> None:
     paid = paid_payment(ids, "paid", amount=10_000, at=T0)
     old = refund(ids, paid, 1_000, NOW - FIRST)
@@ -135,7 +136,7 @@ async def test_concurrent_claimers_take_disjoint_rows_on_postgres(postgres: str,
 
     engine = create_engine(postgres, pool_size=10)
     try:
-        await store(SqlAlchemyUnitOfWork(engine, ids), *(processing(ids, f"o-{n}", T0) for n in range(40)))
+        await store(SqlUnitOfWork(Database(engine), ids), *(processing(ids, f"o-{n}", T0) for n in range(40)))
         claimers = [SqlAlchemyJanitorStore(engine) for _ in range(4)]
 
         claims = await asyncio.gather(*(claim_payments(c, limit=15) for c in claimers))
@@ -154,7 +155,7 @@ async def test_a_row_locked_elsewhere_is_skipped_not_waited_for_on_postgres(
     engine = create_engine(postgres, pool_size=5)
     try:
         locked, free = processing(ids, "locked", T0), processing(ids, "free", T0)
-        await store(SqlAlchemyUnitOfWork(engine, ids), locked, free)
+        await store(SqlUnitOfWork(Database(engine), ids), locked, free)
         async with engine.begin() as holder:  # e.g. a webhook applying to that payment right now
             await holder.execute(sa.select(payments.c.id).where(payments.c.id == locked.id).with_for_update())
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.outbox_store import SqlAlchemyOutbox
 from infrastructure.db.tables import outbox as outbox_table
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import T0, paid_payment, store
 
@@ -20,14 +20,14 @@ LEASE = timedelta(seconds=60)
 EVENTS = ["payment.initiated", "payment.checkout_session_created", "payment.succeeded"]
 
 
-async def seeded(uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator) -> str:
+async def seeded(uow: SqlUnitOfWork, ids: SortableIdGenerator) -> str:
     payment = paid_payment(ids)
     await store(uow, payment)
     return payment.id
 
 
 async def test_claim_leases_due_messages_oldest_first(
-    outbox: SqlAlchemyOutbox, uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     payment_id = await seeded(uow, ids)
 
@@ -41,9 +41,7 @@ async def test_claim_leases_due_messages_oldest_first(
     assert await outbox.pending_count() == 3
 
 
-async def test_claim_respects_the_limit(
-    outbox: SqlAlchemyOutbox, uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
-) -> None:
+async def test_claim_respects_the_limit(outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator) -> None:
     await seeded(uow, ids)
     first = await outbox.claim("w1", NOW, LEASE, 2)
     rest = await outbox.claim("w2", NOW, LEASE, 2)
@@ -51,7 +49,7 @@ async def test_claim_respects_the_limit(
 
 
 async def test_an_expired_lease_lets_another_worker_claim_again(
-    outbox: SqlAlchemyOutbox, uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     await seeded(uow, ids)
     first = await outbox.claim("w1", NOW, LEASE, 10)  # w1 "dies" holding the lease
@@ -63,7 +61,7 @@ async def test_an_expired_lease_lets_another_worker_claim_again(
 
 
 async def test_release_gives_leases_back_at_once(
-    outbox: SqlAlchemyOutbox, uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator
+    outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     await seeded(uow, ids)
     await outbox.claim("w1", NOW, LEASE, 10)
@@ -76,7 +74,7 @@ async def test_release_gives_leases_back_at_once(
 
 
 async def test_relayed_messages_are_never_claimed_again(
-    outbox: SqlAlchemyOutbox, uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
+    outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
 ) -> None:
     await seeded(uow, ids)
     claimed = await outbox.claim("w1", NOW, LEASE, 10)
@@ -91,7 +89,7 @@ async def test_relayed_messages_are_never_claimed_again(
 
 
 async def test_a_failed_message_waits_for_its_next_attempt(
-    outbox: SqlAlchemyOutbox, uow: SqlAlchemyUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
+    outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
 ) -> None:
     await seeded(uow, ids)
     first, *_ = await outbox.claim("w1", NOW, LEASE, 1)

@@ -25,9 +25,10 @@ from domain.payments.status import PaymentStatus
 from domain.shared.money import Money
 from infrastructure.container import Container
 from infrastructure.db.engine import create_engine
+from infrastructure.db.sql.database import Database
 from infrastructure.db.tables import webhook_events
-from infrastructure.db.unit_of_work import SqlAlchemyUnitOfWork
-from infrastructure.db.webhook_retry_store import SqlAlchemyWebhookRetryQueue
+from infrastructure.db.write.unit_of_work import SqlUnitOfWork
+from infrastructure.db.write.webhook_events import SqlWebhookEvents
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.providers.signing import sign
 from infrastructure.providers.simulator import SimulatorPaymentProvider
@@ -54,7 +55,7 @@ class World:
     def __init__(self, engine: AsyncEngine, http: httpx.AsyncClient) -> None:
         self.engine, self.ids, self.clock = engine, SortableIdGenerator(), FakeClock(T0)
         self.provider = SimulatorPaymentProvider("http://sim.test", SECRET, 0.0, http, self.clock)
-        self.retries = SqlAlchemyWebhookRetryQueue(engine)
+        self.retries = SqlWebhookEvents(Database(engine))
         root = Container(settings=Settings())
         for name, adapter in {
             "engine": engine,
@@ -66,8 +67,8 @@ class World:
             getattr(root, name).override(providers.Object(adapter))
         self.bus = root.bus()
 
-    def uow(self) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.engine, self.ids)
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(Database(self.engine), self.ids)
 
     def payment(self) -> Payment:
         return Payment.initiate(
@@ -178,7 +179,7 @@ async def test_concurrent_claimers_never_share_a_row(postgres: str) -> None:
             for n in range(30):
                 await world.deliver(f"pay_missing_{n}", event_id=f"evt_{n}")
             now = T0 + timedelta(hours=1)
-            stores = [SqlAlchemyWebhookRetryQueue(engine) for _ in range(4)]
+            stores = [SqlWebhookEvents(Database(engine)) for _ in range(4)]
             claims = await asyncio.gather(
                 *(
                     s.claim_due(f"w{i}", now, lease=timedelta(minutes=2), stale_before=now, limit=10)

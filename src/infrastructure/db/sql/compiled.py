@@ -46,14 +46,21 @@ class Compiled:
 
 
 def compile_statement(statement: ClauseElement, dialect: Dialect) -> Compiled:
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    compiled = statement.compile(dialect=dialect)
     if not isinstance(compiled, SQLCompiler):
         raise TypeError(f"not a SQL statement: {type(statement).__name__}")
-    names = tuple(compiled.positiontup or ())
-    bind = tuple(_bind_processor(compiled.binds[name].type, dialect) for name in names)
+    required = {name for name, bind in compiled.binds.items() if bind.required}
+    # Values the statement fixes itself (an IN list of our own constants, a page size) are expanded into the
+    # text or into parameters of their own now, once: a generic plan then knows what it can (LIMIT's estimate).
+    expanded = compiled.construct_expanded_state(dict.fromkeys(required))
+    names = tuple(expanded.positiontup or ())
+    bind = tuple(
+        _bind_processor(compiled.binds[name].type, dialect) if name in required else expanded.processors.get(name)
+        for name in names
+    )
     columns, result = _result_columns(statement, dialect)
-    constants = {name: compiled.binds[name].effective_value for name in names if not compiled.binds[name].required}
-    return Compiled(str(compiled), names, bind, columns, result, any(p is not None for p in result), constants)
+    constants = {name: expanded.parameters[name] for name in names if name not in required}
+    return Compiled(expanded.statement, names, bind, columns, result, any(p is not None for p in result), constants)
 
 
 def _bind_processor(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Processor:

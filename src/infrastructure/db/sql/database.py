@@ -75,7 +75,7 @@ class Database:
             yield borrowed.connection
             await self.commit(borrowed.connection)
         except BaseException as error:
-            lost = _lost(error)
+            lost = lost_connection(error)
             if not lost:
                 await self.rollback(borrowed.connection)
             raise
@@ -92,9 +92,13 @@ class Database:
                 return borrowed
             except BaseException as error:
                 await self.give_back(borrowed, lost=True)
-                if attempt == 1 or not _lost(error):
+                if attempt == 1 or not lost_connection(error):
                     raise
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def restart(self, connection: Connection, *, write: bool = True) -> None:
+        """A new transaction on a connection already lent (after a rollback, the unit of work goes on)."""
+        await connection.run(_BEGIN.get((self.dialect_name, write), "BEGIN"))
 
     async def commit(self, connection: Connection) -> None:
         if await connection.run("COMMIT") == "ROLLBACK":
@@ -139,7 +143,7 @@ class Database:
             try:
                 return await run(borrowed.connection)
             except BaseException as error:
-                lost = _lost(error)
+                lost = lost_connection(error)
                 if attempt == 1 or not lost:
                     raise
             finally:
@@ -168,7 +172,7 @@ class Borrowed:
     connection: Connection
 
 
-def _lost(error: BaseException) -> bool:
+def lost_connection(error: BaseException) -> bool:
     """The connection can no longer be used: the driver's own error, or StoreUnavailable raised because of one."""
     cause = error.__cause__ if isinstance(error, StoreUnavailable) else error
     return cause is not None and is_lost_connection(cause)

@@ -24,19 +24,19 @@ TOUCHED = sa.literal_column("1", sa.Integer).label("touched")
 @dataclass(frozen=True, eq=False)  # compiled once per instance: identity, not value, is what caches it
 class Guarded:
     write: sa.Update | sa.Insert  # ending in `.returning(TOUCHED)`: both dialects count the rows it returns
-    rows: tuple[tuple[sa.Table, str], ...]  # (table, parameter) of each insert_rows that follows it
+    rows: tuple[tuple[sa.Table, str, tuple[str, ...]], ...]  # (table, parameter, columns) of each insert_rows after it
 
     @cached_property  # built once: the compiled forms are cached by statement identity
     def sequence(self) -> tuple[sa.Executable, ...]:
         """The pieces one after another (SQLite): the write, then each insert."""
-        return (self.write, *(insert_rows(table, parameter) for table, parameter in self.rows))
+        return (self.write, *(insert_rows(table, parameter, columns) for table, parameter, columns in self.rows))
 
     @cached_property
     def one_statement(self) -> sa.Select[Any]:
         """The pieces as one statement (Postgres) answering how many rows the write touched."""
         touched = self.write.cte("g")
         statement = sa.select(sa.func.count().label("touched")).select_from(touched)
-        for index, (table, parameter) in enumerate(self.rows):
+        for index, (table, parameter, columns) in enumerate(self.rows):
             guard = sa.exists(sa.select(touched.c.touched))
-            statement = statement.add_cte(insert_rows(table, parameter, when=guard).cte(f"rows_{index}"))
+            statement = statement.add_cte(insert_rows(table, parameter, columns, when=guard).cte(f"rows_{index}"))
         return statement
