@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: serve test worker lint install bench
+.PHONY: serve test worker lint install bench browser
 
 serve: install          ## run the service on http://127.0.0.1:8000 (SQLite + simulator by default)
 	$(UV) run --locked payments serve
@@ -12,7 +12,7 @@ serve: install          ## run the service on http://127.0.0.1:8000 (SQLite + si
 worker: install         ## run the background worker against the configured database
 	$(UV) run --locked payments worker
 
-test: install           ## the whole suite: lint, types, layers, unit, integration (SQLite + Postgres), e2e
+test: install browser   ## the whole suite: lint, types, layers, unit, integration (SQLite + Postgres), e2e
 	$(UV) run --locked pytest $(PYTEST_ARGS)
 
 bench: install          ## benchmark on Postgres vs. this machine's ceilings (bench/run.py; BENCH_ARGS="--help")
@@ -23,6 +23,21 @@ lint: install
 
 install: $(UV)
 	$(UV) sync --locked --quiet
+
+# The browser tests (tests/browser) drive the Debian `chromium` package; never a browser downloaded by Playwright.
+# Installed here when it is missing and this is root with apt-get. Otherwise, or if that fails, one line says
+# so and those tests are skipped (they fail instead under CI's PAYMENTS_TEST_REQUIRE_BROWSER=1).
+CHROMIUM := /usr/bin/chromium
+APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    $(APT_INSTALL) || { apt-get update -qq >/dev/null 2>&1 && $(APT_INSTALL); } \
+	      || echo "make: apt-get could not install chromium: the browser tests will be skipped"; \
+	  else \
+	    echo "make: no $(CHROMIUM) (as root, apt-get install chromium): the browser tests will be skipped"; \
+	  fi; \
+	fi
 
 .tools/bin/uv:
 	python3 -m venv .tools

@@ -64,7 +64,8 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/schema"): PUBLIC,
     ("GET", "/schema/swagger"): PUBLIC,
     ("GET", "/schema/openapi.json"): PUBLIC,
-    ("GET", "/schema/oauth2-redirect.html"): PUBLIC,
+    ("GET", "/schema/assets/{file_path:path}"): PUBLIC,
+    ("HEAD", "/schema/assets/{file_path:path}"): PUBLIC,
     ("GET", "/schema/{path:str}"): PUBLIC,
 }
 
@@ -81,6 +82,7 @@ PATH_VALUES = {
     "provider": "simulator",
     "slug": "not-found",
     "path": "nothing-here",
+    "file_path": "api-docs.js",
 }
 
 CALLERS = ("no key", "revoked key", *SCOPES)
@@ -110,7 +112,7 @@ def expected_scope(method: str, path: str) -> str:
 
 def concrete(path: str) -> str:
     for name, value in PATH_VALUES.items():
-        path = path.replace(f"{{{name}:str}}", value)
+        path = path.replace(f"{{{name}:str}}", value).replace(f"{{{name}:path}}", value)
     assert "{" not in path, f"no value for a path parameter of {path}: add it to PATH_VALUES"
     return path
 

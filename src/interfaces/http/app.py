@@ -16,13 +16,13 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 
 from application.bus import MessageBus
 from infrastructure.container import Container, build_container, close_resources
 from infrastructure.settings import Settings, load_settings
 from infrastructure.worker.assembly import build_worker
+from interfaces.http.api_docs import ApiDocsPage
 from interfaces.http.auth import provide_caller
 from interfaces.http.controllers.checkout import CheckoutController
 from interfaces.http.controllers.metrics import MetricsController
@@ -103,7 +103,7 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
             description="Hosted checkout, verified provider webhooks, refunds and signed order callbacks.",
             path="/schema",
             components=COMPONENTS,
-            render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+            render_plugins=[ApiDocsPage()],  # Swagger UI from files shipped in the package, no CDN
         ),
         logging_config=None,  # the process (CLI) configures logging; problems.py logs errors with request ids
         debug=False,

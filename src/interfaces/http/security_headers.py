@@ -7,9 +7,10 @@ Content-Security-Policy; problem pages may be cached), so pages that need a loos
 
 - API responses (JSON, problems): a CSP that allows nothing (`default-src 'none'; frame-ancestors 'none'`) and
   `Cache-Control: no-store` (payment data must not sit in shared or browser caches).
-- The interactive docs under the OpenAPI path (Scalar at `/schema`, Swagger UI at `/schema/swagger`) load their
-  scripts, styles and icon from cdn.jsdelivr.net, run an inline script (Swagger's spec), use inline styles,
-  fetch `/schema/openapi.json` from this origin, and Scalar loads web fonts: their CSP allows exactly that.
+- The interactive docs under the OpenAPI path (`/schema`, api_docs.py) load their scripts, styles and icon from
+  this app (`/schema/assets/`, shipped in the package) and fetch `/schema/openapi.json`: their CSP allows
+  'self' and no other origin, and no inline script or style. `data:` images only, for the icons that Swagger
+  UI's stylesheet carries inline as data URLs.
 - `Strict-Transport-Security` only when the public URL is https: over plain http browsers ignore it, and on a
   development `http://127.0.0.1` it would only pin localhost to https.
 """
@@ -21,12 +22,10 @@ Header = tuple[bytes, bytes]
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = (
     "default-src 'none'; "
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "img-src 'self' data: https://cdn.jsdelivr.net; "
-    "font-src 'self' data: https://cdn.jsdelivr.net https://fonts.scalar.com https://fonts.gstatic.com; "
+    "script-src 'self'; "
+    "style-src 'self'; "
+    "img-src 'self' data:; "
     "connect-src 'self'; "
-    "worker-src 'self' blob:; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 HSTS = "max-age=31536000"  # one year; no includeSubDomains: the operator's other hosts are not ours to pin
