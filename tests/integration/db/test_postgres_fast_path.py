@@ -13,10 +13,10 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infrastructure.db.sql.drivers import AsyncpgConnection
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.sql.database import Database, TransactionRolledBack
+from infrastructure.db.sql.drivers import AsyncpgConnection
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import API, new_payment, store
