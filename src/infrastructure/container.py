@@ -29,17 +29,17 @@ from infrastructure.callbacks.http_callback_sender import build_callback_sender
 from infrastructure.clock import SystemClock
 from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
 from infrastructure.db.cached_read_model import StatusCachingReadModel
+from infrastructure.db.edge.idempotency_store import SqlIdempotencyStore
 from infrastructure.db.engine import create_engine
-from infrastructure.db.idempotency_store import SqlAlchemyIdempotencyStore
-from infrastructure.db.janitor_store import SqlAlchemyJanitorStore
 from infrastructure.db.notification_store import SqlAlchemyNotificationStore
-from infrastructure.db.outbox_store import SqlAlchemyOutbox
 from infrastructure.db.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
 from infrastructure.db.sql.database import Database
 from infrastructure.db.status_cache import StatusCache
 from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
+from infrastructure.db.worker.janitor_store import SqlJanitorStore
+from infrastructure.db.worker.outbox_store import SqlOutbox
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.db.write.webhook_events import SqlWebhookEvents
 from infrastructure.ids import SortableIdGenerator
@@ -115,9 +115,9 @@ class Container(containers.DeclarativeContainer):
     # lifespan only); elsewhere, or while the feed is down, the cache stays empty and reads go to the store.
     read_model = providers.Singleton(_read_model, engine=engine, cache=status_cache)
     payment_change_feed = providers.Singleton(_change_feed, engine=engine, cache=status_cache)
-    janitor_store = providers.Singleton(SqlAlchemyJanitorStore, engine=engine)
+    janitor_store = providers.Singleton(SqlJanitorStore, database)
     reconciliation = providers.Singleton(SqlAlchemyReconciliationQuery, engine=engine)
-    outbox = providers.Singleton(SqlAlchemyOutbox, engine=engine)
+    outbox = providers.Singleton(SqlOutbox, database)
     notification_store = providers.Singleton(SqlAlchemyNotificationStore, engine=engine)
     # None without PAYMENTS_CALLBACK_SECRET: no notifications are created or sent (see build_callback_sender)
     callback_sender = providers.Singleton(
@@ -132,7 +132,7 @@ class Container(containers.DeclarativeContainer):
         base_seconds=settings.provided.retry_base_seconds,
         max_age_seconds=settings.provided.retry_max_age_seconds,
     )
-    idempotency = providers.Singleton(SqlAlchemyIdempotencyStore, engine=engine)
+    idempotency = providers.Singleton(SqlIdempotencyStore, database)
     api_keys = providers.Singleton(SqlAlchemyApiKeyStore, engine=engine, ids=ids, configured=settings.provided.api_keys)
     # in this process's memory, or shared through Redis when PAYMENTS_REDIS_URL is set (connects lazily)
     rate_limiter = providers.Singleton(build_rate_limiter, redis_url=settings.provided.redis_url)

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.engine import create_engine
 from infrastructure.db.notification_store import SqlAlchemyNotificationStore
-from infrastructure.db.outbox_store import SqlAlchemyOutbox
 from infrastructure.db.sql.database import Database
+from infrastructure.db.worker.outbox_store import SqlOutbox
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 
@@ -33,8 +33,8 @@ def uow(engine: AsyncEngine, ids: SortableIdGenerator) -> SqlUnitOfWork:
 
 
 @pytest.fixture
-def outbox(engine: AsyncEngine) -> SqlAlchemyOutbox:
-    return SqlAlchemyOutbox(engine)
+def outbox(engine: AsyncEngine) -> SqlOutbox:
+    return SqlOutbox(Database(engine))
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from application.worker.relay_outbox import RelayOutbox
 from domain.payments.payment import CheckoutDetails, Payment
 from infrastructure.callbacks.http_callback_sender import HttpCallbackSender
 from infrastructure.db.notification_store import SqlAlchemyNotificationStore
-from infrastructure.db.outbox_store import SqlAlchemyOutbox
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.tables import notifications as notifications_table
 from infrastructure.db.tables import outbox as outbox_table
+from infrastructure.db.worker.outbox_store import SqlOutbox
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.providers.signing import verify
@@ -89,7 +89,7 @@ class Callbacks:
     engine: AsyncEngine
     uow: SqlUnitOfWork
     ids: SortableIdGenerator
-    outbox: SqlAlchemyOutbox
+    outbox: SqlOutbox
     notifications: SqlAlchemyNotificationStore
     sender: HttpCallbackSender
     clock: FakeClock
@@ -126,7 +126,7 @@ def pipe(
     engine: AsyncEngine,
     uow: SqlUnitOfWork,
     ids: SortableIdGenerator,
-    outbox: SqlAlchemyOutbox,
+    outbox: SqlOutbox,
     notifications: SqlAlchemyNotificationStore,
     sender: HttpCallbackSender,
     clock: FakeClock,

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.payments.payment import Payment
-from infrastructure.db.janitor_store import SqlAlchemyJanitorStore
 from infrastructure.db.sql.database import Database
 from infrastructure.db.tables import payments, refunds
+from infrastructure.db.worker.janitor_store import SqlJanitorStore
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import T0, new_payment, paid_payment, refund, store
@@ -23,8 +23,8 @@ NOW = T0 + timedelta(hours=1)
 
 
 @pytest.fixture
-def janitor(engine: AsyncEngine) -> SqlAlchemyJanitorStore:
-    return SqlAlchemyJanitorStore(engine)
+def janitor(engine: AsyncEngine) -> SqlJanitorStore:
+    return SqlJanitorStore(Database(engine))
 
 
 def processing(ids: SortableIdGenerator, order_id: str, created: datetime, expires: datetime | None = None) -> Payment:
@@ -33,12 +33,12 @@ def processing(ids: SortableIdGenerator, order_id: str, created: datetime, expir
     return payment
 
 
-async def claim_payments(janitor: SqlAlchemyJanitorStore, now: datetime = NOW, limit: int = 100) -> list[str]:
+async def claim_payments(janitor: SqlJanitorStore, now: datetime = NOW, limit: int = 100) -> list[str]:
     due = await janitor.claim_due_payments(now, first_check_after=FIRST, lease=LEASE, limit=limit)
     return [d.payment_id for d in due]
 
 
-async def claim_refunds(janitor: SqlAlchemyJanitorStore, now: datetime = NOW) -> list[str | None]:
+async def claim_refunds(janitor: SqlJanitorStore, now: datetime = NOW) -> list[str | None]:
     due = await janitor.claim_due_refunds(now, first_check_after=FIRST, lease=LEASE, limit=100)
     return [d.refund_id for d in due]
 
@@ -52,7 +52,7 @@ async def schedule_of(engine: AsyncEngine, table: sa.Table, row_id: str) -> tupl
 
 
 async def test_due_payments_follow_the_schedule_rules(
-    uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore, engine: AsyncEngine
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlJanitorStore, engine: AsyncEngine
 ) -> None:
     old = processing(ids, "old", NOW - FIRST)
     young = processing(ids, "young", NOW - timedelta(minutes=2))
@@ -74,7 +74,7 @@ async def test_due_payments_follow_the_schedule_rules(
 
 
 async def test_a_claim_is_a_lease_that_runs_out(
-    uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlJanitorStore
 ) -> None:
     stuck = processing(ids, "stuck", T0)
     await store(uow, stuck)
@@ -85,9 +85,7 @@ async def test_a_claim_is_a_lease_that_runs_out(
     assert await claim_payments(janitor, NOW + LEASE) == [stuck.id]
 
 
-async def test_the_limit_caps_a_claim(
-    uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore
-) -> None:
+async def test_the_limit_caps_a_claim(uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlJanitorStore) -> None:
     await store(uow, *(processing(ids, f"o-{n}", T0) for n in range(5)))
 
     first, second = await claim_payments(janitor, limit=3), await claim_payments(janitor, limit=3)
@@ -98,7 +96,7 @@ async def test_the_limit_caps_a_claim(
 async def test_scheduling_sets_the_count_and_the_next_check(
     uow: SqlUnitOfWork,
     ids: SortableIdGenerator,
-    janitor: SqlAlchemyJanitorStore,
+    janitor: SqlJanitorStore,
     engine: AsyncEngine,
 ) -> None:
     stuck = processing(ids, "stuck", T0)
@@ -115,7 +113,7 @@ async def test_scheduling_sets_the_count_and_the_next_check(
 
 
 async def test_due_refunds_are_the_pending_ones_past_the_first_wait(
-    uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlAlchemyJanitorStore
+    uow: SqlUnitOfWork, ids: SortableIdGenerator, janitor: SqlJanitorStore
 ) -> None:
     paid = paid_payment(ids, "paid", amount=10_000, at=T0)
     old = refund(ids, paid, 1_000, NOW - FIRST)
@@ -137,7 +135,7 @@ async def test_concurrent_claimers_take_disjoint_rows_on_postgres(postgres: str,
     engine = create_engine(postgres, pool_size=10)
     try:
         await store(SqlUnitOfWork(Database(engine), ids), *(processing(ids, f"o-{n}", T0) for n in range(40)))
-        claimers = [SqlAlchemyJanitorStore(engine) for _ in range(4)]
+        claimers = [SqlJanitorStore(Database(engine)) for _ in range(4)]
 
         claims = await asyncio.gather(*(claim_payments(c, limit=15) for c in claimers))
 
@@ -159,7 +157,7 @@ async def test_a_row_locked_elsewhere_is_skipped_not_waited_for_on_postgres(
         async with engine.begin() as holder:  # e.g. a webhook applying to that payment right now
             await holder.execute(sa.select(payments.c.id).where(payments.c.id == locked.id).with_for_update())
 
-            claimed = await asyncio.wait_for(claim_payments(SqlAlchemyJanitorStore(engine)), timeout=5)
+            claimed = await asyncio.wait_for(claim_payments(SqlJanitorStore(Database(engine))), timeout=5)
 
         assert claimed == [free.id]
     finally:

@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infrastructure.db.outbox_store import SqlAlchemyOutbox
+from infrastructure.db.sql.database import Database
 from infrastructure.db.tables import outbox as outbox_table
+from infrastructure.db.worker.outbox_store import SqlOutbox
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import T0, paid_payment, store
@@ -27,7 +28,7 @@ async def seeded(uow: SqlUnitOfWork, ids: SortableIdGenerator) -> str:
 
 
 async def test_claim_leases_due_messages_oldest_first(
-    outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator
+    outbox: SqlOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     payment_id = await seeded(uow, ids)
 
@@ -41,7 +42,7 @@ async def test_claim_leases_due_messages_oldest_first(
     assert await outbox.pending_count() == 3
 
 
-async def test_claim_respects_the_limit(outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator) -> None:
+async def test_claim_respects_the_limit(outbox: SqlOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator) -> None:
     await seeded(uow, ids)
     first = await outbox.claim("w1", NOW, LEASE, 2)
     rest = await outbox.claim("w2", NOW, LEASE, 2)
@@ -49,7 +50,7 @@ async def test_claim_respects_the_limit(outbox: SqlAlchemyOutbox, uow: SqlUnitOf
 
 
 async def test_an_expired_lease_lets_another_worker_claim_again(
-    outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator
+    outbox: SqlOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     await seeded(uow, ids)
     first = await outbox.claim("w1", NOW, LEASE, 10)  # w1 "dies" holding the lease
@@ -61,7 +62,7 @@ async def test_an_expired_lease_lets_another_worker_claim_again(
 
 
 async def test_release_gives_leases_back_at_once(
-    outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator
+    outbox: SqlOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     await seeded(uow, ids)
     await outbox.claim("w1", NOW, LEASE, 10)
@@ -74,7 +75,7 @@ async def test_release_gives_leases_back_at_once(
 
 
 async def test_relayed_messages_are_never_claimed_again(
-    outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
+    outbox: SqlOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
 ) -> None:
     await seeded(uow, ids)
     claimed = await outbox.claim("w1", NOW, LEASE, 10)
@@ -89,7 +90,7 @@ async def test_relayed_messages_are_never_claimed_again(
 
 
 async def test_a_failed_message_waits_for_its_next_attempt(
-    outbox: SqlAlchemyOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
+    outbox: SqlOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
 ) -> None:
     await seeded(uow, ids)
     first, *_ = await outbox.claim("w1", NOW, LEASE, 1)
@@ -132,7 +133,7 @@ async def test_concurrent_workers_never_claim_the_same_row_on_postgres(
         ]
         async with engine.begin() as connection:
             await connection.execute(sa.insert(outbox_table), rows)
-        outbox = SqlAlchemyOutbox(engine)
+        outbox = SqlOutbox(Database(engine))
 
         async def worker(name: str) -> list[str]:
             taken: list[str] = []

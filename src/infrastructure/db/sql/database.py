@@ -135,6 +135,10 @@ class Database:
         async with self.transaction() as connection:
             return await connection.execute_guarded(statement, **values)
 
+    async def write(self, statement: Statement, /, **values: Any) -> list[Row]:
+        async with self.transaction() as connection:
+            return await connection.fetch(statement, **values)
+
     async def _read(self, run: Callable[[Connection], Awaitable[T]]) -> T:
         """Reads are safe to repeat: one on a pooled connection that died is tried again on the next one."""
         for attempt in range(self._attempts(), 0, -1):

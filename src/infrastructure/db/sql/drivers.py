@@ -38,6 +38,9 @@ class AsyncpgConnection:
         rows = await self.fetch(statement, **values)
         return rows[0] if rows else None
 
+    async def write(self, statement: Statement, /, **values: Any) -> list[Row]:
+        return await self.fetch(statement, **values)
+
     async def fetch_value(self, statement: Statement, /, **values: Any) -> Any:
         row = await self.fetch_one(statement, **values)
         return None if row is None else next(iter(row.values()))
@@ -89,6 +92,9 @@ class SqliteConnection:
     async def fetch_one(self, statement: Statement, /, **values: Any) -> Row | None:
         rows = await self.fetch(statement, **values)
         return rows[0] if rows else None
+
+    async def write(self, statement: Statement, /, **values: Any) -> list[Row]:
+        return await self.fetch(statement, **values)
 
     async def fetch_value(self, statement: Statement, /, **values: Any) -> Any:
         row = await self.fetch_one(statement, **values)

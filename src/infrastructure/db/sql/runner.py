@@ -28,6 +28,10 @@ Statement = sa.Executable | PerDialect
 
 
 class Runner(Protocol):
+    """`fetch*` read; `execute`, `execute_guarded` and `write` change. On a database, each read is safe to repeat
+    on another connection when its pooled one turns out dead, and each change runs in a short transaction of its
+    own (a dead connection is found at BEGIN, where trying the next one is safe)."""
+
     async def fetch(self, statement: Statement, /, **values: Any) -> list[Row]: ...
 
     async def fetch_one(self, statement: Statement, /, **values: Any) -> Row | None: ...
@@ -40,4 +44,8 @@ class Runner(Protocol):
 
     async def execute_guarded(self, statement: Guarded, /, **values: Any) -> int:
         """See guarded.py; returns how many rows the guarding write touched."""
+        ...
+
+    async def write(self, statement: Statement, /, **values: Any) -> list[Row]:
+        """Runs a change that returns rows (`… RETURNING …`)."""
         ...

@@ -119,9 +119,9 @@ class SqlWebhookEvents:
             "body": entry.body,
             "received_at": entry.received_at,
         }
-        inserted = await self._runner.fetch_value(_RECORD, **values)
-        if inserted is not None:
-            return InboxReceipt(inserted, duplicate=False)
+        inserted = await self._runner.write(_RECORD, **values)
+        if inserted:
+            return InboxReceipt(inserted[0]["id"], duplicate=False)
         existing = await self._runner.fetch_value(_EXISTING, provider=entry.provider, event_id=entry.event_id)
         return InboxReceipt(existing, duplicate=True)
 
@@ -144,7 +144,7 @@ class SqlWebhookEvents:
     async def claim_due(
         self, worker_id: str, now: datetime, *, lease: timedelta, stale_before: datetime, limit: int
     ) -> list[StoredWebhook]:
-        rows = await self._runner.fetch(
+        rows = await self._runner.write(
             _CLAIM, worker=worker_id, now=now, until=now + lease, stale_before=stale_before, limit=limit
         )
         return sorted((_stored(row) for row in rows), key=lambda s: (s.received_at, s.id))

@@ -1,0 +1,1 @@
+"""What the HTTP edge keeps: API keys created with the CLI, and Idempotency-Key records."""
