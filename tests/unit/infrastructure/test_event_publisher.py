@@ -9,7 +9,8 @@ import pytest
 
 from application.data.outbox import OutboxMessage
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
-from infrastructure.broker.publisher import encode_body, kafka_bootstrap_servers, message_headers
+from infrastructure.broker.kafka_transport import kafka_bootstrap_servers
+from infrastructure.broker.topology import encode_body, message_headers
 from infrastructure.settings import Settings, SettingsError
 
 
