@@ -113,3 +113,12 @@ class IdempotencyKeyInUse(ApplicationError):
     def __init__(self, key: str) -> None:
         super().__init__(f"a request with Idempotency-Key {key!r} is still being processed")
         self.key = key
+
+
+class CallbackUrlRefused(ApplicationError):
+    """A checkout's `callback_url` may not be used: not an http(s) URL, or (unless private networks are allowed)
+    not a public address. Raised before anything is stored or any provider is asked."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"callback_url {reason}")
+        self.reason = reason

@@ -10,10 +10,12 @@ import httpx
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.callback_destinations import CallbackDestinations
 from application.observed_unit_of_work import CommitListener, ObservedUnitOfWork, TransitionCounter
 from application.ports.metrics import Metrics
 from application.ports.read_model import PaymentReadModel
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
+from infrastructure.callbacks.host_resolver import AsyncioHostResolver
 from infrastructure.callbacks.http_callback_sender import build_callback_sender
 from infrastructure.clock import SystemClock
 from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
@@ -107,6 +109,13 @@ class Container(containers.DeclarativeContainer):
     reconciliation = providers.Singleton(SqlAlchemyReconciliationQuery, engine=engine)
     outbox = providers.Singleton(SqlAlchemyOutbox, engine=engine)
     notification_store = providers.Singleton(SqlAlchemyNotificationStore, engine=engine)
+    # Where callbacks may go (PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS): checked at checkout through the resolver
+    host_resolver = providers.Singleton(AsyncioHostResolver)
+    callback_destinations = providers.Singleton(
+        CallbackDestinations,
+        resolver=host_resolver,
+        allow_private_networks=settings.provided.callback_allow_private_networks,
+    )
     # None without PAYMENTS_CALLBACK_SECRET: no notifications are created or sent (see build_callback_sender)
     callback_sender = providers.Singleton(
         build_callback_sender, secret=settings.provided.callback_secret, http=http_client, clock=clock
@@ -132,6 +141,7 @@ class Container(containers.DeclarativeContainer):
         notifications=notification_store,
         webhook_events=webhook_retries,
         metrics=metrics,
+        callback_destinations=callback_destinations,
     )
 
 

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from application.bus import MessageBus
+from application.callback_destinations import CallbackDestinations
 from application.errors import (
     ConcurrentUpdate,
     InvalidSignature,
@@ -827,6 +828,19 @@ class FakeMetrics:
         return {key[1:]: n for key, n in self.counts.items() if key[0] == kind}
 
 
+# ---- host names ------------------------------------------------------------------------------------------
+class FakeResolver:
+    """A DNS of known answers (a name it does not know does not resolve); remembers every name asked."""
+
+    def __init__(self, answers: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.answers = dict(answers or {})
+        self.asked: list[str] = []
+
+    async def resolve(self, host: str) -> tuple[str, ...]:
+        self.asked.append(host)
+        return self.answers.get(host, ())
+
+
 # ---- the application, composed like production -----------------------------------------------------------
 @dataclass
 class Harness:
@@ -844,8 +858,9 @@ class Harness:
         return await self.bus.send(message)
 
 
-def harness(*providers: FakeProvider) -> Harness:
-    """`providers` in routing order; by default one FakeProvider called "fake" (USD, EUR, JPY, KWD)."""
+def harness(*providers: FakeProvider, callback_destinations: CallbackDestinations | None = None) -> Harness:
+    """`providers` in routing order; by default one FakeProvider called "fake" (USD, EUR, JPY, KWD). Callback
+    URLs are checked by `callback_destinations` when given; by default any http(s) URL is taken."""
     enabled = FakeProviders(*(providers or (FakeProvider(),)))
     store, clock, ids, metrics = FakeStore(), FakeClock(), FakeIds(), FakeMetrics()
     bus = build_bus(
@@ -859,5 +874,6 @@ def harness(*providers: FakeProvider) -> Harness:
         reconciliation=FakeReconciliation(),
         webhook_events=FakeWebhookEvents(store),
         metrics=metrics,
+        callback_destinations=callback_destinations,
     )
     return Harness(store, enabled.get(enabled.names()[0]), enabled, clock, ids, bus, metrics)

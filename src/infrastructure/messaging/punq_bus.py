@@ -10,6 +10,7 @@ from typing import Any
 import punq
 
 from application.bus import MessageBus
+from application.callback_destinations import CallbackDestinations
 from application.messages import Message
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
@@ -38,6 +39,7 @@ def build_bus(
     notifications: NotificationStore | None = None,
     webhook_events: WebhookEventLog | None = None,
     metrics: Metrics = NO_METRICS,
+    callback_destinations: CallbackDestinations | None = None,
 ) -> MessageBus:
     container = punq.Container()
     # punq reads the factory's signature; a plain function works whatever kind of callable we were given
@@ -55,6 +57,8 @@ def build_bus(
         container.register(NotificationStore, instance=notifications)
     if webhook_events is not None:  # the stored webhook events, for the admin's list, get and replay
         container.register(WebhookEventLog, instance=webhook_events)
+    if callback_destinations is not None:  # without it, checkout takes any http(s) callback_url (its default)
+        container.register(CallbackDestinations, instance=callback_destinations)
     for handler in handlers.values():
         container.register(handler)
     # punq supplies each handler's shared dependencies once; the plan then builds a handler per message cheaply
