@@ -117,3 +117,12 @@ class IdempotencyKeyInUse(ApplicationError):
 
 class InvalidCursor(ValueError):
     """The pagination cursor was not one we issued."""
+
+
+class CallbackUrlRefused(ApplicationError):
+    """A checkout's `callback_url` may not be used: not an http(s) URL, or (unless private networks are allowed)
+    not a public address. Raised before anything is stored or any provider is asked."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"callback_url {reason}")
+        self.reason = reason

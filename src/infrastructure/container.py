@@ -12,6 +12,7 @@ import httpx
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.callback_destinations import CallbackDestinations
 from application.observed_unit_of_work import CommitListener, ObservedUnitOfWork, TransitionCounter
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
@@ -25,7 +26,9 @@ from application.ports.unit_of_work import UnitOfWork
 from application.ports.webhook_events import WebhookEventLog, WebhookRetryQueue
 from application.worker.backoff import RetryPolicy
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
+from infrastructure.callbacks.host_resolver import AsyncioHostResolver
 from infrastructure.callbacks.http_callback_sender import build_callback_sender
+from infrastructure.callbacks.public_address_transport import build_callback_client
 from infrastructure.clock import SystemClock
 from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
 from infrastructure.db.cached_read_model import StatusCachingReadModel
@@ -119,9 +122,23 @@ class Container(containers.DeclarativeContainer):
     reconciliation = providers.Singleton(SqlAlchemyReconciliationQuery, engine=engine)
     outbox = providers.Singleton(SqlOutbox, database)
     notification_store = providers.Singleton(SqlAlchemyNotificationStore, engine=engine)
+    # Where callbacks may go (PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS): checked at checkout through the
+    # resolver, and again at connect time by the callback client (the shared one when private networks are allowed)
+    host_resolver = providers.Singleton(AsyncioHostResolver)
+    callback_destinations = providers.Singleton(
+        CallbackDestinations,
+        resolver=host_resolver,
+        allow_private_networks=settings.provided.callback_allow_private_networks,
+    )
+    callback_http_client = providers.Singleton(
+        build_callback_client,
+        shared=http_client,
+        resolver=host_resolver,
+        allow_private_networks=settings.provided.callback_allow_private_networks,
+    )
     # None without PAYMENTS_CALLBACK_SECRET: no notifications are created or sent (see build_callback_sender)
     callback_sender = providers.Singleton(
-        build_callback_sender, secret=settings.provided.callback_secret, http=http_client, clock=clock
+        build_callback_sender, secret=settings.provided.callback_secret, http=callback_http_client, clock=clock
     )
     # None without PAYMENTS_BROKER_URL: events stay in the outbox; connects lazily on the first publish
     event_publisher = providers.Singleton(build_event_publisher, settings=settings)
@@ -156,6 +173,7 @@ def port_table(root: Container) -> dict[type[Any], Any]:
         WebhookEventLog: root.webhook_events(),
         WebhookRetryQueue: root.webhook_events(),
         RetryPolicy: root.retry_policy(),
+        CallbackDestinations: root.callback_destinations(),
     }
 
 
@@ -171,8 +189,9 @@ async def close_resources(container: Container) -> None:
     # Singletons are cheap and lazy (no connection is made until used), so asking for one to close it is fine.
     simulator: SimulatorPaymentProvider = container.simulator()
     await simulator.aclose()
-    client: httpx.AsyncClient = container.http_client()
-    await client.aclose()
+    for client_provider in (container.callback_http_client, container.http_client):  # may be the same client
+        client: httpx.AsyncClient = client_provider()
+        await client.aclose()
     publisher: FastStreamEventPublisher | None = container.event_publisher()
     if publisher is not None:
         await publisher.aclose()

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from application.data.api_keys import SCOPES
+from infrastructure.callbacks.configured_url import configured_callback_url_refusal
 
 T = TypeVar("T")
 
@@ -96,6 +97,8 @@ class Settings:
     simulator_webhook_secret: str = field(default_factory=lambda: "whsec_sim_" + secrets.token_hex(16), repr=False)
     simulator_refund_delay_seconds: float = 0.5
     order_callback_url: str | None = None
+    # callbacks (a checkout's callback_url, the order callback URL) may go to loopback and private addresses
+    callback_allow_private_networks: bool = True
     callback_secret: str | None = field(default=None, repr=False)
     rate_limit_per_second: int = 50
     rate_limit_per_minute: int = 1500
@@ -159,6 +162,10 @@ class _Reader:
             "paypal_webhook_id": self._str("PAYPAL_WEBHOOK_ID"),
             "order_callback_url": self._url("ORDER_CALLBACK_URL", ("http", "https")),
             "callback_secret": self._str("CALLBACK_SECRET"),
+            "callback_allow_private_networks": self._choice(
+                "CALLBACK_ALLOW_PRIVATE_NETWORKS", ("true", "false"), str(not production).lower()
+            )
+            == "true",
             "rate_limit_per_second": self._int("RATE_LIMIT_PER_SECOND", 50, 1, 1_000_000),
             "rate_limit_per_minute": self._int("RATE_LIMIT_PER_MINUTE", 1500, 1, 60_000_000),
             "webhook_rate_limit_per_second": self._int("WEBHOOK_RATE_LIMIT_PER_SECOND", 500, 1, 1_000_000),
@@ -194,6 +201,7 @@ class _Reader:
             values["simulator_refund_delay_seconds"] = self._parse("SIMULATOR_REFUND_DELAY_SECONDS", delay, float)
         if values["order_callback_url"] and not values["callback_secret"]:
             self._problem("CALLBACK_SECRET", "is required when PAYMENTS_ORDER_CALLBACK_URL is set")
+        self._order_callback_destination(values)
         self._provider_secrets(values)
         if production:
             self._production_rules(values)
@@ -207,6 +215,17 @@ class _Reader:
             for attribute in _PROVIDER_SECRETS.get(provider, ()):
                 if not values.get(attribute):
                     self._problem(attribute.upper(), f"is required because {provider} is in PAYMENTS_PROVIDERS")
+
+    def _order_callback_destination(self, values: dict[str, Any]) -> None:
+        """The rule a checkout's callback_url is held to; a host name is resolved here, for at most 2 s."""
+        if not values["order_callback_url"] or values["callback_allow_private_networks"]:
+            return
+        refusal = configured_callback_url_refusal(values["order_callback_url"])
+        if refusal is not None:
+            self._problem(
+                "ORDER_CALLBACK_URL",
+                f"must reach a public address while PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS is false: {refusal}",
+            )
 
     def _production_rules(self, values: dict[str, Any]) -> None:
         """What is fine on a laptop and unsafe in production: each mistake is one line, all reported together."""

@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import uvicorn
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from infrastructure.container import Container, build_container
 from infrastructure.db.tables import webhook_events
 from infrastructure.providers.signing import sign
 from infrastructure.settings import ConfiguredApiKey, Settings
@@ -152,7 +153,15 @@ def api_keys() -> dict[str, str]:
     return {name: f"pk_e2e_{name}_{uuid.uuid4().hex}" for name in API_KEYS}
 
 
-def serve(database_url: str, keys: dict[str, str], **overrides: Any) -> Iterator[LiveServer]:
+def serve(
+    database_url: str,
+    keys: dict[str, str],
+    *,
+    customize: Callable[[Container], None] | None = None,
+    **overrides: Any,
+) -> Iterator[LiveServer]:
+    """`overrides` replace settings; `customize` may override the composition root's providers (e.g. a fake
+    resolver) before the app is built from it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that name it, and without it every
     # response waits ~40 ms for delayed ACKs (Nagle), slowing every test that talks to the server
@@ -160,7 +169,12 @@ def serve(database_url: str, keys: dict[str, str], **overrides: Any) -> Iterator
     sock.bind(("127.0.0.1", 0))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     settings = _settings(database_url, base_url, keys, overrides)
-    config = uvicorn.Config(create_app(settings), loop="asyncio", lifespan="on", log_level="warning", access_log=False)
+    container = build_container(settings)
+    if customize is not None:
+        customize(container)
+    config = uvicorn.Config(
+        create_app(settings, container), loop="asyncio", lifespan="on", log_level="warning", access_log=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="e2e-uvicorn", daemon=True)
     thread.start()

@@ -836,6 +836,19 @@ class FakeMetrics:
         return {key[1:]: n for key, n in self.counts.items() if key[0] == kind}
 
 
+# ---- host names ------------------------------------------------------------------------------------------
+class FakeResolver:
+    """A DNS of known answers (a name it does not know does not resolve); remembers every name asked."""
+
+    def __init__(self, answers: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self.answers = dict(answers or {})
+        self.asked: list[str] = []
+
+    async def resolve(self, host: str) -> tuple[str, ...]:
+        self.asked.append(host)
+        return self.answers.get(host, ())
+
+
 # ---- the application, composed like production -----------------------------------------------------------
 @dataclass
 class Harness:

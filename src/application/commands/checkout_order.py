@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from application.callback_destinations import PRIVATE_NETWORKS_ALLOWED, CallbackDestinations
 from application.data.cause import Cause
 from application.data.provider_news import CheckoutSession
 from application.errors import ConcurrentUpdate, LivePaymentExists, ProviderError
@@ -39,6 +40,9 @@ class CheckoutOrderHandler:
        which is why a payment whose session is missing (a crash or timeout earlier) is simply asked again.
     3. Attach the session. A provider that refuses (4xx) fails the payment so the order can try again;
        one that is unreachable leaves it processing for the janitor and for the client's retry.
+
+    A `callback_url` the worker may not post to (callback_destinations.py) is refused before step 1: nothing is
+    stored and no provider is asked.
     """
 
     def __init__(
@@ -48,13 +52,16 @@ class CheckoutOrderHandler:
         clock: Clock,
         ids: IdGenerator,
         metrics: Metrics = NO_METRICS,
+        callback_destinations: CallbackDestinations = PRIVATE_NETWORKS_ALLOWED,
     ) -> None:
         self._uow, self._providers, self._clock, self._ids = uow, providers, clock, ids
-        self._metrics = metrics
+        self._metrics, self._callback_destinations = metrics, callback_destinations
 
     async def __call__(self, cmd: CheckoutOrder) -> CheckoutResult:
         money = Money.of(cmd.amount, cmd.currency)
         provider = self._providers.choose(cmd.provider, money.currency)
+        if cmd.details.callback_url is not None:  # like the checks above: a client's mistake, not counted
+            await self._callback_destinations.check(cmd.details.callback_url)
         try:  # counted once a provider is chosen: its name is a bounded label, a client's preference is not
             result = await self._checkout(cmd, money, provider)
         except Exception as error:

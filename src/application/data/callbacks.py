@@ -12,6 +12,9 @@ class DeliveryResult:
     status_code: int | None  # None when no answer came (timeout, refused connection, DNS, TLS)
     latency_ms: int
     error: str | None  # why it failed, without secrets; None when delivered
+    # the receiver's address is one callbacks may not go to (application/callback_addresses.py): nothing was
+    # sent, and retrying cannot help, so the notification is dead at once
+    refused: bool = False
 
     @property
     def delivered(self) -> bool:

@@ -43,7 +43,7 @@ class DeliverNotifications:
 
     After a failed attempt the notification waits `retry_base_seconds * 2^(attempts-1)` with full jitter
     (capped at 6 h), until it is older than `retry_max_age_seconds` (3 days by default): then it is dead. A
-    410 Gone makes it dead at once (see DeliveryResult.gone).
+    410 Gone, or an address callbacks may not go to (DeliveryResult.refused), makes it dead at once.
     """
 
     def __init__(
@@ -119,7 +119,7 @@ class DeliverNotifications:
         now = self._clock.now()
         if result.delivered:
             return NotificationStatus.DELIVERED, None
-        if result.gone or now - notification.created_at >= self._max_age:
+        if result.gone or result.refused or now - notification.created_at >= self._max_age:
             return NotificationStatus.DEAD, None
         delay = backoff_delay(notification.attempts + 1, self._retry_base, self._random)
         return NotificationStatus.FAILED, now + delay

@@ -4,7 +4,8 @@ Each attempt is signed afresh (`Payments-Signature: t=<unix>,v1=<hex HMAC-SHA256
 Stripe scheme of signing.py): the timestamp must be recent for the receiver's replay window, while the body
 stays byte-for-byte the same. Redirects are never followed (a signed payload must not travel to wherever a
 3xx points), and the response body is never read: only the status matters, and a hostile receiver cannot make
-us download anything.
+us download anything. A receiver at an address callbacks may not go to is refused before anything is sent
+(public_address_transport.py): the attempt records why, and nothing the address might have answered.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import httpx
 
 from application.data.callbacks import DeliveryResult
 from application.ports.clock import Clock
+from infrastructure.callbacks.public_address_transport import CallbackAddressRefused
 from infrastructure.providers.signing import sign
 
 SIGNATURE_HEADER = "Payments-Signature"
@@ -42,6 +44,8 @@ class HttpCallbackSender:
                 "POST", url, content=body, headers=headers, timeout=self._timeout, follow_redirects=False
             ) as response:
                 status = response.status_code
+        except CallbackAddressRefused as refused:
+            return DeliveryResult(None, _elapsed_ms(started), f"refused: {refused}", refused=True)
         except httpx.TimeoutException as error:
             return DeliveryResult(None, _elapsed_ms(started), f"timed out ({type(error).__name__})")
         except httpx.HTTPError as error:  # refused, DNS, TLS, protocol: the receiver is unreachable

@@ -32,6 +32,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 from rfc9457 import Problem
 
 from application.errors import (
+    CallbackUrlRefused,
     ConcurrentUpdate,
     IdempotencyKeyInUse,
     IdempotencyKeyReuse,
@@ -264,6 +265,7 @@ PROBLEMS: Mapping[type[Exception], ProblemType] = {
     IdempotencyKeyReuse: IDEMPOTENCY_KEY_REUSE,
     IdempotencyKeyInUse: IDEMPOTENCY_KEY_IN_USE,
     InvalidCursor: VALIDATION_ERROR,
+    CallbackUrlRefused: VALIDATION_ERROR,
     # HTTP layer
     IdempotencyKeyRequired: IDEMPOTENCY_KEY_REQUIRED,
     InvalidParameter: VALIDATION_ERROR,
@@ -400,6 +402,8 @@ def _validation_errors(exc: BaseException) -> list[dict[str, str]]:
         return [{"pointer": "/amount", "detail": str(exc)}]
     if isinstance(exc, UnknownCurrency):
         return [{"pointer": "/currency", "detail": str(exc)}]
+    if isinstance(exc, CallbackUrlRefused):
+        return [{"pointer": "/callback_url", "detail": exc.reason}]
     if isinstance(exc, InvalidCursor):
         return [{"parameter": "cursor", "detail": str(exc) or "not a cursor this API issued"}]
     if isinstance(exc, InvalidParameter):

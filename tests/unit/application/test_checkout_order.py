@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import pytest
 
+from application.callback_destinations import CallbackDestinations
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.data.cause import Cause
 from application.data.provider_news import EventAction
-from application.errors import ProviderError, ProviderNotEnabled, ProviderUnavailable, UnsupportedCurrency
+from application.errors import (
+    CallbackUrlRefused,
+    ProviderError,
+    ProviderNotEnabled,
+    ProviderUnavailable,
+    UnsupportedCurrency,
+)
 from domain.payments.errors import CheckoutConflict, InvalidAmount, OrderAlreadyPaid
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.status import PaymentStatus
 from domain.shared.money import Money, UnknownCurrency
-from tests.unit.fakes import SESSION_LIFETIME, T0, FakeProvider, Harness, harness, webhook
+from tests.unit.fakes import SESSION_LIFETIME, T0, FakeProvider, FakeResolver, Harness, harness, webhook
 
 
 async def settle(h: Harness, payment_id: str, action: EventAction, event_id: str = "evt_settle") -> None:
@@ -238,6 +245,32 @@ async def test_bad_money_is_refused_before_anything_is_stored(amount: int, curre
     with pytest.raises(error):
         await h.send(CheckoutOrder("order-1", amount, currency))
     assert (h.store.payments, h.store.commits, h.provider.checkouts) == ({}, 0, [])
+
+
+@pytest.mark.parametrize(
+    ("callback_url", "reason"),
+    [
+        ("http://169.254.169.254/latest/meta-data", "the address 169.254.169.254 is not public (link-local)"),
+        ("http://[::ffff:10.0.0.5]:8080/cb", "the address ::ffff:a00:5 is not public (private: it carries 10.0.0.5)"),
+        ("https://db.internal/cb", "the host db.internal resolves to an address that is not public (private)"),
+        ("https://gone.example/cb", "the host gone.example does not resolve"),
+    ],
+)
+async def test_a_callback_url_that_is_not_public_is_refused_before_anything_is_stored(
+    callback_url: str, reason: str
+) -> None:
+    resolver = FakeResolver({"db.internal": ("10.20.30.40",), "orders.example": ("93.184.216.34",)})
+    h = harness(callback_destinations=CallbackDestinations(resolver, allow_private_networks=False))
+
+    with pytest.raises(CallbackUrlRefused) as refused:
+        await h.send(CheckoutOrder("order-1", 5_000, "USD", details=CheckoutDetails(callback_url=callback_url)))
+
+    assert refused.value.reason == reason
+    assert (h.store.payments, h.store.commits, h.provider.checkouts, h.metrics.of("checkout")) == ({}, 0, [], {})
+    public = await h.send(
+        CheckoutOrder("order-1", 5_000, "USD", details=CheckoutDetails(callback_url="https://orders.example/cb"))
+    )
+    assert (public.created, public.payment.callback_url) == (True, "https://orders.example/cb")
 
 
 async def test_a_webhook_that_overtakes_the_session_keeps_its_change_and_the_session_is_still_attached() -> None:

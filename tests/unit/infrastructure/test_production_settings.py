@@ -93,13 +93,56 @@ def test_a_safe_production_configuration_starts() -> None:
             "got 'http://stripe.internal'",
         ),
         (
-            {"PAYMENTS_ORDER_CALLBACK_URL": "https://shop.example/callbacks", "PAYMENTS_CALLBACK_SECRET": "secret"},
+            # a public address: a host name would be resolved, and nothing resolves here
+            {"PAYMENTS_ORDER_CALLBACK_URL": "https://93.184.216.34/callbacks", "PAYMENTS_CALLBACK_SECRET": "secret"},
             "PAYMENTS_CALLBACK_SECRET is too weak for production: use at least 32 random characters",
         ),
     ],
 )
 def test_each_unsafe_choice_is_one_line(changes: dict[str, str | None], line: str) -> None:
     assert problems(**changes) == [line]
+
+
+CALLBACK_SECRET = "cbs_" + "Zq8Wm3Nx7Kp2Rv6Ty1Lc5Hd9Fg4Bj0Ss"
+PRIVATE_CALLBACKS = (
+    "PAYMENTS_ORDER_CALLBACK_URL must reach a public address while PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS is false: "
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://10.0.0.5/hook", "the address 10.0.0.5 is not public (private)"),
+        ("https://169.254.169.254/latest", "the address 169.254.169.254 is not public (link-local)"),
+        ("http://2130706433:9000/cb", "the address 127.0.0.1 is not public (loopback)"),
+        ("http://[::1]/cb", "the address ::1 is not public (loopback)"),
+        ("http://localhost:9000/cb", "the host localhost resolves to an address that is not public (loopback)"),
+        ("https://callbacks.invalid/cb", "the host callbacks.invalid does not resolve"),
+    ],
+)
+def test_production_refuses_an_order_callback_url_that_is_not_public(url: str, reason: str) -> None:
+    assert problems(PAYMENTS_ORDER_CALLBACK_URL=url, PAYMENTS_CALLBACK_SECRET=CALLBACK_SECRET) == [
+        PRIVATE_CALLBACKS + reason
+    ]
+
+
+def test_private_callbacks_are_allowed_in_production_only_when_asked_for() -> None:
+    environ = GOOD_PRODUCTION | {
+        "PAYMENTS_ORDER_CALLBACK_URL": "http://10.0.0.5/hook",
+        "PAYMENTS_CALLBACK_SECRET": CALLBACK_SECRET,
+        "PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS": "true",
+    }
+    settings = load_settings(environ, env_file=None)
+    assert (settings.order_callback_url, settings.callback_allow_private_networks) == ("http://10.0.0.5/hook", True)
+    assert not load_settings(GOOD_PRODUCTION, env_file=None).callback_allow_private_networks
+
+
+def test_development_allows_private_callbacks_unless_told_otherwise() -> None:
+    environ = {"PAYMENTS_ORDER_CALLBACK_URL": "http://127.0.0.1:9000/cb", "PAYMENTS_CALLBACK_SECRET": "dev-secret"}
+    assert load_settings(environ, env_file=None).callback_allow_private_networks
+    with pytest.raises(SettingsError) as refused:
+        load_settings(environ | {"PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS": "false"}, env_file=None)
+    assert refused.value.problems == [PRIVATE_CALLBACKS + "the address 127.0.0.1 is not public (loopback)"]
 
 
 @pytest.mark.parametrize("url", ["http://localhost:8000", "http://127.0.0.1:8000", "http://[::1]:8000"])

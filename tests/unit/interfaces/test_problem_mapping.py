@@ -22,6 +22,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
 import domain.payments.errors as payment_errors
 from application.errors import (
+    CallbackUrlRefused,
     ConcurrentUpdate,
     IdempotencyKeyInUse,
     IdempotencyKeyReuse,
@@ -85,6 +86,7 @@ TABLE: list[tuple[BaseException, int, str, str, dict[str, str]]] = [
     (IdempotencyKeyReuse("k"), 422, "idempotency-key-reuse", "Idempotency-Key reused", {}),
     (IdempotencyKeyInUse("k"), 409, "idempotency-key-in-use", "Idempotency-Key in use", {}),
     (InvalidCursor("bad cursor"), 422, "validation-error", "Validation failed", {}),
+    (CallbackUrlRefused("the address 10.0.0.5 is not public (private)"), 422, "validation-error", "Validation failed", {}),
     # HTTP layer
     (IdempotencyKeyRequired(), 400, "idempotency-key-required", "Idempotency-Key required", {}),
     (InvalidParameter("Idempotency-Key", "too long"), 422, "validation-error", "Validation failed", {}),
@@ -156,6 +158,7 @@ def test_every_business_rule_violation_is_a_4xx() -> None:
         (InvalidAmount(0), {"pointer": "/amount"}),
         (UnknownCurrency("XYZ"), {"pointer": "/currency"}),
         (InvalidCursor("bad"), {"parameter": "cursor"}),
+        (CallbackUrlRefused("the host db.internal does not resolve"), {"pointer": "/callback_url"}),
         (InvalidParameter("Idempotency-Key", "too long"), {"parameter": "Idempotency-Key"}),
         (
             ValidationException(extra=[{"message": "Expected `int` >= 1", "key": "limit", "source": "query"}]),

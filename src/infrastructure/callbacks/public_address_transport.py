@@ -1,0 +1,125 @@
+"""The HTTP transport of order callbacks while private networks are refused: it connects only to public addresses.
+
+Checking the URL at checkout is not enough: a name can resolve to a public address then and to 10.0.0.5 when
+the worker delivers (DNS rebinding), and an HTTP client resolves the name again when it connects. So the check
+sits in the connection itself: `PublicAddressBackend` resolves the host, refuses the connection when any of its
+addresses is not public (the rule of application/callback_addresses.py), and then connects to exactly the
+address it checked. TLS and the Host header are untouched (httpcore still names the host for SNI and the
+certificate check), so an https receiver works as before. A refused address is never sent a single packet:
+the recorded reason says nothing about what listens there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from ipaddress import ip_address
+from typing import Any
+
+import httpcore
+import httpx
+
+from application.callback_addresses import IPAddress, address_refusal, ip_literal
+from application.ports.host_resolver import HostResolver
+
+Refusal = Callable[[IPAddress], str | None]
+
+
+class CallbackAddressRefused(Exception):
+    """The callback's host is, or resolves to, an address callbacks may not go to. Retrying cannot help."""
+
+    def __init__(self, address: IPAddress, reason: str) -> None:
+        super().__init__(f"callback address {address} is not public ({reason})")
+        self.address, self.reason = address, reason
+
+
+class PublicAddressBackend(httpcore.AsyncNetworkBackend):
+    def __init__(
+        self,
+        resolver: HostResolver,
+        refusal: Refusal = address_refusal,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
+        self._resolver, self._refusal = resolver, refusal
+        self._inner = inner if inner is not None else httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        failure: httpcore.ConnectError | None = None
+        for address in await self._checked_addresses(host):  # in the resolver's order, as a client tries them
+            try:
+                return await self._inner.connect_tcp(
+                    str(address), port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
+            except httpcore.ConnectError as error:
+                failure = error
+        assert failure is not None  # there is at least one address
+        raise failure
+
+    async def _checked_addresses(self, host: str) -> list[IPAddress]:
+        literal = ip_literal(host)
+        if literal is not None:
+            addresses = [literal]
+        else:
+            resolved = await self._resolver.resolve(host)
+            if not resolved:  # perhaps for now only: a failed attempt, retried with backoff
+                raise httpcore.ConnectError(f"{host} does not resolve")
+            addresses = [ip_address(text) for text in resolved]
+        for address in addresses:
+            reason = self._refusal(address)
+            if reason is not None:
+                raise CallbackAddressRefused(address, reason)
+        return addresses
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("callbacks are never sent over a unix socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class PublicAddressTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport (request and error mapping included) over a connection pool that connects through
+    `PublicAddressBackend`. httpx has no public way to give its transport a network backend; the pool is its
+    only state, so it is replaced whole (tests/integration/worker/test_callback_address_guard.py fails if a
+    new httpx stops using it)."""
+
+    def __init__(
+        self, resolver: HostResolver, *, refusal: Refusal = address_refusal, limits: httpx.Limits | None = None
+    ) -> None:
+        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        ssl_context = httpx.create_ssl_context()
+        super().__init__(verify=ssl_context, limits=limits)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=PublicAddressBackend(resolver, refusal),
+        )
+
+
+def build_callback_client(
+    shared: httpx.AsyncClient, resolver: HostResolver, *, allow_private_networks: bool
+) -> httpx.AsyncClient:
+    """The client order callbacks are posted with: the shared one when private networks are allowed; else one
+    of their own that connects only to public addresses. It ignores HTTP(S)_PROXY (`trust_env=False`): through
+    a proxy, the address finally connected to could not be checked."""
+    if allow_private_networks:
+        return shared
+    return httpx.AsyncClient(
+        transport=PublicAddressTransport(resolver),
+        timeout=httpx.Timeout(10.0, connect=5.0),
+        follow_redirects=False,
+        trust_env=False,
+    )
