@@ -34,7 +34,6 @@ from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
 from infrastructure.db.cached_read_model import StatusCachingReadModel
 from infrastructure.db.edge.idempotency_store import SqlIdempotencyStore
 from infrastructure.db.engine import create_engine
-from infrastructure.db.notification_store import SqlAlchemyNotificationStore
 from infrastructure.db.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
@@ -42,6 +41,7 @@ from infrastructure.db.sql.database import Database
 from infrastructure.db.status_cache import StatusCache
 from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.worker.janitor_store import SqlJanitorStore
+from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.db.worker.outbox_store import SqlOutbox
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.db.write.webhook_events import SqlWebhookEvents
@@ -121,7 +121,7 @@ class Container(containers.DeclarativeContainer):
     janitor_store = providers.Singleton(SqlJanitorStore, database)
     reconciliation = providers.Singleton(SqlAlchemyReconciliationQuery, engine=engine)
     outbox = providers.Singleton(SqlOutbox, database)
-    notification_store = providers.Singleton(SqlAlchemyNotificationStore, engine=engine)
+    notification_store = providers.Singleton(SqlNotificationStore, database)
     # Where callbacks may go (PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS): checked at checkout through the
     # resolver, and again at connect time by the callback client (the shared one when private networks are allowed)
     host_resolver = providers.Singleton(AsyncioHostResolver)

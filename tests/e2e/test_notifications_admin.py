@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from application.data.notifications import NewNotification, NotificationAttempt, NotificationStatus
 from infrastructure.db.engine import create_engine
-from infrastructure.db.notification_store import SqlAlchemyNotificationStore
+from infrastructure.db.sql.database import Database
+from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.ids import SortableIdGenerator
 from tests.e2e.conftest import LiveServer
 
@@ -17,7 +18,7 @@ CREATED = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 async def _seed(database_url: str) -> tuple[str, str]:
     """A dead notification with one failed attempt, and a newer pending one."""
     ids, engine = SortableIdGenerator(), create_engine(database_url, pool_size=1)
-    store = SqlAlchemyNotificationStore(engine)
+    store = SqlNotificationStore(Database(engine))
     try:
         dead, pending = ids.new("ntf"), ids.new("ntf")
         for notification_id, at in ((dead, CREATED), (pending, CREATED + timedelta(minutes=1))):

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.engine import create_engine
-from infrastructure.db.notification_store import SqlAlchemyNotificationStore
 from infrastructure.db.sql.database import Database
+from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.db.worker.outbox_store import SqlOutbox
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
@@ -38,5 +38,5 @@ def outbox(engine: AsyncEngine) -> SqlOutbox:
 
 
 @pytest.fixture
-def notifications(engine: AsyncEngine) -> SqlAlchemyNotificationStore:
-    return SqlAlchemyNotificationStore(engine)
+def notifications(engine: AsyncEngine) -> SqlNotificationStore:
+    return SqlNotificationStore(Database(engine))

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from infrastructure.callbacks.http_callback_sender import HttpCallbackSender
 from infrastructure.callbacks.public_address_transport import PublicAddressTransport, build_callback_client
 from infrastructure.container import build_container, close_resources
-from infrastructure.db.notification_store import SqlAlchemyNotificationStore
+from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.db.worker.outbox_store import SqlOutbox
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
@@ -48,7 +48,7 @@ def pipe(
     uow: SqlUnitOfWork,
     ids: SortableIdGenerator,
     outbox: SqlOutbox,
-    notifications: SqlAlchemyNotificationStore,
+    notifications: SqlNotificationStore,
     guarded: httpx.AsyncClient,
 ) -> Callbacks:
     clock = FakeClock(T0 + timedelta(days=1))

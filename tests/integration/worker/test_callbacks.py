@@ -19,10 +19,10 @@ from application.worker.deliver_notifications import DeliverNotifications
 from application.worker.relay_outbox import RelayOutbox
 from domain.payments.payment import CheckoutDetails, Payment
 from infrastructure.callbacks.http_callback_sender import HttpCallbackSender
-from infrastructure.db.notification_store import SqlAlchemyNotificationStore
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.tables import notifications as notifications_table
 from infrastructure.db.tables import outbox as outbox_table
+from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.db.worker.outbox_store import SqlOutbox
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
@@ -90,7 +90,7 @@ class Callbacks:
     uow: SqlUnitOfWork
     ids: SortableIdGenerator
     outbox: SqlOutbox
-    notifications: SqlAlchemyNotificationStore
+    notifications: SqlNotificationStore
     sender: HttpCallbackSender
     clock: FakeClock
 
@@ -127,7 +127,7 @@ def pipe(
     uow: SqlUnitOfWork,
     ids: SortableIdGenerator,
     outbox: SqlOutbox,
-    notifications: SqlAlchemyNotificationStore,
+    notifications: SqlNotificationStore,
     sender: HttpCallbackSender,
     clock: FakeClock,
 ) -> Callbacks:

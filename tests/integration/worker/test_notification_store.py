@@ -8,7 +8,7 @@ import pytest
 
 from application.data.notifications import NewNotification, NotificationAttempt, NotificationStatus
 from application.errors import InvalidCursor, NotificationNotFound
-from infrastructure.db.notification_store import SqlAlchemyNotificationStore
+from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import T0
 
@@ -46,7 +46,7 @@ def attempt(
 
 
 async def test_add_is_idempotent_per_event_and_url(
-    notifications: SqlAlchemyNotificationStore, ids: SortableIdGenerator
+    notifications: SqlNotificationStore, ids: SortableIdGenerator
 ) -> None:
     first = new(ids, event_id="evt_1")
     assert await notifications.add(first) is True
@@ -60,9 +60,7 @@ async def test_add_is_idempotent_per_event_and_url(
     assert (stored.id, stored.body, stored.status, stored.attempts) == (first.id, first.body, "pending", 0)
 
 
-async def test_claim_leases_due_notifications(
-    notifications: SqlAlchemyNotificationStore, ids: SortableIdGenerator
-) -> None:
+async def test_claim_leases_due_notifications(notifications: SqlNotificationStore, ids: SortableIdGenerator) -> None:
     await notifications.add(new(ids))
     await notifications.add(new(ids, at=T0 + timedelta(hours=1)))  # not due until then
 
@@ -77,7 +75,7 @@ async def test_claim_leases_due_notifications(
 
 
 async def test_a_failed_attempt_schedules_the_next_and_delivery_ends_it(
-    notifications: SqlAlchemyNotificationStore, ids: SortableIdGenerator
+    notifications: SqlNotificationStore, ids: SortableIdGenerator
 ) -> None:
     added = new(ids)
     await notifications.add(added)
@@ -107,7 +105,7 @@ async def test_a_failed_attempt_schedules_the_next_and_delivery_ends_it(
 
 
 async def test_dead_notifications_are_not_claimed(
-    notifications: SqlAlchemyNotificationStore, ids: SortableIdGenerator
+    notifications: SqlNotificationStore, ids: SortableIdGenerator
 ) -> None:
     added = new(ids)
     await notifications.add(added)
@@ -118,7 +116,7 @@ async def test_dead_notifications_are_not_claimed(
 
 
 async def test_list_is_newest_first_with_keyset_pages(
-    notifications: SqlAlchemyNotificationStore, ids: SortableIdGenerator
+    notifications: SqlNotificationStore, ids: SortableIdGenerator
 ) -> None:
     added = [new(ids, at=T0 + timedelta(seconds=i)) for i in range(5)]
     for n in added:
@@ -136,7 +134,7 @@ async def test_list_is_newest_first_with_keyset_pages(
         await notifications.list(None, 2, "not-a-cursor")
 
 
-async def test_retry_puts_it_back_due_now(notifications: SqlAlchemyNotificationStore, ids: SortableIdGenerator) -> None:
+async def test_retry_puts_it_back_due_now(notifications: SqlNotificationStore, ids: SortableIdGenerator) -> None:
     added = new(ids)
     await notifications.add(added)
     await notifications.record_attempt(attempt(ids, added.id, 410), NotificationStatus.DEAD, None)
