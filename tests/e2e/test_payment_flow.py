@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from typing import Any
 
-from tests.e2e.conftest import LiveServer
+from infrastructure.providers.signing import sign
+from tests.e2e.conftest import WEBHOOK_SECRET, LiveServer
+from tests.e2e.webhook_refusals import LONG_EVENT_ID, NOT_AN_EVENT, assert_malformed, assert_refused, stored_webhooks
 
 
 def wait_for(server: LiveServer, path: str, done: Any, key: str = "admin", timeout: float = 10.0) -> dict[str, Any]:
@@ -163,3 +166,29 @@ def test_transactions_list_filters_pages_and_exports(live_server: LiveServer) ->
     by_reference = s.get(f"/api/v1/transactions/{refund['provider_reference'] or refund['id']}", key="reader")
     assert by_reference.status_code == 200
     assert by_reference.json()["kind"] == "refund"
+
+
+def _signed_simulator(body: bytes, secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
+    now = int(time.time())
+    return body, {"Content-Type": "application/json", "Simulator-Signature": sign(secret, body, now)}
+
+
+def test_a_correctly_signed_unreadable_webhook_is_malformed_and_a_forged_one_invalid(live_server: LiveServer) -> None:
+    s = live_server
+    pid = s.checkout("order-malformed", 1_000, "USD").json()["id"]
+    data = {"payment_id": pid, "amount": 1_000, "currency": "USD"}
+    event = {"id": "evt_malformed_1", "type": "payment.succeeded", "created": int(time.time()), "data": data}
+    unreadable = [
+        *NOT_AN_EVENT,
+        json.dumps({k: v for k, v in event.items() if k != "type"}).encode(),  # no type
+        json.dumps({**event, "created": 10**15}).encode(),  # a timestamp no calendar has
+        json.dumps({**event, "data": "paid"}).encode(),
+        json.dumps({**event, "id": LONG_EVENT_ID}).encode(),
+    ]
+    assert_malformed(s, "simulator", [_signed_simulator(body) for body in unreadable])
+
+    for body in (json.dumps(event).encode(), unreadable[0]):  # forged: refused for the signature, whatever the body
+        forged, headers = _signed_simulator(body, secret="whsec_forger_" + "0" * 20)
+        assert_refused(s.http.post("/api/v1/webhooks/simulator", content=forged, headers=headers), "invalid-signature")
+    assert stored_webhooks(s) == 0
+    assert s.payment(pid)["status"] == "processing"

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 # Never stored: credentials a proxy might have added. Signature headers are kept for audits and replays.
 _DROPPED_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
 _COUNTED_AS: dict[str, WebhookOutcome] = {"processed": "processed", "ignored": "ignored"}  # anything else: failed
+MAX_EVENT_ID_LENGTH = 255
+"""The inbox keys events by (provider, event id) and stores their type in columns this long. No provider's ids
+come near it; a longer one is refused as malformed before anything is stored, rather than failing in the store."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,8 @@ class HandleProviderWebhookHandler:
         provider = self._providers.get(cmd.provider)
         try:
             event = provider.parse_webhook(cmd.headers, cmd.body)
+            if max(len(event.event_id), len(event.event_type)) > MAX_EVENT_ID_LENGTH:
+                raise MalformedWebhook(provider.name, f"event id or type longer than {MAX_EVENT_ID_LENGTH} characters")
         except InvalidSignature:  # MalformedWebhook too: nothing is stored
             self._metrics.webhook_event(provider.name, "invalid_signature")
             raise
