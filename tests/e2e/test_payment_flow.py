@@ -192,3 +192,29 @@ def test_a_correctly_signed_unreadable_webhook_is_malformed_and_a_forged_one_inv
         assert_refused(s.http.post("/api/v1/webhooks/simulator", content=forged, headers=headers), "invalid-signature")
     assert stored_webhooks(s) == 0
     assert s.payment(pid)["status"] == "processing"
+
+
+def test_what_the_checkout_sent_is_given_back_by_checkout_and_get_payment(live_server: LiveServer) -> None:
+    s = live_server
+    sent = {
+        "customer": {"email": "ada.lovelace@example.com", "name": "Ada"},
+        "description": "Order abc-123",
+        "metadata": {"cart": "c-9"},
+        "return_url": "https://shop.example/orders/abc-123/paid",
+        "cancel_url": "https://shop.example/orders/abc-123",
+        "callback_url": "https://orders.example/payment-events",
+    }
+    created = s.checkout("order-echo", 9_999, "USD", **sent)
+    assert created.status_code == 201, created.text
+    assert {k: created.json()[k] for k in sent} == sent
+    again = s.checkout("order-echo", 9_999, "USD")  # the open checkout handed back, as it was made
+    assert again.status_code == 200, again.text
+    assert {k: again.json()[k] for k in sent} == sent
+    assert {k: s.payment(created.json()["id"])[k] for k in sent} == sent
+
+    bare = s.checkout("order-bare", 100, "USD").json()
+    expected = {"customer": None, "description": None, "metadata": {}, "return_url": None, "cancel_url": None}
+    assert {k: bare[k] for k in expected} == expected
+    assert {k: s.payment(bare["id"])[k] for k in expected} == expected
+    listed = s.get("/api/v1/transactions", key="reader", params={"order_id": "order-echo"}).json()["data"]
+    assert "customer" not in listed[0]  # the listing keeps API.md's fixed fields
