@@ -218,3 +218,34 @@ def test_what_the_checkout_sent_is_given_back_by_checkout_and_get_payment(live_s
     assert {k: s.payment(bare["id"])[k] for k in expected} == expected
     listed = s.get("/api/v1/transactions", key="reader", params={"order_id": "order-echo"}).json()["data"]
     assert "customer" not in listed[0]  # the listing keeps API.md's fixed fields
+
+
+def test_without_a_return_url_pay_lands_on_the_simulators_complete_page(sqlite_server: LiveServer) -> None:
+    s = sqlite_server
+    payment = s.checkout("order-no-shop", 1_999, "KWD").json()  # no return_url: nowhere to go back to
+
+    landed = press(s, payment["id"], "pay")
+    assert landed == f"/simulator/checkout/{payment['id']}/complete"
+    page = s.http.get(landed)  # where the browser goes next, as the form's 303 tells it
+
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Payment complete: paid" in page.text
+    assert "succeeded" in page.text
+    assert "1.999 KWD" in page.text  # KWD has three decimals
+    assert "order-no-shop" in page.text
+    assert 'href="/api/v1/orders/order-no-shop/payment-status"' in page.text
+    assert "Authorization: Bearer &lt;API key&gt;" in page.text
+    assert "<script" not in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'; style-src 'unsafe-inline'")
+    status = s.get("/api/v1/orders/order-no-shop/payment-status", key="orders").json()
+    assert status["status"] == "succeeded"
+
+
+def test_without_a_return_url_decline_lands_on_the_complete_page_saying_so(sqlite_server: LiveServer) -> None:
+    s = sqlite_server
+    payment = s.checkout("order-no-shop-declined", 500, "USD").json()
+    page = s.http.get(press(s, payment["id"], "decline"))
+    assert "Payment declined" in page.text
+    assert "5.00 USD" in page.text
+    assert s.http.get("/simulator/checkout/pay_nonexistent/complete").status_code == 404

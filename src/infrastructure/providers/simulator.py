@@ -92,8 +92,8 @@ class SimulatorPaymentProvider:
         *,
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
     ) -> None:
-        self._public_url = public_url.rstrip("/")
-        self.webhook_url = f"{self._public_url}/api/v1/webhooks/simulator"
+        self.public_url = public_url.rstrip("/")
+        self.webhook_url = f"{self.public_url}/api/v1/webhooks/simulator"
         self._secret = webhook_secret
         self._refund_delay = refund_delay_seconds
         self._http, self._clock = http, clock
@@ -108,7 +108,7 @@ class SimulatorPaymentProvider:
         # Everything derives from the payment, so a repeated call returns the same session.
         return CheckoutSession(
             provider_reference=f"sim_cs_{payment.id}",
-            checkout_url=f"{self._public_url}/simulator/checkout/{payment.id}",
+            checkout_url=f"{self.public_url}/simulator/checkout/{payment.id}",
             expires_at=payment.created_at + CHECKOUT_LIFETIME,
         )
 
