@@ -31,6 +31,7 @@ from interfaces.log_redaction import configured_secrets
 from interfaces.logging_setup import configure_logging
 
 STARTUP_FAILURE = 3  # uvicorn's own exit code when the app did not start
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -121,6 +122,9 @@ def _run_uvicorn(settings: Settings, workers: int, listener: socket.socket) -> i
         access_log=False,
         proxy_headers=False,
         server_header=False,
+        # uvicorn kills a worker that does not answer its health ping within this, and starts another: its
+        # default (5 s) is shorter than a worker's imports on a busy host, which then restarts workers forever.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
     server = uvicorn.Server(config)
     try:
