@@ -60,7 +60,9 @@ class InvalidSignature(ApplicationError):
 
 
 class MalformedWebhook(InvalidSignature):
-    """Correctly signed but not a payload we can read; treated like a bad signature (400, nothing stored)."""
+    """Correctly signed but not an event we can read: `400 malformed-webhook`, nothing stored. A subclass of
+    InvalidSignature, so every path that refuses an unverifiable delivery (and counts it as `invalid_signature`,
+    the metric's bounded outcome for "nothing stored") refuses this one too."""
 
 
 class ProviderError(ApplicationError):

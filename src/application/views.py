@@ -59,6 +59,9 @@ class PaymentView:
     return_url: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     cancel_url: str | None = None
+    description: str | None = None
+    customer_email: str | None = None
+    customer_name: str | None = None
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentView:
@@ -81,6 +84,9 @@ class PaymentView:
             payment.details.return_url,
             dict(payment.details.metadata),
             payment.details.cancel_url,
+            payment.details.description,
+            payment.details.customer_email,
+            payment.details.customer_name,
         )
 
 

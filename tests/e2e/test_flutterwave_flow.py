@@ -12,6 +12,13 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import LiveServer, serve
+from tests.e2e.webhook_refusals import (
+    LONG_EVENT_ID,
+    NOT_AN_EVENT,
+    assert_malformed,
+    assert_refused,
+    stored_webhooks,
+)
 from tests.provider_fakes.flutterwave import SECRET_HASH, SECRET_KEY, FakeFlutterwave, Webhook
 from tests.provider_fakes.server import running
 
@@ -225,3 +232,24 @@ def test_refund_when_flutterwave_times_out_is_sent_once_and_settles_later(
     settled = payment(s, pid)
     assert (settled["status"], settled["amount_refunded"]) == ("partially_refunded", 4_000)
     assert settled["refunds"][0]["status"] == "succeeded"
+
+
+def test_a_correctly_signed_unreadable_event_is_malformed_and_nothing_stored(
+    server: LiveServer, fw: FakeFlutterwave
+) -> None:
+    pid = checkout(server, "order-fw-malformed")["id"]
+    webhook = fw.pay(pid)
+    event = json.loads(webhook.body)
+    unreadable = [
+        *NOT_AN_EVENT,
+        json.dumps({"event": "charge.completed"}).encode(),  # no data
+        json.dumps({**event, "data": {**event["data"], "amount": "a hundred"}}).encode(),
+        json.dumps({"type": "charge.completed", "data": event["data"]}).encode(),  # v4 without its id
+        json.dumps({"id": LONG_EVENT_ID, "type": "charge.completed", "data": event["data"]}).encode(),
+    ]
+    assert_malformed(server, "flutterwave", [(raw, webhook.headers) for raw in unreadable])
+
+    bad = deliver(server, fw.charge_webhook(paid_tx_id(webhook), secret_hash="not-the-secret-hash"))
+    assert_refused(bad, "invalid-signature")
+    assert stored_webhooks(server) == 0
+    assert payment(server, pid)["status"] == "processing"

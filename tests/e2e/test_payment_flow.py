@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from typing import Any
 
-from tests.e2e.conftest import LiveServer
+from infrastructure.providers.signing import sign
+from tests.e2e.conftest import WEBHOOK_SECRET, LiveServer
+from tests.e2e.webhook_refusals import LONG_EVENT_ID, NOT_AN_EVENT, assert_malformed, assert_refused, stored_webhooks
 
 
 def wait_for(server: LiveServer, path: str, done: Any, key: str = "admin", timeout: float = 10.0) -> dict[str, Any]:
@@ -163,3 +166,86 @@ def test_transactions_list_filters_pages_and_exports(live_server: LiveServer) ->
     by_reference = s.get(f"/api/v1/transactions/{refund['provider_reference'] or refund['id']}", key="reader")
     assert by_reference.status_code == 200
     assert by_reference.json()["kind"] == "refund"
+
+
+def _signed_simulator(body: bytes, secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
+    now = int(time.time())
+    return body, {"Content-Type": "application/json", "Simulator-Signature": sign(secret, body, now)}
+
+
+def test_a_correctly_signed_unreadable_webhook_is_malformed_and_a_forged_one_invalid(live_server: LiveServer) -> None:
+    s = live_server
+    pid = s.checkout("order-malformed", 1_000, "USD").json()["id"]
+    data = {"payment_id": pid, "amount": 1_000, "currency": "USD"}
+    event = {"id": "evt_malformed_1", "type": "payment.succeeded", "created": int(time.time()), "data": data}
+    unreadable = [
+        *NOT_AN_EVENT,
+        json.dumps({k: v for k, v in event.items() if k != "type"}).encode(),  # no type
+        json.dumps({**event, "created": 10**15}).encode(),  # a timestamp no calendar has
+        json.dumps({**event, "data": "paid"}).encode(),
+        json.dumps({**event, "id": LONG_EVENT_ID}).encode(),
+    ]
+    assert_malformed(s, "simulator", [_signed_simulator(body) for body in unreadable])
+
+    for body in (json.dumps(event).encode(), unreadable[0]):  # forged: refused for the signature, whatever the body
+        forged, headers = _signed_simulator(body, secret="whsec_forger_" + "0" * 20)
+        assert_refused(s.http.post("/api/v1/webhooks/simulator", content=forged, headers=headers), "invalid-signature")
+    assert stored_webhooks(s) == 0
+    assert s.payment(pid)["status"] == "processing"
+
+
+def test_what_the_checkout_sent_is_given_back_by_checkout_and_get_payment(live_server: LiveServer) -> None:
+    s = live_server
+    sent = {
+        "customer": {"email": "ada.lovelace@example.com", "name": "Ada"},
+        "description": "Order abc-123",
+        "metadata": {"cart": "c-9"},
+        "return_url": "https://shop.example/orders/abc-123/paid",
+        "cancel_url": "https://shop.example/orders/abc-123",
+        "callback_url": "https://orders.example/payment-events",
+    }
+    created = s.checkout("order-echo", 9_999, "USD", **sent)
+    assert created.status_code == 201, created.text
+    assert {k: created.json()[k] for k in sent} == sent
+    again = s.checkout("order-echo", 9_999, "USD")  # the open checkout handed back, as it was made
+    assert again.status_code == 200, again.text
+    assert {k: again.json()[k] for k in sent} == sent
+    assert {k: s.payment(created.json()["id"])[k] for k in sent} == sent
+
+    bare = s.checkout("order-bare", 100, "USD").json()
+    expected = {"customer": None, "description": None, "metadata": {}, "return_url": None, "cancel_url": None}
+    assert {k: bare[k] for k in expected} == expected
+    assert {k: s.payment(bare["id"])[k] for k in expected} == expected
+    listed = s.get("/api/v1/transactions", key="reader", params={"order_id": "order-echo"}).json()["data"]
+    assert "customer" not in listed[0]  # the listing keeps API.md's fixed fields
+
+
+def test_without_a_return_url_pay_lands_on_the_simulators_complete_page(sqlite_server: LiveServer) -> None:
+    s = sqlite_server
+    payment = s.checkout("order-no-shop", 1_999, "KWD").json()  # no return_url: nowhere to go back to
+
+    landed = press(s, payment["id"], "pay")
+    assert landed == f"/simulator/checkout/{payment['id']}/complete"
+    page = s.http.get(landed)  # where the browser goes next, as the form's 303 tells it
+
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Payment complete: paid" in page.text
+    assert "succeeded" in page.text
+    assert "1.999 KWD" in page.text  # KWD has three decimals
+    assert "order-no-shop" in page.text
+    assert 'href="/api/v1/orders/order-no-shop/payment-status"' in page.text
+    assert "Authorization: Bearer &lt;API key&gt;" in page.text
+    assert "<script" not in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'; style-src 'unsafe-inline'")
+    status = s.get("/api/v1/orders/order-no-shop/payment-status", key="orders").json()
+    assert status["status"] == "succeeded"
+
+
+def test_without_a_return_url_decline_lands_on_the_complete_page_saying_so(sqlite_server: LiveServer) -> None:
+    s = sqlite_server
+    payment = s.checkout("order-no-shop-declined", 500, "USD").json()
+    page = s.http.get(press(s, payment["id"], "decline"))
+    assert "Payment declined" in page.text
+    assert "5.00 USD" in page.text
+    assert s.http.get("/simulator/checkout/pay_nonexistent/complete").status_code == 404

@@ -17,6 +17,14 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import LiveServer, serve
+from tests.e2e.webhook_refusals import (
+    LONG_EVENT_ID,
+    NOT_AN_EVENT,
+    assert_malformed,
+    assert_refused,
+    stored_webhooks,
+    with_event_id,
+)
 from tests.provider_fakes.paypal import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -199,3 +207,25 @@ def test_paypal_timing_out_never_leaves_a_silent_payment_nor_a_second_refund(
     assert again.headers.get("idempotent-replayed") == "true"
     assert len(paypal.calls("refund")) == 1  # PayPal made the refund once; we never sent it twice
     assert paypal.calls("refund")[0].headers["paypal-request-id"] == f"refund-{first.json()['id']}"
+
+
+def test_a_correctly_signed_unreadable_event_is_malformed_and_nothing_stored(
+    server: LiveServer, paypal: FakePayPal
+) -> None:
+    s = server
+    payment = s.checkout("order-pp-malformed", 5_000, "USD").json()
+    body, headers = paypal.webhook("CHECKOUT.ORDER.APPROVED", paypal.approve(payment["provider_reference"]))
+    event = json.loads(body)
+    unreadable = [
+        *NOT_AN_EVENT,
+        json.dumps({k: v for k, v in event.items() if k != "event_type"}).encode(),  # no type
+        json.dumps({**event, "event_type": "PAYMENT.CAPTURE.COMPLETED", "resource": {"amount": 5}}).encode(),
+        with_event_id(body, LONG_EVENT_ID),
+    ]
+    signed = [(raw, sign_webhook(raw, paypal.pki.leaf_key, webhook_id=paypal.webhook_id)) for raw in unreadable]
+    assert_malformed(s, "paypal", signed)
+
+    unsigned = {k: v for k, v in headers.items() if k != "PAYPAL-TRANSMISSION-SIG"}
+    assert_refused(s.http.post("/api/v1/webhooks/paypal", content=body, headers=unsigned), "invalid-signature")
+    assert stored_webhooks(s) == 0
+    assert paypal.calls("capture") == []

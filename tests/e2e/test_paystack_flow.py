@@ -7,6 +7,7 @@ settled by `refund.processed`; duplicates, out-of-order and forged deliveries; P
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import TWO_STEP_REFUND_TRAIL, LiveServer, serve
+from tests.e2e.webhook_refusals import NOT_AN_EVENT, assert_malformed, assert_refused, stored_webhooks
 from tests.provider_fakes.paystack import SECRET_KEY, FakePaystack
 from tests.provider_fakes.server import running
 
@@ -217,3 +219,25 @@ def test_paystack_timing_out_on_a_refund_is_never_resent(server: LiveServer, pay
     # the pending refund still holds its money: nothing can refund it a second time meanwhile
     too_much = s.refund(pid, amount=6_001)
     assert too_much.status_code == 422, too_much.text
+
+
+def test_a_correctly_signed_unreadable_event_is_malformed_and_nothing_stored(
+    server: LiveServer, paystack: FakePaystack
+) -> None:
+    payment = checkout(server, "order-malformed")
+    paystack.pay(payment["provider_reference"])
+    body = paystack.charge_success(payment["provider_reference"])
+    event = json.loads(body)
+    unreadable = [
+        *NOT_AN_EVENT,
+        json.dumps({"data": event["data"]}).encode(),  # no event type
+        json.dumps({**event, "data": "success"}).encode(),
+        json.dumps({**event, "data": {**event["data"], "amount": 100.5}}).encode(),  # never money to us
+        json.dumps({**event, "event": "charge." + "x" * 300}).encode(),  # a type no inbox column holds
+    ]
+    assert_malformed(server, "paystack", [(raw, paystack.headers(raw)) for raw in unreadable])
+
+    refused = paystack.deliver(f"{server.base_url}/api/v1/webhooks/paystack", body, secret_key="sk_test_other")
+    assert_refused(refused, "invalid-signature")
+    assert stored_webhooks(server) == 0
+    assert paystack.calls_to("GET", "/transaction/verify/") == []

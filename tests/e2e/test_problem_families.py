@@ -37,6 +37,7 @@ CONTRACT_SLUGS = (
     "idempotency-key-reuse",
     "idempotency-key-in-use",
     "invalid-signature",
+    "malformed-webhook",
     "unknown-provider",
     "provider-error",
     "provider-unavailable",
@@ -226,6 +227,13 @@ def test_bad_webhook_signature_is_invalid_signature(sqlite_server: LiveServer, s
     body = b'{"id": "evt_1", "type": "payment.succeeded", "created": 1, "data": {}}'
     response = sqlite_server.post("/api/v1/webhooks/simulator", content=body, headers=headers)
     assert_problem(sqlite_server, response, 400, "invalid-signature")
+
+
+def test_the_webhook_route_documents_both_of_its_400_problem_types(sqlite_server: LiveServer) -> None:
+    document = sqlite_server.get("/schema/openapi.json").json()
+    refused = document["paths"]["/api/v1/webhooks/{provider}"]["post"]["responses"]["400"]
+    assert "invalid-signature" in refused["description"]
+    assert "malformed-webhook" in refused["description"]
 
 
 def test_webhooks_may_be_larger_than_api_bodies_up_to_their_own_limit(sqlite_server: LiveServer) -> None:

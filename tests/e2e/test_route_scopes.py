@@ -52,6 +52,7 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     # providers authenticate by signature, customers use the simulator's page without a key
     ("POST", "/api/v1/webhooks/{provider:str}"): PUBLIC,
     ("GET", "/simulator/checkout/{payment_id:str}"): PUBLIC,
+    ("GET", "/simulator/checkout/{payment_id:str}/complete"): PUBLIC,
     ("POST", "/simulator/checkout/{payment_id:str}/pay"): PUBLIC,
     ("POST", "/simulator/checkout/{payment_id:str}/decline"): PUBLIC,
     # operations and documentation (API.md, Operations: no auth)

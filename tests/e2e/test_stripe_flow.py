@@ -3,12 +3,21 @@ at the fake Stripe API; the fake plays the customer and Stripe, and POSTs signed
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import TWO_STEP_REFUND_TRAIL, LiveServer, serve
+from tests.e2e.webhook_refusals import (
+    LONG_EVENT_ID,
+    NOT_AN_EVENT,
+    assert_malformed,
+    assert_refused,
+    stored_webhooks,
+    with_event_id,
+)
 from tests.provider_fakes.server import running
 from tests.provider_fakes.stripe import FakeStripe, StripeEvent
 
@@ -285,3 +294,27 @@ def test_an_undelivered_event_is_pulled_back_by_a_reconciliation_run(server: Liv
     assert (late.status_code, late.json()["duplicate"]) == (200, True)
     trail = server.get(f"/api/v1/payments/{pid}/events", key="reader").json()["data"]
     assert [e["type"] for e in trail].count("payment.succeeded") == 1
+
+
+def test_a_correctly_signed_unreadable_event_is_malformed_and_nothing_stored(
+    server: LiveServer, fake: FakeStripe
+) -> None:
+    created = checkout(server, "order-malformed")
+    completed, _ = fake.pay(created["provider_reference"])
+    event = json.loads(completed.body)
+    unreadable = [
+        *NOT_AN_EVENT,
+        json.dumps({k: v for k, v in event.items() if k != "type"}).encode(),  # no type
+        json.dumps({**event, "created": 2**40}).encode(),  # year 36812: no datetime holds it
+        json.dumps({**event, "data": {"object": {"id": 7}}}).encode(),  # a session whose id is not a string
+        with_event_id(completed.body, LONG_EVENT_ID),
+    ]
+    signed = [
+        (body, {"Content-Type": "application/json", "Stripe-Signature": fake.signature(body)}) for body in unreadable
+    ]
+    assert_malformed(server, "stripe", signed)
+
+    forged = fake.deliver(completed, signature=fake.signature(completed.body, secret="whsec_attacker"))
+    assert_refused(forged, "invalid-signature")
+    assert stored_webhooks(server) == 0
+    assert payment(server, created["id"])["status"] == "processing"

@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 # Never stored: credentials a proxy might have added. Signature headers are kept for audits and replays.
 _DROPPED_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
 _COUNTED_AS: dict[str, WebhookOutcome] = {"processed": "processed", "ignored": "ignored"}  # anything else: failed
+MAX_EVENT_ID_LENGTH = 255
+"""The inbox keys events by (provider, event id) and stores their type in columns this long. No provider's ids
+come near it; a longer one is refused as malformed before anything is stored, rather than failing in the store."""
 
 
 class WebhookProcessor:
@@ -67,7 +70,12 @@ class WebhookProcessor:
         provider = self._providers.get(provider_name)
         try:
             parsed = provider.parse_webhook(headers, body)
-        except InvalidSignature:  # MalformedWebhook too
+            if (
+                isinstance(parsed, ProviderEvent)
+                and max(len(parsed.event_id), len(parsed.event_type)) > MAX_EVENT_ID_LENGTH
+            ):
+                raise MalformedWebhook(provider.name, f"event id or type longer than {MAX_EVENT_ID_LENGTH} characters")
+        except InvalidSignature:  # MalformedWebhook too: nothing is stored
             self._metrics.webhook_event(provider.name, "invalid_signature")
             raise
         if isinstance(parsed, ProviderNotice):

@@ -2,7 +2,9 @@
 
 Built once, when the notification is created, and stored as bytes: every retry sends (and signs) exactly the
 same bytes. `data` is the payment as it was when the relay ran, so a receiver always sees a consistent
-payment; the event `type` says what happened.
+payment; the event `type` says what happened. It carries what the checkout sent (`metadata`, which order systems
+key on, `description`, the URLs, the customer), with the customer's e-mail address masked: the body is stored,
+listed to admins and sent to another system, and the order system has the address already.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from application.email_masking import mask_email
 from application.views import PaymentView, RefundView
 
 
@@ -42,7 +45,8 @@ def refund_data(refund: RefundView) -> dict[str, Any]:
 
 
 def payment_data(payment: PaymentView) -> dict[str, Any]:
-    """GET /api/v1/payments/{id}'s fields, with `failure_reason` always present (null unless failed)."""
+    """GET /api/v1/payments/{id}'s fields, with `failure_reason` always present (null unless failed) and the
+    customer's e-mail address masked."""
     return {
         "id": payment.id,
         "order_id": payment.order_id,
@@ -57,8 +61,21 @@ def payment_data(payment: PaymentView) -> dict[str, Any]:
         "failure_reason": payment.failure_reason,
         "created_at": rfc3339(payment.created_at),
         "updated_at": rfc3339(payment.updated_at),
+        "customer": _customer(payment),
+        "description": payment.description,
+        "metadata": payment.metadata,
+        "return_url": payment.return_url,
+        "cancel_url": payment.cancel_url,
+        "callback_url": payment.callback_url,
         "refunds": [refund_data(r) for r in payment.refunds],
     }
+
+
+def _customer(payment: PaymentView) -> dict[str, str | None] | None:
+    if payment.customer_email is None and payment.customer_name is None:
+        return None
+    email = None if payment.customer_email is None else mask_email(payment.customer_email)
+    return {"email": email, "name": payment.customer_name}
 
 
 def callback_body(notification_id: str, event_type: str, created_at: datetime, payment: PaymentView) -> bytes:

@@ -167,6 +167,9 @@ def _payment_view(row: RowMapping, refund_views: list[RefundView]) -> PaymentVie
         return_url=row["return_url"],
         metadata=dict(row["metadata"] or {}),
         cancel_url=row["cancel_url"],
+        description=row["description"],
+        customer_email=row["customer_email"],
+        customer_name=row["customer_name"],
     )
 
 

@@ -17,6 +17,13 @@ Header `Simulator-Signature: t=<unix>,v1=<hex>`: Stripe's scheme (see `signing.p
 PAYMENTS_SIMULATOR_WEBHOOK_SECRET. Payment events get a fresh id per button press, so pressing Pay twice
 sends two distinct events (the state machine ignores the second). A refund's settlement event id is derived
 from the refund id, so repeating it can only ever be recognised as a duplicate.
+
+The janitor asks the simulator as it asks a real provider, and the simulator keeps no memory that a restart
+could lose: what it decides is a pure function of what the service stores. A refund is settled once
+PAYMENTS_SIMULATOR_REFUND_DELAY_SECONDS have passed since it was created, failed if its note is `simulate:fail`,
+else succeeded: a settlement webhook cancelled by a shutdown is answered by `lookup_refund` instead. A payment
+is paid or declined only by a press on its page, which delivers its webhook before answering, so nothing is
+left to look up: an unpaid payment stays `processing` until the janitor expires it with its checkout.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from infrastructure.providers.signing import sign, verify
 
 log = logging.getLogger(__name__)
 
+PROVIDER = "simulator"
 SIGNATURE_HEADER = "Simulator-Signature"
 FAIL_NOTE = "simulate:fail"
 CHECKOUT_LIFETIME = timedelta(hours=1)
@@ -72,7 +80,7 @@ class _Event(msgspec.Struct):
 
 
 class SimulatorPaymentProvider:
-    name = "simulator"
+    name = PROVIDER
 
     def __init__(
         self,
@@ -84,8 +92,8 @@ class SimulatorPaymentProvider:
         *,
         retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
     ) -> None:
-        self._public_url = public_url.rstrip("/")
-        self.webhook_url = f"{self._public_url}/api/v1/webhooks/simulator"
+        self.public_url = public_url.rstrip("/")
+        self.webhook_url = f"{self.public_url}/api/v1/webhooks/simulator"
         self._secret = webhook_secret
         self._refund_delay = refund_delay_seconds
         self._http, self._clock = http, clock
@@ -100,24 +108,13 @@ class SimulatorPaymentProvider:
         # Everything derives from the payment, so a repeated call returns the same session.
         return CheckoutSession(
             provider_reference=f"sim_cs_{payment.id}",
-            checkout_url=f"{self._public_url}/simulator/checkout/{payment.id}",
+            checkout_url=f"{self.public_url}/simulator/checkout/{payment.id}",
             expires_at=payment.created_at + CHECKOUT_LIFETIME,
         )
 
     async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
-        failed = refund.note == FAIL_NOTE
         if refund.id not in self._settlements:
-            body = self._encode(
-                event_id=f"evt_sim_{refund.id}",
-                event_type="refund.failed" if failed else "refund.succeeded",
-                data=_Data(
-                    payment_id=payment.id,
-                    refund_id=refund.id,
-                    amount=refund.amount.amount,
-                    currency=refund.amount.currency.code,
-                    reason=f"simulated failure: the refund's note is {FAIL_NOTE}" if failed else None,
-                ),
-            )
+            body = msgspec.json.encode(_settlement(payment, refund, created=self._now()))
             task = asyncio.create_task(self._settle_later(refund.id, body), name=f"simulator-settle-{refund.id}")
             self._settlements[refund.id] = task
             task.add_done_callback(lambda _: self._settlements.pop(refund.id, None))
@@ -132,22 +129,7 @@ class SimulatorPaymentProvider:
             occurred_at = datetime.fromtimestamp(event.created, tz=UTC)
         except (msgspec.MsgspecError, ValueError, OverflowError, OSError) as error:
             raise MalformedWebhook(self.name, f"unreadable body: {error}") from None
-        action = _ACTIONS.get(event.type, EventAction.NONE)  # unknown types are stored, not acted on
-        if action in _REFUND_ACTIONS and not event.data.refund_id:
-            raise MalformedWebhook(self.name, f"{event.type} event without data.refund_id")
-        return ProviderEvent(
-            provider=self.name,
-            event_id=event.id,
-            event_type=event.type,
-            action=action,
-            payment_id=event.data.payment_id,
-            provider_reference=f"sim_cs_{event.data.payment_id}",
-            refund_id=event.data.refund_id,
-            amount=event.data.amount,
-            currency=event.data.currency,
-            reason=event.data.reason,
-            occurred_at=occurred_at,
-        )
+        return _translate(event, occurred_at)
 
     # ---- used by the hosted checkout page ---------------------------------------------------------------
     async def confirm(self, event: ProviderEvent) -> ProviderEvent:
@@ -155,7 +137,7 @@ class SimulatorPaymentProvider:
         return event
 
     async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
-        """The simulator keeps no state of its own: everything it knows it has already sent as webhooks."""
+        """Nothing final to tell: a press on the page delivers its webhook before the page answers (module doc)."""
         return None
 
     async def missed_events(self, since: datetime) -> list[MissedEvent]:
@@ -163,7 +145,12 @@ class SimulatorPaymentProvider:
         return []
 
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
-        return None
+        """The refund's settlement, the same event its webhook carries, once its delay has passed; until then
+        None (still pending), as a real provider answers about a refund it has not settled yet."""
+        settles_at = refund.created_at + timedelta(seconds=self._refund_delay)
+        if self._clock.now() < settles_at:
+            return None
+        return _translate(_settlement(payment, refund, created=int(settles_at.timestamp())), settles_at)
 
     def payment_event(
         self, payment_id: str, amount: int, currency: str, outcome: Literal["succeeded", "failed"]
@@ -230,3 +217,39 @@ class SimulatorPaymentProvider:
 
     def _now(self) -> int:
         return int(self._clock.now().timestamp())
+
+
+def _settlement(payment: Payment, refund: Refund, *, created: int) -> _Event:
+    """What the simulator decides about a refund, from the refund alone: its webhook, and its lookup's answer."""
+    failed = refund.note == FAIL_NOTE
+    return _Event(
+        id=f"evt_sim_{refund.id}",
+        type="refund.failed" if failed else "refund.succeeded",
+        created=created,
+        data=_Data(
+            payment_id=payment.id,
+            refund_id=refund.id,
+            amount=refund.amount.amount,
+            currency=refund.amount.currency.code,
+            reason=f"simulated failure: the refund's note is {FAIL_NOTE}" if failed else None,
+        ),
+    )
+
+
+def _translate(event: _Event, occurred_at: datetime) -> ProviderEvent:
+    action = _ACTIONS.get(event.type, EventAction.NONE)  # unknown types are stored, not acted on
+    if action in _REFUND_ACTIONS and not event.data.refund_id:
+        raise MalformedWebhook(PROVIDER, f"{event.type} event without data.refund_id")
+    return ProviderEvent(
+        provider=PROVIDER,
+        event_id=event.id,
+        event_type=event.type,
+        action=action,
+        payment_id=event.data.payment_id,
+        provider_reference=f"sim_cs_{event.data.payment_id}",
+        refund_id=event.data.refund_id,
+        amount=event.data.amount,
+        currency=event.data.currency,
+        reason=event.data.reason,
+        occurred_at=occurred_at,
+    )

@@ -1,7 +1,10 @@
 """`payments serve`: the HTTP API under uvicorn.
 
 In development it also makes the service usable at once: the SQLite database is migrated and, when no API
-keys are configured, a fresh admin key named `dev-admin` is created (the previous one revoked) and printed.
+keys are configured, an admin key is printed, the same one at every start (`dev_key.py`).
+
+The listening socket is bound first, before anything is changed: a second `serve` on a taken port says so in one
+line and exits 1, leaving the database and the running server's key alone. uvicorn is handed that socket.
 """
 
 from __future__ import annotations
@@ -10,22 +13,25 @@ import argparse
 import asyncio
 import os
 import signal
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
-from application.ports.api_keys import ApiKeyStore
-from application.ports.clock import Clock
 from infrastructure.container import build_container, close_resources
 from infrastructure.metrics.multiprocess import serving_directory
 from infrastructure.settings import Settings, load_settings
+from interfaces.cli import CommandFailed
 from interfaces.cli.db import ensure_schema
+from interfaces.cli.dev_key import DevKey, dev_key_file, lasting_dev_key
 from interfaces.log_redaction import configured_secrets
 from interfaces.logging_setup import configure_logging
 
-DEV_KEY_NAME = "dev-admin"
+STARTUP_FAILURE = 3  # uvicorn's own exit code when the app did not start
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,63 +75,95 @@ def _serve(args: argparse.Namespace) -> int:
     if args.port is not None:
         os.environ["PAYMENTS_PORT"] = str(args.port)
     settings = load_settings()
-    os.environ.setdefault("PAYMENTS_SIMULATOR_WEBHOOK_SECRET", settings.simulator_webhook_secret)
-    configure_logging(settings.log_level, settings.log_format, secrets=configured_secrets(settings))
-    if not settings.is_production:
-        ensure_schema(settings)
-    asyncio.run(_prepare(settings))
-    print(
-        f"Payments service ({settings.env}) listening on http://{settings.host}:{settings.port} "
-        f"with {args.workers} worker(s); public URL {settings.public_url}, API docs at {settings.public_url}/schema",
-        flush=True,
-    )
-    uvicorn.run(
+    with _listening_socket(settings.host, settings.port) as listener:
+        os.environ.setdefault("PAYMENTS_SIMULATOR_WEBHOOK_SECRET", settings.simulator_webhook_secret)
+        configure_logging(settings.log_level, settings.log_format, secrets=configured_secrets(settings))
+        if not settings.is_production:
+            ensure_schema(settings)
+        asyncio.run(_prepare(settings))
+        print(
+            f"Payments service ({settings.env}) listening on http://{settings.host}:{settings.port} "
+            f"with {args.workers} worker(s); public URL {settings.public_url}, "
+            f"API docs at {settings.public_url}/schema",
+            flush=True,
+        )
+        return _run_uvicorn(settings, args.workers, listener)
+
+
+@contextmanager
+def _listening_socket(host: str, port: int) -> Iterator[socket.socket]:
+    """The socket bound to the listen address (as uvicorn binds it), or CommandFailed naming why not."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # reuse TIME_WAIT, never a live listener
+        listener.bind((host, port))
+    except OSError as error:
+        listener.close()
+        raise CommandFailed(f"cannot listen on {host}:{port}: {error.strerror or error}; nothing was changed") from None
+    listener.set_inheritable(True)  # uvicorn's worker processes serve the same socket
+    try:
+        yield listener
+    finally:
+        listener.close()
+
+
+def _run_uvicorn(settings: Settings, workers: int, listener: socket.socket) -> int:
+    config = uvicorn.Config(
         "interfaces.http.app:create_app_from_env",
         factory=True,
         host=settings.host,
         port=settings.port,
-        workers=args.workers,
+        workers=workers,
         log_level=settings.log_level,
         # Our logging everywhere: uvicorn's records go through the root handler (JSON in production), and its
-        # access log is off because the edge middleware (http/edge.py) writes the one line per request, with ids and route.
+        # access log is off: the edge middleware (http/edge.py) writes the one line per request, with ids and route.
         log_config=None,
         access_log=False,
         proxy_headers=False,
         server_header=False,
+        # uvicorn kills a worker that does not answer its health ping within this, and starts another: its
+        # default (5 s) is shorter than a worker's imports on a busy host, which then restarts workers forever.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
-    return 0
+    server = uvicorn.Server(config)
+    try:
+        if workers > 1:
+            Multiprocess(config, sockets=[listener]).run()
+            return 0
+        server.run(sockets=[listener])
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn has already stopped gracefully
+        pass
+    return 0 if server.started or workers > 1 else STARTUP_FAILURE
 
 
 async def _prepare(settings: Settings) -> None:
-    """Fails fast on what would otherwise fail inside uvicorn's processes, and makes the development key."""
+    """Fails fast on what would otherwise fail inside uvicorn's processes, and prints the development key."""
     container = build_container(settings)
     try:
         container.payment_providers()  # SettingsError for providers this version does not implement
         if not settings.is_production and not settings.api_keys:
-            key = await _fresh_dev_key(container.api_keys(), container.clock())
-            print(f"Development admin API key (shown once, recreated at each start): {key}")
-            print(
-                f"  try: curl -X POST {settings.public_url}/api/v1/orders/demo-1/checkout "
-                f"-H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' "
-                """-d '{"amount": 1999, "currency": "USD"}'""",
-                flush=True,
-            )
+            key = await lasting_dev_key(container.api_keys(), container.clock(), dev_key_file(settings))
+            _announce(key, settings.public_url)
     finally:
         await close_resources(container)
 
 
-async def _fresh_dev_key(store: ApiKeyStore, clock: Clock) -> str:
-    """Revokes the previous development keys, then creates one. Key names stay unique even among revoked
-    keys (an audit trail's actor must name one key), so once `dev-admin` is taken the name gets a timestamp."""
-    for key in await store.list():
-        if key.revoked_at is None and (key.name == DEV_KEY_NAME or key.name.startswith(f"{DEV_KEY_NAME}-")):
-            await store.revoke(key.id, clock.now())
-    now = clock.now()
-    try:
-        _, raw_key = await store.create(DEV_KEY_NAME, ("admin",), now)
-    except ValueError:  # the name is held by a revoked key
-        _, raw_key = await store.create(f"{DEV_KEY_NAME}-{now:%Y%m%d%H%M%S%f}", ("admin",), now)
-    return raw_key
+def _announce(key: DevKey, public_url: str) -> None:
+    if key.file is None:
+        kept = "recreated at each start: this database keeps no file"
+    else:
+        kept = f"kept across restarts in {key.file}" + (", new" if key.created else "")
+    print(f"Development admin API key ({kept}): {key.raw}")
+    print(
+        f"  try: curl -X POST {public_url}/api/v1/orders/demo-1/checkout "
+        f"-H 'Authorization: Bearer {key.raw}' -H 'Content-Type: application/json' "
+        """-d '{"amount": 1999, "currency": "USD"}'""",
+    )
+    print(
+        "  a key of your own: payments api-keys create NAME --scope payments:write --scope payments:read",
+        flush=True,
+    )
 
 
 def _positive(text: str) -> int:

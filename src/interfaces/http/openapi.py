@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING
@@ -68,14 +69,19 @@ def success(model: type[Struct], description: str) -> ResponseSpec:
     return ResponseSpec(model, description=description, generate_examples=False)
 
 
-def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+def problem_responses(*statuses: int, described: Mapping[int, str] | None = None) -> dict[int, ResponseSpec]:
     """Problem responses for `statuses`, plus the 400 and 500 any route can answer (and Litestar would
     otherwise document in its own, non-problem shape). A route that authenticates (401) is also rate limited
-    per API key right after authentication (429)."""
+    per API key right after authentication (429). `described`: what a status means on this route (e.g. which
+    problem types it carries), instead of the status's phrase."""
     implied = {429} if 401 in statuses else set()
+    descriptions = described or {}
     return {
         status: ResponseSpec(
-            ProblemDetails, description=HTTPStatus(status).phrase, media_type=PROBLEM_JSON, generate_examples=False
+            ProblemDetails,
+            description=descriptions.get(status, HTTPStatus(status).phrase),
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
         )
         for status in sorted({400, 500, *statuses, *implied})
     }

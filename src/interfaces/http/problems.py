@@ -39,6 +39,7 @@ from application.errors import (
     InvalidCursor,
     InvalidSignature,
     LivePaymentExists,
+    MalformedWebhook,
     NotificationNotFound,
     PaymentNotFound,
     ProviderError,
@@ -166,8 +167,15 @@ INVALID_SIGNATURE = ProblemType(
     "invalid-signature",
     400,
     "Invalid webhook signature",
-    "The webhook signature is missing, wrong or outside the tolerance window, or the signed payload cannot be "
-    "read. Nothing was stored.",
+    "The webhook signature is missing, wrong or outside the tolerance window. Nothing was stored.",
+)
+MALFORMED_WEBHOOK = ProblemType(
+    "malformed-webhook",
+    400,
+    "Malformed webhook",
+    "The webhook is correctly signed, but its body is not an event of that provider we can read (not an event "
+    "object, a field missing or of the wrong type, an impossible timestamp, an event id over 255 characters). "
+    "Nothing was stored.",
 )
 UNKNOWN_PROVIDER = ProblemType(
     "unknown-provider", 404, "Unknown provider", "The webhook path names no enabled provider."
@@ -229,6 +237,7 @@ PROBLEM_TYPES: Mapping[str, ProblemType] = {
         IDEMPOTENCY_KEY_REUSE,
         IDEMPOTENCY_KEY_IN_USE,
         INVALID_SIGNATURE,
+        MALFORMED_WEBHOOK,
         UNKNOWN_PROVIDER,
         PROVIDER_ERROR,
         PROVIDER_UNAVAILABLE,
@@ -256,7 +265,8 @@ PROBLEMS: Mapping[type[Exception], ProblemType] = {
     UnsupportedCurrency: UNSUPPORTED_CURRENCY,
     ProviderNotEnabled: PROVIDER_NOT_ENABLED,
     UnknownProvider: UNKNOWN_PROVIDER,
-    InvalidSignature: INVALID_SIGNATURE,  # and MalformedWebhook, its subclass
+    InvalidSignature: INVALID_SIGNATURE,
+    MalformedWebhook: MALFORMED_WEBHOOK,  # a subclass of InvalidSignature: the MRO walk finds it first
     ProviderError: PROVIDER_ERROR,
     ProviderUnavailable: PROVIDER_UNAVAILABLE,
     StoreUnavailable: SERVICE_UNAVAILABLE,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -41,30 +42,47 @@ def _free_port() -> int:
         return port
 
 
+def _environment(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
+    env |= {"PAYMENTS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}", "PAYMENTS_LOG_LEVEL": "warning"}
+    env["PAYMENTS_SIMULATOR_REFUND_DELAY_SECONDS"] = "0.1"
+    return env
+
+
+def _start(tmp_path: Path, port: int, output: Path) -> subprocess.Popen[bytes]:
+    """`payments serve` in `tmp_path` (its SQLite file and key file are there), stdout and stderr to `output`."""
+    with output.open("w") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=_environment(tmp_path),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(timeout=15)
+
+
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """(base URL, development API key) of a `payments serve` process, shared by this module's tests."""
     tmp_path = tmp_path_factory.mktemp("serve")
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
-    env |= {"PAYMENTS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}", "PAYMENTS_LOG_LEVEL": "warning"}
-    env["PAYMENTS_SIMULATOR_REFUND_DELAY_SECONDS"] = "0.1"
-    output = tmp_path / "stdout.txt"
-    with output.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
+    process = _start(tmp_path, port, tmp_path / "stdout.txt")
     try:
         base = f"http://127.0.0.1:{port}"
-        key = _wait_until_up(base, output, process)
+        key = _wait_until_up(base, tmp_path / "stdout.txt", process)
         yield base, key
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        _stop(process)
+
+
+DEV_KEY_LINE = re.compile(
+    r"Development admin API key \(kept across restarts in (?P<file>[^,)]+)(?P<new>, new)?\): (?P<key>pay_sk_\S+)"
+)
 
 
 def _wait_until_up(base: str, output: Path, process: subprocess.Popen[bytes]) -> str:
@@ -77,10 +95,10 @@ def _wait_until_up(base: str, output: Path, process: subprocess.Popen[bytes]) ->
         except httpx.TransportError:
             time.sleep(0.2)
     text = output.read_text()
-    match = re.search(r"Development admin API key \(shown once, recreated at each start\): (pay_sk_\S+)", text)
+    match = DEV_KEY_LINE.search(text)
     assert match, text
     assert f"listening on {base}" in text
-    return match.group(1)
+    return match["key"]
 
 
 def _wait_for(client: httpx.Client, url: str, done: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
@@ -152,3 +170,108 @@ def test_decline_returns_to_the_cancel_url(service: tuple[str, str]) -> None:
         assert declined.headers["location"] == "https://shop.example/cart"
         assert client.get(f"/api/v1/payments/{payment['id']}").json()["status"] == "failed"
         assert httpx.get(f"{base}/simulator/checkout/pay_nonexistent").status_code == 404
+
+
+# ---- the development key: one, kept across restarts ----------------------------------------------------------
+def _authenticates(base: str, key: str) -> bool:
+    response = httpx.get(f"{base}/api/v1/transactions", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    assert response.status_code in (200, 401), response.text
+    return response.status_code == 200
+
+
+def _dev_keys_listed(tmp_path: Path) -> list[str]:
+    """`payments api-keys list`: the lines naming development keys."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "interfaces.cli.main", "api-keys", "list"],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return [line for line in listed.stdout.splitlines() if "  dev-admin" in line]
+
+
+def _serve_once(tmp_path: Path, port: int, name: str) -> tuple[subprocess.Popen[bytes], re.Match[str]]:
+    output = tmp_path / f"{name}.txt"
+    process = _start(tmp_path, port, output)
+    _wait_until_up(f"http://127.0.0.1:{port}", output, process)
+    match = DEV_KEY_LINE.search(output.read_text())
+    assert match is not None
+    return process, match
+
+
+def test_one_development_key_survives_restarts_and_a_second_serve_on_a_taken_port(tmp_path: Path) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    first, started = _serve_once(tmp_path, port, "first")
+    try:
+        key, key_file = started["key"], tmp_path / started["file"]
+        assert started["new"] is not None
+        assert key_file == tmp_path / "serve.db.dev-key"  # beside the SQLite database
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+        assert key_file.read_text().strip() == key
+        assert _authenticates(base, key)
+
+        second = subprocess.run(
+            [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port)],
+            cwd=tmp_path,
+            env=_environment(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode != 0
+        assert second.stdout == ""
+        [line] = second.stderr.splitlines()  # one line, no traceback
+        assert f"cannot listen on 127.0.0.1:{port}" in line
+        assert "address already in use" in line.lower()
+        assert _authenticates(base, key)  # the running server's key is untouched
+        assert key_file.read_text().strip() == key
+    finally:
+        _stop(first)
+
+    restarted, again = _serve_once(tmp_path, port, "restarted")
+    try:
+        assert (again["key"], again["new"]) == (key, None)  # the same key, not a new one
+        assert _authenticates(base, key)
+    finally:
+        _stop(restarted)
+    [listed] = _dev_keys_listed(tmp_path)
+    assert listed.endswith("active")
+
+
+def test_a_development_key_no_longer_valid_is_replaced_and_its_file_rewritten(tmp_path: Path) -> None:
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process, started = _serve_once(tmp_path, port, "first")
+    _stop(process)
+    revoked = subprocess.run(
+        [sys.executable, "-m", "interfaces.cli.main", "api-keys", "revoke", "dev-admin"],
+        cwd=tmp_path,
+        env=_environment(tmp_path),
+        capture_output=True,
+        timeout=60,
+    )
+    assert revoked.returncode == 0, revoked.stderr
+
+    process, replaced = _serve_once(tmp_path, port, "after-revoke")
+    try:
+        assert replaced["new"] is not None
+        assert replaced["key"] != started["key"]
+        assert (tmp_path / "serve.db.dev-key").read_text().strip() == replaced["key"]
+        assert _authenticates(base, replaced["key"])
+        assert not _authenticates(base, started["key"])
+    finally:
+        _stop(process)
+
+    (tmp_path / "serve.db").unlink()  # a fresh database knows no key at all
+    process, fresh = _serve_once(tmp_path, port, "new-database")
+    try:
+        assert fresh["new"] is not None
+        assert fresh["key"] != replaced["key"]
+        assert _authenticates(base, fresh["key"])
+    finally:
+        _stop(process)
+    assert stat.S_IMODE((tmp_path / "serve.db.dev-key").stat().st_mode) == 0o600

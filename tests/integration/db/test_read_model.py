@@ -120,7 +120,13 @@ async def test_a_payment_view_carries_its_refunds_and_checkout_details(
     reads: SqlAlchemyPaymentReadModel, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     details = CheckoutDetails(
-        return_url="https://shop.example/r", cancel_url="https://shop.example/c", metadata={"cart": "c-9"}
+        return_url="https://shop.example/r",
+        cancel_url="https://shop.example/c",
+        callback_url="https://orders.example/events",
+        customer_email="ada@example.com",
+        customer_name="Ada",
+        description="Two books",
+        metadata={"cart": "c-9"},
     )
     payment = new_payment(ids, "order-9", details=details)
     payment.succeed(T0 + minutes(1))
@@ -132,6 +138,8 @@ async def test_a_payment_view_carries_its_refunds_and_checkout_details(
     assert view is not None
     assert (view.status, view.amount_refunded, view.metadata) == ("partially_refunded", 2_500, {"cart": "c-9"})
     assert (view.return_url, view.cancel_url) == ("https://shop.example/r", "https://shop.example/c")
+    assert (view.callback_url, view.description) == ("https://orders.example/events", "Two books")
+    assert (view.customer_email, view.customer_name) == ("ada@example.com", "Ada")
     assert [(r.id, r.status, r.provider_reference) for r in view.refunds] == [(done, "succeeded", f"ref_{done}")]
     assert view.created_at == T0
     assert await reads.payment("pay_unknown") is None

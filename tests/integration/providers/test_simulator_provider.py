@@ -20,6 +20,7 @@ from domain.shared.money import Money
 from infrastructure.clock import SystemClock
 from infrastructure.providers.signing import sign
 from infrastructure.providers.simulator import SimulatorPaymentProvider
+from tests.unit.fakes import FakeClock
 
 SECRET = "whsec_sim_test"
 
@@ -254,3 +255,42 @@ async def test_aclose_cancels_pending_settlements(receiver: Receiver) -> None:
         await simulator.aclose()
     await asyncio.sleep(0.05)
     assert receiver.deliveries.empty()
+
+
+# ---- lookups: what the janitor asks ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("note", "action"), [(None, EventAction.REFUND_SUCCEEDED), ("simulate:fail", EventAction.REFUND_FAILED)]
+)
+async def test_a_refund_lookup_answers_what_its_webhook_says_once_its_delay_has_passed(
+    receiver: Receiver, note: str | None, action: EventAction
+) -> None:
+    clock = FakeClock(datetime(2025, 1, 2, 3, 5, tzinfo=UTC))
+    async with httpx.AsyncClient() as http:
+        simulator = SimulatorPaymentProvider(receiver.url, SECRET, 30, http, clock, retry_delays=(0.01,))
+        payment = _paid_payment()
+        refund = payment.request_refund("re_01LOOKUP", 700, RefundReason.OTHER, note, clock.now())
+        await simulator.refund(payment, refund)
+        await simulator.aclose()  # a shutdown before the settlement webhook left: nothing is sent
+
+        assert await simulator.lookup_refund(payment, refund) is None  # still pending, as at a real provider
+        clock.advance(seconds=29)
+        assert await simulator.lookup_refund(payment, refund) is None
+        clock.advance(seconds=1)
+        answer = await simulator.lookup_refund(payment, refund)
+
+    assert receiver.deliveries.empty()
+    assert answer is not None
+    assert (answer.action, answer.event_id, answer.payment_id, answer.refund_id) == (
+        action,
+        "evt_sim_re_01LOOKUP",  # the settlement webhook's id: a late delivery of it is a duplicate
+        payment.id,
+        refund.id,
+    )
+    assert (answer.amount, answer.currency, answer.occurred_at) == (700, "USD", clock.now())
+
+
+async def test_a_payment_lookup_has_nothing_final_to_say(simulator: SimulatorPaymentProvider) -> None:
+    # the page's press delivers its webhook before answering: an unpaid payment is left for the janitor to expire
+    at = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    unpaid = Payment.initiate("pay_01UNPAID", "order-2", Money.of(100, "USD"), "simulator", CheckoutDetails(), at)
+    assert await simulator.lookup_payment(unpaid) is None

@@ -94,9 +94,10 @@ class Callbacks:
     sender: HttpCallbackSender
     clock: FakeClock
 
-    async def paid(self, callback_url: str | None) -> Payment:
+    async def paid(self, callback_url: str | None, **details: Any) -> Payment:
         ids = self.ids
-        payment = new_payment(ids, f"order-{ids.new('o')}", details=CheckoutDetails(callback_url=callback_url))
+        checkout = CheckoutDetails(callback_url=callback_url, **details)
+        payment = new_payment(ids, f"order-{ids.new('o')}", details=checkout)
         payment.attach_checkout_session(f"cs_{payment.id}", f"https://pay.example/{payment.id}", None, T0)
         payment.succeed(T0 + timedelta(seconds=1))
         await store(self.uow, payment)
@@ -132,6 +133,29 @@ def pipe(
     clock: FakeClock,
 ) -> Callbacks:
     return Callbacks(engine, uow, ids, outbox, notifications, sender, clock)
+
+
+async def test_the_callback_carries_what_the_checkout_sent_with_the_email_masked(pipe: Callbacks) -> None:
+    receiver = Receiver(200)
+    with running(receiver) as base_url:
+        await pipe.paid(
+            base_url + "/payment-events",
+            return_url="https://shop.example/paid",
+            customer_email="ada.lovelace@example.com",
+            customer_name="Ada",
+            description="Two books",
+            metadata={"cart": "c-9", "shop_order": "abc-123"},
+        )
+        await pipe.relay()()
+        assert (await pipe.deliverer()()).delivered == 1
+
+    [(_, body)] = receiver.requests
+    data = json.loads(body)["data"]
+    assert data["metadata"] == {"cart": "c-9", "shop_order": "abc-123"}
+    assert data["description"] == "Two books"
+    assert data["customer"] == {"email": "a***@example.com", "name": "Ada"}
+    assert (data["return_url"], data["cancel_url"]) == ("https://shop.example/paid", None)
+    assert data["callback_url"] == base_url + "/payment-events"
 
 
 async def test_a_failing_receiver_gets_the_same_signed_body_until_it_answers_2xx(

@@ -77,7 +77,7 @@ TABLE: list[tuple[BaseException, int, str, str, dict[str, str]]] = [
     (ProviderNotEnabled("stripe", ["simulator"]), 422, "provider-not-enabled", "Provider not enabled", {}),
     (UnknownProvider("acme"), 404, "unknown-provider", "Unknown provider", {}),
     (InvalidSignature("stripe", "no v1 signature matches"), 400, "invalid-signature", "Invalid webhook signature", {}),
-    (MalformedWebhook("stripe", "unreadable body"), 400, "invalid-signature", "Invalid webhook signature", {}),
+    (MalformedWebhook("stripe", "unreadable body"), 400, "malformed-webhook", "Malformed webhook", {}),
     (ProviderError("stripe", "card_declined", 402), 502, "provider-error", "Payment provider error", {}),
     (ProviderUnavailable("stripe", "timeout", retry_after=30), 503, "provider-unavailable", "Payment provider unavailable", {"Retry-After": "30"}),
     (StoreUnavailable("connection refused", retry_after=7), 503, "service-unavailable", "Service unavailable", {"Retry-After": "7"}),

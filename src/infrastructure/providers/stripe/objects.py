@@ -13,6 +13,7 @@ import msgspec
 
 Metadata = dict[str, str]
 _NonEmpty = Annotated[str, msgspec.Meta(min_length=1)]
+LAST_UNIX_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z: a later `created` is no datetime, so no event of Stripe's
 
 
 class EventData(msgspec.Struct):
@@ -22,7 +23,7 @@ class EventData(msgspec.Struct):
 class Event(msgspec.Struct):
     id: _NonEmpty
     type: _NonEmpty
-    created: Annotated[int, msgspec.Meta(ge=0, le=2**40)]
+    created: Annotated[int, msgspec.Meta(ge=0, le=LAST_UNIX_SECOND)]
     data: EventData
     api_version: str | None = None
 

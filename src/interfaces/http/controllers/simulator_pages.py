@@ -1,15 +1,17 @@
 """The simulator's hosted checkout page: what a customer sees at the simulator's `checkout_url`.
 
 Pay and Decline do what a real provider does after its own page: send us a signed webhook over HTTP (through
-the normal webhook path, so the page proves that path works), then send the customer back to the shop.
-Only payments made through the simulator have a page; no API key is needed, as with a provider's page.
+the normal webhook path, so the page proves that path works), then send the customer back to the shop. A checkout
+without a `return_url` (a trial with curl, the README's quick start) has no shop to go back to: the customer lands
+on the simulator's own "payment complete" page, which shows the result and how an order system reads it.
+Only payments made through the simulator have pages; no API key is needed, as with a provider's page.
 """
 
 from __future__ import annotations
 
 from html import escape
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from litestar import Controller, MediaType, Response
 from litestar.di import NamedDependency, Provide
@@ -38,7 +40,11 @@ h1{font-size:1.1rem;margin:0 0 1.5rem;color:#52606d}.amount{font-size:2rem;font-
 dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem 1rem;margin:0 0 1.5rem}dt{color:#7b8794}dd{margin:0}
 form{display:inline}button{font-size:1rem;padding:.7rem 1.4rem;border:0;border-radius:8px;cursor:pointer}
 .pay{background:#2f855a;color:#fff;margin-right:.5rem}.decline{background:#e4e7eb;color:#1f2933}
-.final{font-weight:600}.error{color:#c53030}"""
+.final{font-weight:600}.error{color:#c53030}.paid{color:#2f855a}.declined{color:#c53030}
+a{color:#2b6cb0}code,pre{font-family:ui-monospace,monospace;font-size:.85rem}
+pre{background:#f4f5f7;border-radius:8px;padding:.7rem;white-space:pre-wrap;word-break:break-all}
+.note{color:#7b8794;font-size:.9rem}"""
+_PAID = frozenset({"succeeded", "partially_refunded", "refunded", "disputed"})
 
 
 def _simulator(container: NamedDependency[Any]) -> SimulatorPaymentProvider:
@@ -68,6 +74,16 @@ class SimulatorPagesController(Controller):
     async def checkout_page(self, payment_id: PaymentId, bus: NamedDependency[MessageBus]) -> Response[str]:
         payment = await _simulated_payment(bus, payment_id)
         return _page(payment)
+
+    @get("/checkout/{payment_id:str}/complete", media_type=MediaType.HTML)
+    async def complete_page(
+        self,
+        payment_id: PaymentId,
+        bus: NamedDependency[MessageBus],
+        simulator: NamedDependency[SimulatorPaymentProvider],
+    ) -> Response[str]:
+        payment = await _simulated_payment(bus, payment_id)
+        return _complete_page(payment, simulator.public_url)
 
     @post("/checkout/{payment_id:str}/pay", media_type=MediaType.HTML)
     async def pay(
@@ -103,11 +119,42 @@ async def _press(
     status = await simulator.deliver(body)
     if not 200 <= status < 300:
         return _page(payment, error=f"Our webhook endpoint answered HTTP {status}; nothing was paid.", status=502)
-    # Decline sends the customer to the shop's cancel page when it has one, as hosted checkouts do.
+    # Decline sends the customer to the shop's cancel page when it has one, as hosted checkouts do; with no
+    # shop to go back to, to our own page that shows the result.
     target = payment.return_url if outcome == "succeeded" else (payment.cancel_url or payment.return_url)
     if target is None or urlsplit(target).scheme not in ("http", "https"):
-        target = f"/simulator/checkout/{payment.id}"
+        target = f"/simulator/checkout/{payment.id}/complete"
     return Redirect(path=target, status_code=303)
+
+
+def _complete_page(payment: PaymentView, public_url: str) -> Response[str]:
+    if payment.status in _PAID:
+        outcome = '<p class="final paid">Payment complete: paid.</p>'
+    elif payment.status == "failed":
+        outcome = '<p class="final declined">Payment declined: nothing was paid.</p>'
+    elif payment.status == "processing":
+        checkout = f"/simulator/checkout/{escape(payment.id)}"
+        outcome = f'<p class="final">Not paid yet: <a href="{checkout}">back to the checkout page</a>.</p>'
+    else:
+        outcome = f'<p class="final">This payment is {escape(payment.status)}.</p>'
+    status_path = f"/api/v1/orders/{quote(payment.order_id, safe='')}/payment-status"
+    body = f"""{outcome}
+<div class="amount">{escape(format_amount(payment.amount, payment.currency))}</div>
+{_facts(payment)}
+<p>The order system hears of it by its order callback, or asks
+<a href="{escape(status_path)}"><code>GET {escape(status_path)}</code></a>
+with the header <code>Authorization: Bearer &lt;API key&gt;</code>:</p>
+<pre>curl {escape(public_url + status_path)} -H 'Authorization: Bearer $KEY'</pre>
+<p class="note">The checkout named no <code>return_url</code>, so the simulator shows this page instead of sending
+the customer back to a shop.</p>"""
+    return _html_page("Payment complete", body, 200)
+
+
+def _facts(payment: PaymentView) -> str:
+    return (
+        f"<dl><dt>Order</dt><dd>{escape(payment.order_id)}</dd><dt>Payment</dt><dd>{escape(payment.id)}</dd>"
+        f"<dt>Status</dt><dd>{escape(payment.status)}</dd></dl>"
+    )
 
 
 def _page(payment: PaymentView, error: str | None = None, status: int = 200) -> Response[str]:
@@ -120,11 +167,16 @@ def _page(payment: PaymentView, error: str | None = None, status: int = 200) -> 
     else:
         actions = f'<p class="final">This payment is {escape(payment.status)}.</p>'
     problem = f'<p class="error">{escape(error)}</p>' if error else ""
+    body = f"""<div class="amount">{escape(format_amount(payment.amount, payment.currency))}</div>
+{_facts(payment)}{problem}{actions}"""
+    return _html_page("Simulator checkout", body, status)
+
+
+def _html_page(title: str, body: str, status: int) -> Response[str]:
+    """Every simulator page: one stylesheet, inline (the CSP allows inline styles and nothing else)."""
     html = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Simulator checkout</title><style>{_STYLE}</style></head>
+<title>{escape(title)}</title><style>{_STYLE}</style></head>
 <body><main><h1>Payment simulator</h1>
-<div class="amount">{escape(format_amount(payment.amount, payment.currency))}</div>
-<dl><dt>Order</dt><dd>{escape(payment.order_id)}</dd><dt>Payment</dt><dd>{escape(payment.id)}</dd>
-<dt>Status</dt><dd>{escape(payment.status)}</dd></dl>{problem}{actions}</main></body></html>"""
+{body}</main></body></html>"""
     return Response(html, media_type=MediaType.HTML, status_code=status, headers=_HEADERS)

@@ -18,6 +18,11 @@ from interfaces.http.route_handlers import post
 from interfaces.http.schemas.webhooks import WebhookReceiptResponse
 
 WEBHOOK_MIN_BODY_LIMIT = 1024 * 1024  # providers send larger documents than API clients (PayPal, disputes)
+REFUSED = (
+    "Nothing stored. `invalid-signature`: the signature is missing, wrong or outside its tolerance window. "
+    "`malformed-webhook`: correctly signed, but the body is not an event of that provider we can read "
+    "(or its id is over 255 characters)."
+)
 
 
 class WebhooksController(Controller):
@@ -31,7 +36,7 @@ class WebhooksController(Controller):
         summary="Receive a provider's signed event",
         description="Verified over the raw body, stored once per (provider, event id), applied exactly once. "
         "A duplicate delivery answers `duplicate: true` and changes nothing.",
-        responses=problem_responses(400, 404, 413, 415, 429, 503),
+        responses=problem_responses(400, 404, 413, 415, 429, 503, described={400: REFUSED}),
         operation_class=RawJsonBodyOperation,
     )
     async def receive(

@@ -12,8 +12,16 @@ from interfaces.http.schemas.common import utc, utc_or_none
 from interfaces.http.schemas.refunds import RefundResponse
 
 
+class CustomerResponse(Struct, kw_only=True):
+    """The customer as the checkout named them; the e-mail address in full (this is the caller's own data)."""
+
+    email: str | None
+    name: str | None
+
+
 class PaymentResponse(Struct, kw_only=True):
-    """The checkout's answer: the payment and where to send the customer."""
+    """The checkout's answer: the payment and where to send the customer, with what the checkout sent
+    (`customer`, `description`, `metadata` and the URLs; `null` or `{}` when it sent none)."""
 
     id: str
     order_id: str
@@ -26,6 +34,12 @@ class PaymentResponse(Struct, kw_only=True):
     expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    customer: CustomerResponse | None
+    description: str | None
+    metadata: dict[str, str]
+    return_url: str | None
+    cancel_url: str | None
+    callback_url: str | None
 
     @classmethod
     def from_view(cls, view: PaymentView) -> PaymentResponse:
@@ -33,7 +47,7 @@ class PaymentResponse(Struct, kw_only=True):
 
 
 class PaymentDetailResponse(Struct, kw_only=True, omit_defaults=True):
-    """The payment plus its refunds; `failure_reason` appears only when it failed."""
+    """The payment plus its refunds and what the checkout sent; `failure_reason` appears only when it failed."""
 
     id: str
     order_id: str
@@ -47,6 +61,12 @@ class PaymentDetailResponse(Struct, kw_only=True, omit_defaults=True):
     expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    customer: CustomerResponse | None
+    description: str | None
+    metadata: dict[str, str]
+    return_url: str | None
+    cancel_url: str | None
+    callback_url: str | None
     refunds: list[RefundResponse]
     failure_reason: str | None = None
 
@@ -129,4 +149,16 @@ def _payment_fields(view: PaymentView) -> dict[str, Any]:
         "expires_at": utc_or_none(view.expires_at),
         "created_at": utc(view.created_at),
         "updated_at": utc(view.updated_at),
+        "customer": _customer(view),
+        "description": view.description,
+        "metadata": view.metadata,
+        "return_url": view.return_url,
+        "cancel_url": view.cancel_url,
+        "callback_url": view.callback_url,
     }
+
+
+def _customer(view: PaymentView) -> CustomerResponse | None:
+    if view.customer_email is None and view.customer_name is None:
+        return None
+    return CustomerResponse(email=view.customer_email, name=view.customer_name)
