@@ -6,6 +6,7 @@ by the app's lifespan and the CLI to release what the container opened.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,17 +15,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.callback_destinations import CallbackDestinations
 from application.observed_unit_of_work import CommitListener, ObservedUnitOfWork, TransitionCounter
+from application.ports.callback_sender import CallbackSender
 from application.ports.clock import Clock
+from application.ports.event_publisher import EventPublisher
 from application.ports.ids import IdGenerator
 from application.ports.janitor_store import JanitorStore
 from application.ports.metrics import Metrics
 from application.ports.notifications import NotificationStore
+from application.ports.outbox import Outbox
 from application.ports.payment_provider import PaymentProviders
 from application.ports.read_model import PaymentReadModel
 from application.ports.reconciliation import ReconciliationReadModel
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.webhook_events import WebhookEventLog, WebhookRetryQueue
 from application.worker.backoff import RetryPolicy
+from application.worker.worker_config import CallbackRouting, WorkerLeases
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
 from infrastructure.callbacks.host_resolver import AsyncioHostResolver
 from infrastructure.callbacks.http_callback_sender import build_callback_sender
@@ -144,6 +149,14 @@ class Container(containers.DeclarativeContainer):
     event_publisher = providers.Singleton(build_event_publisher, settings=settings)
     # the webhook inbox outside a request: the worker's retries (claims) and the admin's list, get and replay
     webhook_events = providers.Singleton(SqlWebhookEvents, database)
+    worker_leases = providers.Singleton(
+        lambda seconds: WorkerLeases(timedelta(seconds=seconds)), settings.provided.worker_lease_seconds
+    )
+    callback_routing = providers.Singleton(
+        lambda secret, url: CallbackRouting(enabled=secret is not None, default_url=url),
+        settings.provided.callback_secret,
+        settings.provided.order_callback_url,
+    )
     retry_policy = providers.Singleton(
         RetryPolicy,
         base_seconds=settings.provided.retry_base_seconds,
@@ -173,6 +186,11 @@ def port_table(root: Container) -> dict[type[Any], Any]:
         WebhookEventLog: root.webhook_events(),
         WebhookRetryQueue: root.webhook_events(),
         RetryPolicy: root.retry_policy(),
+        WorkerLeases: root.worker_leases(),
+        CallbackRouting: root.callback_routing(),
+        Outbox: root.outbox(),
+        CallbackSender: root.callback_sender(),  # None without PAYMENTS_CALLBACK_SECRET: deliveries never run
+        EventPublisher: root.event_publisher(),  # None without PAYMENTS_BROKER_URL
         CallbackDestinations: root.callback_destinations(),
     }
 

@@ -22,6 +22,7 @@ from typing import Any, Self, TypeVar
 from dependency_injector import providers as providers_
 
 from application.bus import MessageBus
+from application.data.callbacks import DeliveryResult
 from application.data.cause import Cause
 from application.data.janitor import DueCheck
 from application.data.outcomes import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
@@ -866,6 +867,36 @@ class Harness:
         return await self.bus.send(message)
 
 
+class FakeOutbox:
+    """An empty outbox: nothing to relay (the relay's own tests run on the real stores)."""
+
+    async def claim(self, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Any]:
+        return []
+
+    async def mark_relayed(self, message_id: str, now: datetime) -> None:
+        raise AssertionError("nothing was claimed")
+
+    async def mark_failed(self, message_id: str, error: str, next_attempt_at: datetime) -> None:
+        raise AssertionError("nothing was claimed")
+
+    async def release(self, worker: str) -> None:
+        return None
+
+    async def pending_count(self) -> int:
+        return 0
+
+
+class FakeCallbackSender:
+    """Every receiver answers 200 and every post is remembered."""
+
+    def __init__(self) -> None:
+        self.posted: list[tuple[str, bytes]] = []
+
+    async def post(self, url: str, body: bytes) -> DeliveryResult:
+        self.posted.append((url, body))
+        return DeliveryResult(200, 1, None)
+
+
 def fake_root(
     store: FakeStore,
     providers: FakeProviders,
@@ -892,6 +923,8 @@ def fake_root(
         "reconciliation": FakeReconciliation(),
         "webhook_events": FakeWebhookEvents(store),
         "retry_policy": RetryPolicy(random=lambda: 1.0),
+        "outbox": FakeOutbox(),
+        "callback_sender": FakeCallbackSender(),
         **adapters,
     }
     for name, fake in fakes.items():

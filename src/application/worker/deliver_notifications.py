@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random as _random
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from application.data.callbacks import DeliveryResult
 from application.data.notifications import Notification, NotificationAttempt, NotificationStatus
 from application.data.outcomes import NotificationOutcome
+from application.messages import Command
 from application.ports.callback_sender import CallbackSender
 from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.metrics import NO_METRICS, Metrics
 from application.ports.notifications import NotificationStore
-from application.worker.backoff import backoff_delay
+from application.worker.backoff import RetryPolicy
+from application.worker.worker_config import WorkerLeases
 
 log = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 500
+CONCURRENCY = 10
 _COUNTED_AS: dict[NotificationStatus, NotificationOutcome] = {
     NotificationStatus.DELIVERED: "delivered",
     NotificationStatus.FAILED: "failed",
@@ -37,13 +38,19 @@ class DeliveryReport:
     dead: int = 0  # given up
 
 
-class DeliverNotifications:
-    """One batch per call. Posts run concurrently (at most `concurrency` at once) so that a slow receiver
+@dataclass(frozen=True, slots=True)
+class DeliverNotifications(Command[DeliveryReport]):
+    worker_id: str  # named in the leases it takes and in every attempt it records
+    limit: int = 50
+
+
+class DeliverNotificationsHandler:
+    """One batch per message. Posts run concurrently (at most `CONCURRENCY` at once) so that a slow receiver
     costs the batch one timeout, not one per notification; the lease covers that with room to spare.
 
-    After a failed attempt the notification waits `retry_base_seconds * 2^(attempts-1)` with full jitter
-    (capped at 6 h), until it is older than `retry_max_age_seconds` (3 days by default): then it is dead. A
-    410 Gone, or an address callbacks may not go to (DeliveryResult.refused), makes it dead at once.
+    After a failed attempt the notification backs off (RetryPolicy: exponential with full jitter, capped at 6 h)
+    until it is older than the policy's maximum age: then it is dead. A 410 Gone, or an address callbacks may
+    not go to (DeliveryResult.refused), makes it dead at once.
     """
 
     def __init__(
@@ -52,32 +59,22 @@ class DeliverNotifications:
         sender: CallbackSender,
         ids: IdGenerator,
         clock: Clock,
-        worker_id: str,
-        *,
-        retry_base_seconds: int = 30,
-        retry_max_age_seconds: int = 259_200,
-        batch_size: int = 50,
-        concurrency: int = 10,
-        lease: timedelta = timedelta(minutes=2),
-        random: Callable[[], float] = _random.random,
+        policy: RetryPolicy,
+        leases: WorkerLeases,
         metrics: Metrics = NO_METRICS,
     ) -> None:
         self._store, self._sender, self._ids, self._clock = store, sender, ids, clock
-        self.worker_id = worker_id
-        self._retry_base, self._max_age = retry_base_seconds, timedelta(seconds=retry_max_age_seconds)
-        self._batch, self._lease, self._random = batch_size, lease, random
-        self._concurrency = concurrency
-        self._metrics = metrics
+        self._policy, self._lease, self._metrics = policy, leases.duration, metrics
 
-    async def __call__(self) -> DeliveryReport:
-        claimed = await self._store.claim(self.worker_id, self._clock.now(), self._lease, self._batch)
+    async def __call__(self, cmd: DeliverNotifications) -> DeliveryReport:
+        claimed = await self._store.claim(cmd.worker_id, self._clock.now(), self._lease, cmd.limit)
         if not claimed:
             return DeliveryReport()
-        gate = asyncio.Semaphore(self._concurrency)
+        gate = asyncio.Semaphore(CONCURRENCY)
 
         async def deliver(notification: Notification) -> NotificationStatus:
             async with gate:
-                return await self._deliver(notification)
+                return await self._deliver(notification, cmd.worker_id)
 
         outcomes = await asyncio.gather(*(deliver(n) for n in claimed))
         return DeliveryReport(
@@ -87,7 +84,7 @@ class DeliverNotifications:
             dead=outcomes.count(NotificationStatus.DEAD),
         )
 
-    async def _deliver(self, notification: Notification) -> NotificationStatus:
+    async def _deliver(self, notification: Notification, worker_id: str) -> NotificationStatus:
         result = await self._sender.post(notification.url, notification.body)
         now = self._clock.now()
         status, next_attempt_at = self._next(notification, result)
@@ -100,7 +97,7 @@ class DeliverNotifications:
             status_code=result.status_code,
             latency_ms=result.latency_ms,
             error=error,
-            worker=self.worker_id,
+            worker=worker_id,
         )
         await self._store.record_attempt(attempt, status, next_attempt_at)
         self._metrics.notification(_COUNTED_AS[status])
@@ -119,7 +116,7 @@ class DeliverNotifications:
         now = self._clock.now()
         if result.delivered:
             return NotificationStatus.DELIVERED, None
-        if result.gone or result.refused or now - notification.created_at >= self._max_age:
+        if result.gone or result.refused or now - notification.created_at >= self._policy.max_age:
             return NotificationStatus.DEAD, None
-        delay = backoff_delay(notification.attempts + 1, self._retry_base, self._random)
+        delay = self._policy.delay(notification.attempts + 1)
         return NotificationStatus.FAILED, now + delay

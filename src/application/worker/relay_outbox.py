@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import logging
-import random as _random
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from application.data.notifications import NewNotification
 from application.data.outbox import OutboxMessage
+from application.messages import Command
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
 from application.ports.ids import IdGenerator
 from application.ports.notifications import NotificationStore
 from application.ports.outbox import Outbox
 from application.ports.read_model import PaymentReadModel
-from application.worker.backoff import backoff_delay
+from application.worker.backoff import RetryPolicy
 from application.worker.callback_body import callback_body
+from application.worker.worker_config import CallbackRouting, WorkerLeases
 
 log = logging.getLogger(__name__)
 
@@ -44,42 +43,37 @@ class RelayReport:
     notifications: int = 0  # notifications created (not counting ones that already existed)
 
 
-class RelayOutbox:
-    """One batch per call: claim, then for each message create its notification (if any), publish it (if a
+@dataclass(frozen=True, slots=True)
+class RelayOutbox(Command[RelayReport]):
+    worker_id: str  # named in the leases it takes
+    limit: int = 100
+
+
+class RelayOutboxHandler:
+    """One batch per message: claim, then for each message create its notification (if any), publish it (if a
     broker is configured), and mark it relayed. Each step is idempotent (the notification is unique per event
     and URL; consumers dedupe broker messages on the event id), so a message relayed twice, after a crash or an
-    expired lease, does no harm.
-
-    `notifications` is None when callbacks are disabled (no callback secret configured): no notification is
-    created, because one could never be signed. `default_callback_url` is PAYMENTS_ORDER_CALLBACK_URL, used
-    for payments whose checkout named no `callback_url`.
-    """
+    expired lease, does no harm. With callbacks off (CallbackRouting) no notification is created."""
 
     def __init__(
         self,
         outbox: Outbox,
         read_model: PaymentReadModel,
+        notifications: NotificationStore,
         ids: IdGenerator,
         clock: Clock,
-        worker_id: str,
-        *,
-        notifications: NotificationStore | None = None,
+        policy: RetryPolicy,
+        routing: CallbackRouting,
+        leases: WorkerLeases,
         publisher: EventPublisher | None = None,
-        default_callback_url: str | None = None,
-        retry_base_seconds: int = 30,
-        batch_size: int = 100,
-        lease: timedelta = timedelta(seconds=60),
-        random: Callable[[], float] = _random.random,
     ) -> None:
-        self._outbox, self._read, self._ids, self._clock = outbox, read_model, ids, clock
-        self.worker_id = worker_id
-        self._notifications, self._publisher = notifications, publisher
-        self._default_url = default_callback_url
-        self._retry_base, self._batch, self._lease, self._random = retry_base_seconds, batch_size, lease, random
+        self._outbox, self._read, self._notifications = outbox, read_model, notifications
+        self._ids, self._clock, self._policy, self._routing = ids, clock, policy, routing
+        self._lease, self._publisher = leases.duration, publisher
 
-    async def __call__(self) -> RelayReport:
+    async def __call__(self, cmd: RelayOutbox) -> RelayReport:
         now = self._clock.now()
-        messages = await self._outbox.claim(self.worker_id, now, self._lease, self._batch)
+        messages = await self._outbox.claim(cmd.worker_id, now, self._lease, cmd.limit)
         relayed = failed = created = 0
         for message in messages:
             try:
@@ -93,18 +87,18 @@ class RelayOutbox:
             except Exception as error:
                 failed += 1
                 log.warning("relaying outbox message %s failed: %s", message.id, error, exc_info=True)
-                delay = backoff_delay(message.attempts + 1, self._retry_base, self._random)
+                delay = self._policy.delay(message.attempts + 1)
                 reason = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
                 await self._outbox.mark_failed(message.id, reason, self._clock.now() + delay)
         return RelayReport(len(messages), relayed, failed, created)
 
     async def _notify(self, message: OutboxMessage) -> int:
-        if self._notifications is None or message.event_type not in NOTIFIED_EVENT_TYPES:
+        if not self._routing.enabled or message.event_type not in NOTIFIED_EVENT_TYPES:
             return 0
         payment = await self._read.payment(message.payment_id)
         if payment is None:  # cannot happen (outbox rows are written with their payment); retry rather than lose
             raise LookupError(f"payment {message.payment_id} of outbox message {message.id} not found")
-        url = payment.callback_url or self._default_url
+        url = payment.callback_url or self._routing.default_url
         if url is None:
             return 0
         notification_id = self._ids.new("ntf")

@@ -21,6 +21,9 @@ from application.queries.list_transactions import ListTransactions, ListTransact
 from application.queries.list_webhook_events import ListWebhookEvents, ListWebhookEventsHandler
 from application.queries.reconciliation_summary import GetReconciliationSummary, GetReconciliationSummaryHandler
 from application.webhooks.processor import WebhookProcessor
+from application.worker.deliver_notifications import DeliverNotifications, DeliverNotificationsHandler
+from application.worker.relay_outbox import RelayOutbox, RelayOutboxHandler
+from application.worker.release_leases import ReleaseLeases, ReleaseLeasesHandler
 from application.worker.retry_failed_webhooks import RetryFailedWebhooks, RetryFailedWebhooksHandler
 from application.worker.run_janitor import RunJanitor, RunJanitorHandler
 
@@ -42,6 +45,9 @@ HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
     ListWebhookEvents: ListWebhookEventsHandler,
     GetWebhookEvent: GetWebhookEventHandler,
     RetryFailedWebhooks: RetryFailedWebhooksHandler,
+    RelayOutbox: RelayOutboxHandler,
+    DeliverNotifications: DeliverNotificationsHandler,
+    ReleaseLeases: ReleaseLeasesHandler,
 }
 
 # Built per handler like handlers are (they hold a unit of work), injected where a use case shares their logic.

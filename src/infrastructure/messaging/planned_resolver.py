@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -40,7 +41,7 @@ class PlannedResolver:
         hints = typing.get_type_hints(handler_type.__init__)
         plan: list[tuple[str, Callable[[], Any]]] = []
         for name, parameter in inspect.signature(handler_type.__init__).parameters.items():
-            annotation = hints.get(name)
+            annotation = _optional_of(hints.get(name))
             if name == "self" or annotation is None:
                 continue
             if annotation in self._factories:
@@ -56,6 +57,15 @@ class PlannedResolver:
                     continue  # not registered: the constructor's default applies, as with punq
                 plan.append((name, _Shared(instance)))
         return tuple(plan)
+
+
+def _optional_of(annotation: Any) -> Any:
+    """`Port | None` asks for Port when it is registered (the constructor's default otherwise): optional ports
+    such as the broker publisher are simply not registered when not configured."""
+    arguments = typing.get_args(annotation)
+    if isinstance(annotation, types.UnionType) and len(arguments) == 2 and type(None) in arguments:
+        return next(argument for argument in arguments if argument is not type(None))
+    return annotation
 
 
 class _Shared:

@@ -1,16 +1,24 @@
-"""The worker, assembled from the composition root: which loops run, how often, and what is released on stop.
+"""The worker, assembled from the composition root: which jobs run, how often, and what is given back on stop.
 
-`payments worker` runs it as its own process; in development `payments serve` runs it inside the API process.
-Either way several may run against one database at once (the jobs claim rows with leases).
+Every job is a message on the bus (its handler built by the registry like any use case); a loop sends it again
+at once while it finds work and waits its interval when idle. `payments worker` runs this as its own process;
+in development `payments serve` runs it inside the API process. Several may run against one database at once:
+the jobs claim rows with leases.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
-from infrastructure.worker import jobs
+from application.bus import MessageBus
+from application.worker.deliver_notifications import DeliverNotifications
+from application.worker.relay_outbox import RelayOutbox
+from application.worker.release_leases import ReleaseLeases
+from application.worker.retry_failed_webhooks import RetryFailedWebhooks
+from application.worker.run_janitor import RunJanitor
 from infrastructure.worker.runner import Loop, WorkerRunner
 
 if TYPE_CHECKING:
@@ -29,31 +37,27 @@ def worker_id() -> str:
 
 def build_worker(container: Container, name: str | None = None) -> WorkerRunner:
     me = name or worker_id()
-    relay = jobs.relay_outbox(container, me)
-    deliver = jobs.deliver_notifications(container, me)
-    retry = jobs.retry_failed_webhooks(container, me)
-    janitor = jobs.run_janitor(container, me)
-
-    async def relay_once() -> int:
-        return (await relay()).claimed
-
+    bus: MessageBus = container.bus()
     loops = [
-        Loop("outbox-relay", relay_once, RELAY_INTERVAL),
-        Loop("webhook-retries", retry, WEBHOOK_RETRY_INTERVAL),
-        Loop("janitor", janitor, JANITOR_INTERVAL),
+        Loop("outbox-relay", _sending(bus, RelayOutbox(me), lambda report: report.claimed), RELAY_INTERVAL),
+        Loop("webhook-retries", _sending(bus, RetryFailedWebhooks(me), lambda r: r.claimed), WEBHOOK_RETRY_INTERVAL),
+        Loop("janitor", _sending(bus, RunJanitor(), lambda report: report.checked), JANITOR_INTERVAL),
     ]
-    if deliver is not None:  # callbacks are on (PAYMENTS_CALLBACK_SECRET is set)
-        delivery = deliver
-
-        async def deliver_once() -> int:
-            return (await delivery()).claimed
-
-        loops.append(Loop("notification-delivery", deliver_once, DELIVERY_INTERVAL))
+    if container.callback_routing().enabled:  # callbacks are on (PAYMENTS_CALLBACK_SECRET is set)
+        deliver = _sending(bus, DeliverNotifications(me), lambda report: report.claimed)
+        loops.append(Loop("notification-delivery", deliver, DELIVERY_INTERVAL))
 
     async def release_leases() -> None:
-        """Gives back what this worker still holds, so another takes it at once rather than after the lease."""
-        await container.outbox().release(me)
-        await container.notification_store().release(me)
-        await container.webhook_events().release(me)
+        await bus.send(ReleaseLeases(me))
 
     return WorkerRunner(loops, on_stop=release_leases)
+
+
+def _sending(bus: MessageBus, message: Any, handled: Callable[[Any], int]) -> Callable[[], Awaitable[int]]:
+    """One batch per call: the message sent, and how many items its report says were handled (0: idle)."""
+
+    async def once() -> int:
+        return handled(await bus.send(message))
+
+    once.__name__ = f"send[{type(message).__name__}]"
+    return once

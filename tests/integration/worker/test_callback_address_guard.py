@@ -7,6 +7,7 @@ would show up in their request log.
 
 from __future__ import annotations
 
+import functools
 import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.worker.deliver_notifications import DeliverNotifications
 from infrastructure.callbacks.http_callback_sender import HttpCallbackSender
 from infrastructure.callbacks.public_address_transport import PublicAddressTransport, build_callback_client
 from infrastructure.container import build_container, close_resources
@@ -23,7 +25,6 @@ from infrastructure.db.worker.outbox_store import SqlOutbox
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.settings import Settings
-from infrastructure.worker.jobs import deliver_notifications
 from tests.integration.db.builders import T0
 from tests.integration.worker.test_callbacks import SECRET, Callbacks, Receiver
 from tests.provider_fakes.server import running
@@ -107,8 +108,7 @@ async def test_the_workers_delivery_as_composed_refuses_a_private_address(databa
     settings = Settings(database_url=database_url, callback_secret=SECRET, callback_allow_private_networks=False)
     container = build_container(settings)
     try:
-        deliver = deliver_notifications(container, "worker-1")
-        assert deliver is not None
+        deliver = functools.partial(container.bus().send, DeliverNotifications("worker-1"))
         with running(receiver) as base_url:
             await pipe.paid(base_url + "/payment-events")
             await pipe.relay()()

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -12,14 +13,18 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from dependency_injector import providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.bus import MessageBus
 from application.data.outbox import OutboxMessage
-from application.worker.deliver_notifications import DeliverNotifications
-from application.worker.relay_outbox import RelayOutbox
+from application.worker.backoff import RetryPolicy
+from application.worker.deliver_notifications import DeliverNotifications, DeliveryReport
+from application.worker.relay_outbox import RelayOutbox, RelayReport
+from application.worker.worker_config import CallbackRouting
 from domain.payments.payment import CheckoutDetails, Payment
 from infrastructure.callbacks.http_callback_sender import HttpCallbackSender
-from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
+from infrastructure.container import Container
 from infrastructure.db.tables import notifications as notifications_table
 from infrastructure.db.tables import outbox as outbox_table
 from infrastructure.db.worker.notification_store import SqlNotificationStore
@@ -27,6 +32,7 @@ from infrastructure.db.worker.outbox_store import SqlOutbox
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.providers.signing import verify
+from infrastructure.settings import Settings
 from tests.integration.db.builders import T0, new_payment, store
 from tests.provider_fakes.server import running
 from tests.unit.fakes import FakeClock
@@ -103,23 +109,40 @@ class Callbacks:
         await store(self.uow, payment)
         return payment
 
-    def relay(self, *, callbacks_on: bool = True, **options: Any) -> RelayOutbox:
-        """`callbacks_on=False`: no notification store, as when no callback secret is configured."""
-        notifications = self.notifications if callbacks_on else None
-        read_model = SqlAlchemyPaymentReadModel(self.engine)
-        return RelayOutbox(self.outbox, read_model, self.ids, self.clock, "w1", notifications=notifications, **options)
-
-    def deliverer(self, max_age: int = THREE_DAYS) -> DeliverNotifications:
-        return DeliverNotifications(
-            self.notifications,
-            self.sender,
-            self.ids,
-            self.clock,
-            "w1",
-            retry_base_seconds=30,
-            retry_max_age_seconds=max_age,
-            random=lambda: 1.0,  # the top of the jitter range: a predictable schedule
+    def relay(
+        self,
+        *,
+        callbacks_on: bool = True,
+        default_callback_url: str | None = None,
+        batch_size: int = 100,
+        publisher: object | None = None,
+        random: Callable[[], float] = lambda: 1.0,
+    ) -> Callable[[], Awaitable[RelayReport]]:
+        """The worker's relay job through the bus of the composition root; `callbacks_on=False` is what no
+        callback secret means."""
+        bus = self._bus(
+            callback_routing=CallbackRouting(enabled=callbacks_on, default_url=default_callback_url),
+            event_publisher=publisher,
+            retry_policy=RetryPolicy(random=random),
         )
+        return functools.partial(bus.send, RelayOutbox("w1", limit=batch_size))
+
+    def deliverer(self, max_age: int = THREE_DAYS) -> Callable[[], Awaitable[DeliveryReport]]:
+        # the top of the jitter range: a predictable schedule
+        bus = self._bus(retry_policy=RetryPolicy(base_seconds=30, max_age_seconds=max_age, random=lambda: 1.0))
+        return functools.partial(bus.send, DeliverNotifications("w1"))
+
+    def _bus(self, **adapters: object) -> MessageBus:
+        root = Container(settings=Settings())
+        for name, adapter in {
+            "engine": self.engine,
+            "ids": self.ids,
+            "clock": self.clock,
+            "callback_sender": self.sender,
+            **adapters,
+        }.items():
+            getattr(root, name).override(providers.Object(adapter))
+        return root.bus()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from application.data.provider_news import EventAction
 from application.errors import InvalidSignature, ProviderError, ProviderUnavailable, StoreUnavailable
 from application.worker.deliver_notifications import DeliverNotifications
 from domain.payments.errors import CheckoutConflict, RefundExceedsRefundable
-from tests.unit.fakes import T0, FakeClock, FakeIds, FakeMetrics, Harness, harness, webhook
+from tests.unit.fakes import T0, Harness, harness, webhook
 
 
 async def paid(h: Harness, order_id: str = "order-1", amount: int = 10_000) -> str:
@@ -146,20 +146,12 @@ def _notification(number: int, url: str) -> Notification:
 
 
 async def test_notification_attempts_are_counted_by_what_became_of_them() -> None:
-    metrics = FakeMetrics()
     store = _Due(_notification(1, "/ok"), _notification(2, "/ok"), _notification(3, "/gone"), _notification(4, "/x"))
-    deliver = DeliverNotifications(
-        store,
-        _Receiver(),
-        FakeIds(),
-        FakeClock(T0 + timedelta(minutes=1)),
-        "w1",
-        metrics=metrics,  # type: ignore[arg-type]
-    )
+    h = harness(notification_store=store, callback_sender=_Receiver())
+    h.clock.set(T0 + timedelta(minutes=1))
+    await h.send(DeliverNotifications("w1"))
 
-    await deliver()
-
-    assert metrics.of("notification") == {("delivered",): 2, ("dead",): 1, ("failed",): 1}
+    assert h.metrics.of("notification") == {("delivered",): 2, ("dead",): 1, ("failed",): 1}
     assert sorted(store.recorded) == sorted(
         [NotificationStatus.DELIVERED, NotificationStatus.DELIVERED, NotificationStatus.DEAD, NotificationStatus.FAILED]
     )

@@ -1,4 +1,4 @@
-"""The worker's janitor job runs one pass through the bus and says how much it checked."""
+"""The worker's janitor loop runs one pass through the bus and says how much it checked."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from application.worker.janitor_report import JanitorReport
 from application.worker.run_janitor import RunJanitor
-from infrastructure.worker.jobs import run_janitor
+from infrastructure.worker.assembly import _sending
 from tests.unit.fakes import T0
 
 
@@ -19,17 +19,9 @@ class _Bus:
         return JanitorReport(T0, T0, 2, 1, 3, (), ())
 
 
-class _Container:
-    def __init__(self, bus: _Bus) -> None:
-        self._bus = bus
-
-    def bus(self) -> _Bus:
-        return self._bus
-
-
 async def test_the_job_sends_run_janitor_and_returns_the_count_checked() -> None:
     bus = _Bus()
-    job = run_janitor(_Container(bus), "worker-1")  # type: ignore[arg-type]
+    job = _sending(bus, RunJanitor(), lambda report: report.checked)  # type: ignore[arg-type]  # as the worker's loop
 
     assert await job() == 3
     assert bus.sent == [RunJanitor()]
