@@ -18,7 +18,25 @@ from infrastructure.db.sql.runner import Row, Statement
 Compile = Callable[[Any], Compiled]  # a Statement (or a Guarded's composed statement) → its compiled form
 
 
-class AsyncpgConnection:
+class _Runs:
+    """What both drivers derive from `fetch`."""
+
+    async def fetch(self, statement: Statement, /, **values: Any) -> list[Row]:
+        raise NotImplementedError
+
+    async def fetch_one(self, statement: Statement, /, **values: Any) -> Row | None:
+        rows = await self.fetch(statement, **values)
+        return rows[0] if rows else None
+
+    async def write(self, statement: Statement, /, **values: Any) -> list[Row]:
+        return await self.fetch(statement, **values)
+
+    async def fetch_value(self, statement: Statement, /, **values: Any) -> Any:
+        row = await self.fetch_one(statement, **values)
+        return None if row is None else next(iter(row.values()))
+
+
+class AsyncpgConnection(_Runs):
     """Begin/commit/rollback are statements like any other: the connection is in autocommit mode between them."""
 
     dialect_name = "postgresql"
@@ -33,17 +51,6 @@ class AsyncpgConnection:
         if not compiled.converts_results:
             return list(records)
         return [_converted(compiled, tuple(record.keys()), tuple(record.values())) for record in records]
-
-    async def fetch_one(self, statement: Statement, /, **values: Any) -> Row | None:
-        rows = await self.fetch(statement, **values)
-        return rows[0] if rows else None
-
-    async def write(self, statement: Statement, /, **values: Any) -> list[Row]:
-        return await self.fetch(statement, **values)
-
-    async def fetch_value(self, statement: Statement, /, **values: Any) -> Any:
-        row = await self.fetch_one(statement, **values)
-        return None if row is None else next(iter(row.values()))
 
     async def execute(self, statement: Statement, /, **values: Any) -> int:
         compiled = self._compile(statement)
@@ -70,7 +77,7 @@ class AsyncpgConnection:
         return bool(self.raw.is_in_transaction())
 
 
-class SqliteConnection:
+class SqliteConnection(_Runs):
     """The sqlite3 connection under aiosqlite, in autocommit mode (engine.py): transactions are ours to begin."""
 
     dialect_name = "sqlite"
@@ -88,17 +95,6 @@ class SqliteConnection:
             finally:
                 await cursor.close()
         return [_converted(compiled, names, record) for record in records]
-
-    async def fetch_one(self, statement: Statement, /, **values: Any) -> Row | None:
-        rows = await self.fetch(statement, **values)
-        return rows[0] if rows else None
-
-    async def write(self, statement: Statement, /, **values: Any) -> list[Row]:
-        return await self.fetch(statement, **values)
-
-    async def fetch_value(self, statement: Statement, /, **values: Any) -> Any:
-        row = await self.fetch_one(statement, **values)
-        return None if row is None else next(iter(row.values()))
 
     async def execute(self, statement: Statement, /, **values: Any) -> int:
         compiled = self._compile(statement)
