@@ -29,9 +29,9 @@ from litestar.serialization import encode_json
 
 from application.queries.get_payment_status import GetPaymentStatus
 from interfaces.http.auth import authenticate
-from interfaces.http.controllers.checkout import ORDER_ID_PATTERN
 from interfaces.http.controllers.payments import READ_SCOPE
 from interfaces.http.rate_limiting import limit_caller
+from interfaces.http.schemas.common import ORDER_ID_PATTERN
 from interfaces.http.schemas.payments import PaymentStatusResponse
 
 if TYPE_CHECKING:

@@ -29,6 +29,11 @@ Metadata = Annotated[
     dict[MetadataKey, ShortText],
     Meta(max_length=50, description="Up to 50 keys (1-40 characters) of strings up to 500 characters"),
 ]
+# An order system's id, as a path segment and a filter: 1-128 of A-Z a-z 0-9 . _ : -, but not `.` or `..`, which
+# URL normalisation (clients, proxies, browsers) would turn into another path. `$(?!\n)`: Python's `$` also
+# matches before a final newline, which would let `abc\n` in; the lookahead refuses it, and in the OpenAPI
+# document (ECMA-262 regex, where `$` is the end) it changes nothing.
+ORDER_ID_PATTERN = r"^(?!\.\.?$)[A-Za-z0-9._:-]{1,128}$(?!\n)"
 ProviderName = Literal["stripe", "paystack", "flutterwave", "paypal", "simulator"]
 TransactionKind = Literal["payment", "refund"]
 
