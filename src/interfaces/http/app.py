@@ -28,6 +28,7 @@ from interfaces.http.controllers.checkout import CheckoutController
 from interfaces.http.controllers.metrics import MetricsController
 from interfaces.http.controllers.notifications import NotificationsController
 from interfaces.http.controllers.operations import OperationsController
+from interfaces.http.controllers.pages import PagesController
 from interfaces.http.controllers.payments import PaymentsController
 from interfaces.http.controllers.problem_docs import ProblemDocsController
 from interfaces.http.controllers.reconciliation import ReconciliationController
@@ -152,6 +153,7 @@ def _routes(settings: Settings) -> list[ControllerRouterHandler]:
         OperationsController,
         MetricsController,
         ProblemDocsController,
+        PagesController,
     ]
     if "simulator" in settings.providers:
         from interfaces.http.controllers.simulator_pages import SimulatorPagesController

@@ -22,23 +22,16 @@ from application.queries.get_payment import GetPayment
 from application.views import PaymentView
 from domain.shared.money import Currency
 from infrastructure.providers.simulator import SimulatorPaymentProvider
+from interfaces.http.html_pages import html_page
 from interfaces.http.route_handlers import get, post
 
-# The page loads nothing from anywhere (inline CSS only). No form-action: the redirect after a press
+# The page loads only the service's own stylesheet (html_pages.py). No form-action: the redirect after a press
 # leaves for the shop's return_url, which form-action 'self' would block in some browsers.
 _HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
 }
-
-_STYLE = """body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;padding:3rem 1rem;color:#1f2933}
-main{max-width:26rem;margin:auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 2px 12px #0002}
-h1{font-size:1.1rem;margin:0 0 1.5rem;color:#52606d}.amount{font-size:2rem;font-weight:600;margin:.5rem 0 1.5rem}
-dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem 1rem;margin:0 0 1.5rem}dt{color:#7b8794}dd{margin:0}
-form{display:inline}button{font-size:1rem;padding:.7rem 1.4rem;border:0;border-radius:8px;cursor:pointer}
-.pay{background:#2f855a;color:#fff;margin-right:.5rem}.decline{background:#e4e7eb;color:#1f2933}
-.final{font-weight:600}.error{color:#c53030}"""
 
 
 def _simulator(container: NamedDependency[Any]) -> SimulatorPaymentProvider:
@@ -120,11 +113,9 @@ def _page(payment: PaymentView, error: str | None = None, status: int = 200) -> 
     else:
         actions = f'<p class="final">This payment is {escape(payment.status)}.</p>'
     problem = f'<p class="error">{escape(error)}</p>' if error else ""
-    html = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Simulator checkout</title><style>{_STYLE}</style></head>
-<body><main><h1>Payment simulator</h1>
+    main = f"""<h1>Payment simulator</h1>
 <div class="amount">{escape(format_amount(payment.amount, payment.currency))}</div>
 <dl><dt>Order</dt><dd>{escape(payment.order_id)}</dd><dt>Payment</dt><dd>{escape(payment.id)}</dd>
-<dt>Status</dt><dd>{escape(payment.status)}</dd></dl>{problem}{actions}</main></body></html>"""
+<dt>Status</dt><dd>{escape(payment.status)}</dd></dl>{problem}{actions}"""
+    html = html_page("Simulator checkout", main, main_class="narrow simulator")
     return Response(html, media_type=MediaType.HTML, status_code=status, headers=_HEADERS)
