@@ -112,7 +112,7 @@ def test_checkout_pay_and_refund_through_the_simulator(service: tuple[str, str])
         assert paid.status_code == 303
         assert paid.headers["location"] == "https://shop.example/paid"
         assert client.get(f"/api/v1/payments/{payment['id']}").json()["status"] == "succeeded"
-        assert "This payment is succeeded" in httpx.get(payment["checkout_url"]).text
+        assert "This payment has already succeeded." in httpx.get(payment["checkout_url"]).text
         again = httpx.post(f"{payment['checkout_url']}/decline")  # a late decline: delivered, then ignored
         assert again.status_code == 303
         assert again.headers["location"] == "https://shop.example/paid"  # no cancel_url: back to return_url

@@ -20,6 +20,7 @@ from application.bus import MessageBus
 from application.errors import PaymentNotFound
 from application.queries.get_payment import GetPayment
 from application.views import PaymentView
+from domain.payments.status import status_phrase
 from domain.shared.money import Currency
 from infrastructure.providers.simulator import SimulatorPaymentProvider
 from interfaces.http.html_pages import html_page
@@ -111,7 +112,7 @@ def _page(payment: PaymentView, error: str | None = None, status: int = 200) -> 
             f'<form method="post" action="{base}/decline"><button class="decline" type="submit">Decline</button></form>'
         )
     else:
-        actions = f'<p class="final">This payment is {escape(payment.status)}.</p>'
+        actions = f'<p class="final">This payment {escape(status_phrase(payment.status))}.</p>'
     problem = f'<p class="error">{escape(error)}</p>' if error else ""
     main = f"""<h1>Payment simulator</h1>
 <div class="amount">{escape(format_amount(payment.amount, payment.currency))}</div>
