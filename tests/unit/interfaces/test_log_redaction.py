@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 
 import pytest
 
@@ -212,3 +213,20 @@ def test_a_control_character_from_a_request_never_reaches_either_format_raw() ->
         else:
             assert "checkout for ord\\x00\\x1b[2J\\nfake line" in first
             assert traceback[:1] == ["Traceback (most recent call last):"]  # a traceback keeps its lines
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/x/" + "a." * 30_000 + "@",  # a URL-credentials scan from every scheme-like start: ~15 s before
+        "/x/" + "a" * 60_000 + "!@x.y",
+        "/x/" + "token=[" * 9_000,
+        "/x/" + "token-" * 10_000 + "=",
+        "/x/" + "a=b," * 15_000 + "token=x",
+    ],
+)
+def test_redaction_takes_time_linear_in_the_text(path: str) -> None:
+    """Every access line's path passes through here; a client chooses it (60 KB and more fit in a request)."""
+    started = time.perf_counter()
+    RedactionRules(["configured-secret-1"]).redact(path)
+    assert time.perf_counter() - started < 0.5
