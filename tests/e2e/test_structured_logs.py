@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api_processes import wait_until_healthy
 from tests.provider_fakes.server import running
 from tests.provider_fakes.stripe import FakeStripe
 
@@ -92,17 +93,7 @@ def server(tmp_path: Path, stripe: FakeStripe) -> Iterator[Server]:
 
 
 def _wait_until_healthy(server: Server) -> int:
-    deadline, answered = time.monotonic() + 30, 0
-    while time.monotonic() < deadline:
-        assert server.process.poll() is None, f"serve exited: {server.output()}"
-        try:
-            answered += 1
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                return answered
-        except httpx.TransportError:
-            answered -= 1  # never reached the application: no access line
-        time.sleep(0.05)
-    raise TimeoutError(f"serve did not answer /health: {server.output()}")
+    return wait_until_healthy(server.url, timeout=60, process=server.process, log=server.stderr)
 
 
 def _send(

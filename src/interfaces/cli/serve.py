@@ -26,6 +26,7 @@ from interfaces.log_redaction import configured_secrets
 from interfaces.logging_setup import configure_logging
 
 DEV_KEY_NAME = "dev-admin"
+WORKER_START_SECONDS = 60  # see uvicorn.run below
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,6 +93,11 @@ def _serve(args: argparse.Namespace) -> int:
         access_log=False,
         proxy_headers=False,
         server_header=False,
+        # uvicorn kills a worker that does not answer its supervisor within this time, and a worker answers only
+        # once it has imported the app (seconds of CPU): with uvicorn's 5 s a busy or CPU-limited host killed
+        # every worker while it was still starting, and `--workers N` never served. A worker that is up answers
+        # from its own thread, so a longer limit hardly delays noticing one that died.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
     return 0
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from interfaces.http.controllers.simulator_pages import format_amount
+from tests.api_processes import wait_until_healthy
 
 
 @pytest.mark.parametrize(
@@ -68,14 +69,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str
 
 
 def _wait_until_up(base: str, output: Path, process: subprocess.Popen[bytes]) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"serve exited early:\n{output.read_text()}"
-        try:
-            if httpx.get(f"{base}/health").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
+    wait_until_healthy(base, timeout=90, process=process, log=output)
     text = output.read_text()
     match = re.search(r"Development admin API key \(shown once, recreated at each start\): (pay_sk_\S+)", text)
     assert match, text
