@@ -1,12 +1,17 @@
-"""What log lines may not carry, removed on the way out: e-mail addresses masked, secrets redacted.
+"""What log lines may not carry, removed on the way out: e-mail addresses masked, secrets redacted, control
+characters escaped.
 
 The first defence is that no code passes API keys, signatures, request headers or webhook bodies to a logger.
 This module is the second: every formatted message, exception text and extra field goes through `redact`,
 so a secret that slips into an exception message or a third-party library's log line still never reaches
-the output. It recognises the shapes secrets come in (our `pay_sk_` keys, Bearer tokens, Stripe, Paystack and
-Flutterwave keys, webhook secrets, HMAC signatures, credentials in URLs, `Authorization` and signature header
-values) and, exactly, the values this process was configured with (`RedactionRules.secrets`), which covers
-secrets without a recognisable shape such as PayPal client secrets and Flutterwave secret hashes.
+the output. Secrets are recognised by what names them, never by what a value looks like (a 64-hex order id is
+an order id): a field, key or header whose name says secret, signature, key, token, password, cookie or
+authorization (`Stripe-Signature: …`, `"api_key": "…"`, `client_secret=…`, `(b'x-api-key', b'…')`), a Bearer
+token, the `v1=` of a signature, a password in a URL; by the prefixes secrets carry wherever they
+occur (our `pay_sk_` keys, Stripe's `sk_live_`/`whsec_`, Flutterwave's `FLWSECK`); and, exactly, by the values
+this process was configured with (`RedactionRules.secrets`), which covers secrets without a name or a prefix
+such as PayPal client secrets. Control characters from requests (a NUL or a newline in an order id) are
+escaped by `escape_controls`, so one record stays one line and cannot drive a terminal.
 """
 
 from __future__ import annotations
@@ -23,27 +28,58 @@ if TYPE_CHECKING:
 REDACTED = "[REDACTED]"
 _MIN_SECRET_LENGTH = 8  # shorter configured values would mask ordinary words; no real secret is that short
 
-# Header names whose values are credentials or signatures. A value is a quoted string, or an unquoted run that
-# may hold commas (Stripe's `t=…,v1=…`) and an auth scheme followed by a space (`Bearer …`).
+# Every pattern below runs in time linear in the text (possessive quantifiers, starts pinned by lookbehinds,
+# bounded lookaheads): they see every request's path, which a client can make long and adversarial.
+
+# Header names whose values are credentials or signatures, also as written in a header dump (`Name: value`).
 _SENSITIVE_HEADERS = (
     "authorization|proxy-authorization|x-api-key|stripe-signature|x-paystack-signature|verif-hash|"
     "flutterwave-signature|paypal-transmission-sig|payments-signature|simulator-signature|cookie"
 )
-_HEADER_VALUE = re.compile(
-    rf"(?i)\b((?:{_SENSITIVE_HEADERS})['\"]?\s*[:=]\s*)"  # the name, as in a header dump, a dict or JSON
-    r"(?:(['\"])(?:\\.|(?!\2).)*\2"  # a quoted value
-    r"|(?:(?:bearer|basic)\s+)?[^\s'\",;}\]]+(?:,[^\s'\",;}\]]+)*)"  # an unquoted one
+# Any field or key whose name says it holds a secret: client_secret, api_key, access_token, password, …
+_SENSITIVE_WORDS = (
+    r"secret|passw(?:or)?d|token|(?:api|private)[_-]?key|signature|authorization|cookie|verif-hash|transmission-sig"
 )
-_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
-# Known secret shapes; each keeps its recognisable prefix, so a reader still sees *which* secret was there.
-_SECRET_SHAPES = re.compile(
-    r"\b(pay_sk_|(?:sk|rk)_(?:live|test)_|whsec_|FLWSECK(?:_TEST)?-)[A-Za-z0-9_-]+"
-    r"|\b(v[01]=)[0-9a-fA-F]{32,}"  # the HMAC part of a Stripe-scheme signature
+_SENSITIVE_NAME = rf"(?=[\w-]{{0,64}}?(?:{_SENSITIVE_WORDS}))[\w-]++"
+_ATOM = r"[^\s'\",;&()\[\]{}]++"
+_NAMED_SECRET = re.compile(
+    r"(?i)(?P<name>"
+    rf"\b(?:{_SENSITIVE_HEADERS})['\"]?\s*+[:=]\s*+"  # a header, as in a dump, a dict or JSON
+    rf"|b?['\"]{_SENSITIVE_NAME}['\"]\s*+[:,]\s*+"  # a quoted key: JSON, a dict, an ASGI header pair
+    rf"|(?<![\w-]){_SENSITIVE_NAME}=)"  # key=value, as in a query string
+    r"(?:(?P<b>b?)(?P<q>')(?:[^'\\]|\\.)*+'|(?P<b2>b?)(?P<q2>\")(?:[^\"\\]|\\.)*+\""  # a quoted value
+    r"|\[[^\[\]]*+\]"  # a list of values
+    rf"|(?:(?:bearer|basic)\s++)?{_ATOM}(?:,{_ATOM}|; ?{_ATOM})*+)"  # unquoted: `t=…,v1=…`, a cookie's pairs
 )
-_BARE_HMAC = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64,}(?![0-9a-fA-F])")  # SHA-256/512 (Paystack); ids are shorter
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*:)[^/\s@]+@")
-_EMAIL = re.compile(r"([A-Za-z0-9_%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-_SECRET_KEY_NAMES = re.compile(r"(?i)authorization|signature|secret|password|passwd|token|api_?key|cookie|verif-hash")
+# Cheap substring tests that must pass before `_NAMED_SECRET` is worth a scan (lower case)
+_NAME_HINTS = ("secret", "passw", "token", "key", "sig", "authoriz", "cookie", "verif-hash")
+_BEARER = re.compile(r"(?i)\b(bearer\s++)[A-Za-z0-9._~+/=-]++")
+# Prefixes secrets carry, wherever they occur; each keeps its prefix, so a reader still sees *which* secret it was.
+_SECRET_PREFIXES = re.compile(
+    r"(pay_sk_|(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_|whsec_|FLWSECK(?:_TEST)?-)[A-Za-z0-9_-]++"
+    r"|\b(v[01]=)[0-9a-fA-F]{32,}+"  # the HMAC named `v1` in a Stripe-scheme signature (`t=…,v1=…`)
+)
+_URL_CREDENTIALS = re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*+://[^/\s:@]*+:)[^/\s@]++@")
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+-])(\.*+[A-Za-z0-9_%+-])[A-Za-z0-9._%+-]*+@([A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++)"
+)
+_SECRET_KEY_NAMES = re.compile(rf"(?i){_SENSITIVE_WORDS}")
+
+# C0 controls, DEL, C1 controls and the Unicode line separators, shown as escapes
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROLS_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED_ESCAPES.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
+    r"""`a<NUL>b` → `a\x00b`, a newline → `\n`: control characters as visible escapes. `keep_newlines` for
+    tracebacks, whose lines are meant to be lines."""
+    return (_CONTROLS_BUT_NEWLINE if keep_newlines else _CONTROLS).sub(_escape, text)
 
 
 def mask_email(address: str) -> str:
@@ -60,9 +96,9 @@ def _is_secret_name(name: str) -> bool:
     return _SECRET_KEY_NAMES.search(name) is not None
 
 
-def _keep_header_name(match: re.Match[str]) -> str:
-    quote = match.group(2) or ""
-    return f"{match.group(1)}{quote}{REDACTED}{quote}"
+def _keep_name(match: re.Match[str]) -> str:
+    quote = match["q"] or match["q2"] or ""
+    return f"{match['name']}{match['b'] or match['b2'] or ''}{quote}{REDACTED}{quote}"
 
 
 class RedactionRules:
@@ -81,14 +117,8 @@ class RedactionRules:
         # Each pattern runs only when a substring it cannot match without is present: most lines hold none, and
         # `in` costs far less than a regex scan (every request's access line passes through here).
         lowered = text.lower()
-        if (
-            "authorization" in lowered
-            or "api-key" in lowered
-            or "-sig" in lowered
-            or "verif-hash" in lowered
-            or "cookie" in lowered
-        ):
-            text = _HEADER_VALUE.sub(_keep_header_name, text)
+        if any(hint in lowered for hint in _NAME_HINTS):
+            text = _NAMED_SECRET.sub(_keep_name, text)
         if "bearer" in lowered:
             text = _BEARER.sub(r"\1" + REDACTED, text)
         if (
@@ -99,9 +129,7 @@ class RedactionRules:
             or "v1=" in lowered
             or "v0=" in lowered
         ):
-            text = _SECRET_SHAPES.sub(_keep_prefix, text)
-        if len(text) >= 64:
-            text = _BARE_HMAC.sub(REDACTED, text)
+            text = _SECRET_PREFIXES.sub(_keep_prefix, text)
         if "@" in text:
             text = _URL_CREDENTIALS.sub(r"\1" + REDACTED + "@", text)
             text = _EMAIL.sub(r"\1***@\2", text)

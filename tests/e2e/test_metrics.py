@@ -135,3 +135,27 @@ def test_metrics_after_checkout_webhooks_refund_and_a_missing_payment(live_serve
 
     raw_ids = [payment_id, refund.json()["id"], "order-metrics-1", "NOSUCHPAYMENT", "evt_m_", "simulator/"]
     assert [raw for raw in raw_ids if raw in text] == []
+
+
+def test_a_status_read_counts_under_one_route_whichever_way_it_is_answered(live_server: LiveServer) -> None:
+    """Ordinary reads are answered by the fast path, others (here a 404) by the Litestar route: one label."""
+    server = live_server
+    assert server.checkout("order-metrics-status").status_code == 201
+    served = server.get("/api/v1/orders/order-metrics-status/payment-status", key="reader")
+    assert served.status_code == 200, served.text
+    missing = server.get("/api/v1/orders/order-metrics-nothing/payment-status", key="reader")
+    assert missing.status_code == 404, missing.text
+
+    route = "/api/v1/orders/{order_id}/payment-status"
+    deadline = time.monotonic() + 5  # a request is counted as its response ends, a moment after the client has it
+    while True:
+        counted = series(
+            scrape(server)[1], "payments_http_requests_total", without=lambda s: "payment-status" not in s["route"]
+        )
+        if len(counted) == 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.01)
+    assert counted == {
+        labels(method="GET", route=route, status="200"): 1,
+        labels(method="GET", route=route, status="404"): 1,
+    }

@@ -237,7 +237,7 @@ def test_without_a_return_url_pay_lands_on_the_simulators_complete_page(sqlite_s
     assert 'href="/api/v1/orders/order-no-shop/payment-status"' in page.text
     assert "Authorization: Bearer &lt;API key&gt;" in page.text
     assert "<script" not in page.text
-    assert page.headers["content-security-policy"].startswith("default-src 'none'; style-src 'unsafe-inline'")
+    assert page.headers["content-security-policy"].startswith("default-src 'none'; style-src 'self'")
     status = s.get("/api/v1/orders/order-no-shop/payment-status", key="orders").json()
     assert status["status"] == "succeeded"
 

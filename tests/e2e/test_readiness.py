@@ -36,6 +36,7 @@ def ready(database_url: str, keys: dict[str, str], **overrides: Any) -> Iterator
         assert head.status_code == response.status_code
         assert head.content == b""
         assert head.headers["content-type"] == response.headers["content-type"]
+        assert head.headers["content-length"] == response.headers["content-length"] == str(len(response.content))
         yield server, response
 
 
@@ -56,12 +57,15 @@ def test_ready_when_every_check_passes(live_server: LiveServer) -> None:
     }
     head = live_server.request("HEAD", "/ready")
     assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["content-length"] == str(len(response.content))  # what GET would send, RFC 9110 9.3.2
 
 
 def test_health_answers_head_without_a_body(sqlite_server: LiveServer) -> None:
     head = sqlite_server.request("HEAD", "/health")
+    get = sqlite_server.get("/health")
     assert (head.status_code, head.content) == (200, b"")
-    assert head.headers["content-type"] == sqlite_server.get("/health").headers["content-type"]
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == get.headers["content-length"] == str(len(get.content))
 
 
 def test_database_down(api_keys: dict[str, str]) -> None:

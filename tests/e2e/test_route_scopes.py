@@ -62,6 +62,9 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("HEAD", "/ready"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,
     ("GET", "/problems/{slug:str}"): PUBLIC,
+    ("GET", "/"): PUBLIC,  # the landing page and the stylesheet of every HTML page
+    ("HEAD", "/"): PUBLIC,
+    ("GET", "/assets/pages.css"): PUBLIC,
     ("GET", "/schema"): PUBLIC,
     ("GET", "/schema/swagger"): PUBLIC,
     ("GET", "/schema/openapi.json"): PUBLIC,

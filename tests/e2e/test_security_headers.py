@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from infrastructure.db import migrate
+from interfaces.http.html_pages import PAGE_CSP
 from interfaces.http.security_headers import API_CSP, HSTS
 from tests.e2e.conftest import LiveServer, serve
 
@@ -70,7 +71,7 @@ def test_problem_pages_keep_their_own_cache_policy(https_server: LiveServer) -> 
     response = https_server.get("/problems/not-found")
     assert response.status_code == 200
     assert_common(response)
-    assert response.headers["content-security-policy"] == API_CSP  # the page loads nothing
+    assert response.headers["content-security-policy"] == PAGE_CSP  # the page loads only the shared stylesheet
     assert response.headers.get_list("cache-control") == ["public, max-age=86400"]
 
 
@@ -80,7 +81,8 @@ def test_the_simulator_page_keeps_its_own_policy(sqlite_server: LiveServer) -> N
     assert page.status_code == 200
     assert_common(page)
     csp = page.headers["content-security-policy"]
-    assert "style-src 'unsafe-inline'" in csp  # its inline <style>
+    assert "style-src 'self'" in csp  # the shared stylesheet, no inline style
+    assert "'unsafe-inline'" not in csp
     assert "frame-ancestors 'none'" in csp
     assert page.headers.get_list("cache-control") == ["no-store"]
 

@@ -117,6 +117,8 @@ async def test_an_ordinary_read_is_served_by_the_fast_path_with_the_routes_answe
         ("/api/v1/orders/order-none/payment-status", "reader", 404),  # no payment for the order
         ("/api/v1/orders/" + "a" * 129 + "/payment-status", "reader", 422),  # not a valid order id
         ("/api/v1/orders/bad%20id/payment-status", "reader", 422),
+        ("/api/v1/orders/%2e%2e/payment-status", "reader", 422),  # `.` and `..` are not order ids
+        ("/api/v1/orders/%2e/payment-status", "reader", 422),
         ("/api/v1/orders/order-fast-2/payment-status", None, 401),
         ("/api/v1/orders/order-fast-2/payment-status", "pk_e2e_unknown_" + "1" * 24, 401),
         ("/api/v1/orders/order-fast-2/payment-status", "writer", 403),  # no payments:read

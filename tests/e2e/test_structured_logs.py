@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api_processes import wait_until_healthy
 from tests.provider_fakes.server import running
 from tests.provider_fakes.stripe import FakeStripe
 
@@ -29,6 +30,7 @@ EMAIL = "jane.doe@example.com"
 MASKED_EMAIL = "j***@example.com"
 BODY_SECRET = "sk_live_" + secrets.token_hex(12)  # a secret-looking string inside a webhook body
 TRACE_ID = secrets.token_hex(16)
+HEX_ORDER_ID = secrets.token_hex(32)  # 64 hex digits, like a SHA-256: an order system's id may look like one
 
 
 @dataclass
@@ -91,17 +93,7 @@ def server(tmp_path: Path, stripe: FakeStripe) -> Iterator[Server]:
 
 
 def _wait_until_healthy(server: Server) -> int:
-    deadline, answered = time.monotonic() + 30, 0
-    while time.monotonic() < deadline:
-        assert server.process.poll() is None, f"serve exited: {server.output()}"
-        try:
-            answered += 1
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
-                return answered
-        except httpx.TransportError:
-            answered -= 1  # never reached the application: no access line
-        time.sleep(0.05)
-    raise TimeoutError(f"serve did not answer /health: {server.output()}")
+    return wait_until_healthy(server.url, timeout=60, process=server.process, log=server.stderr)
 
 
 def _send(
@@ -143,6 +135,9 @@ def test_json_access_lines_and_no_secrets_in_the_output(server: Server, stripe: 
               headers={"Authorization": f"Bearer {UNKNOWN_KEY}"})  # fmt: skip
         _send(server, http, "POST", f"/api/v1/orders/{EMAIL}/checkout", "/api/v1/orders/{order_id}/checkout", 422,
               headers=bearer, json={"amount": 100, "currency": "USD"})  # fmt: skip
+        status_route = "/api/v1/orders/{order_id}/payment-status"
+        _send(server, http, "GET", f"/api/v1/orders/{HEX_ORDER_ID}/payment-status", status_route, 404, headers=bearer)
+        _send(server, http, "GET", "/api/v1/orders/nul%00id/payment-status", status_route, 422, headers=bearer)
         _send(server, http, "GET", "/no/such/route", "unmatched", 404)
         _send(server, http, "DELETE", "/health", "unmatched", 405)
         paid = http.get(server.url + payment_path, headers=bearer).json()
@@ -167,6 +162,10 @@ def test_json_access_lines_and_no_secrets_in_the_output(server: Server, stripe: 
     first = by_id[next(iter(server.sent))]
     assert first["trace_id"] == TRACE_ID
     assert any(line["path"] == f"/api/v1/orders/{MASKED_EMAIL}/checkout" for line in access)
+    # a 64-hex order id is an order id, not a secret; a NUL from a path is shown escaped, never raw
+    assert any(line["path"] == f"/api/v1/orders/{HEX_ORDER_ID}/payment-status" for line in access)
+    assert any(line["path"] == "/api/v1/orders/nul\\x00id/payment-status" for line in access)
+    assert "\\u0000" not in stderr
 
     output = stderr + stdout
     assert EMAIL not in output

@@ -13,6 +13,7 @@ from application.data.provider_news import EventAction, ProviderEvent
 from application.data.webhook_events import InboxStatus
 from domain.payments.errors import RefundNotFound, TransitionNotAllowed
 from domain.payments.payment import Payment
+from domain.payments.status import status_phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ def apply_event(payment: Payment, event: ProviderEvent, at: datetime) -> Outcome
     except RefundNotFound as missing:
         return Outcome(InboxStatus.FAILED, f"{missing} (yet)")
     if not changed:
-        return Outcome(InboxStatus.IGNORED, f"no change: payment is already {payment.status}")
+        return Outcome(InboxStatus.IGNORED, f"no change: the payment {status_phrase(payment.status)}")
     return Outcome(InboxStatus.PROCESSED)
 
 

@@ -88,7 +88,7 @@ class DeliverNotificationsHandler:
         result = await self._sender.post(notification.url, notification.body)
         now = self._clock.now()
         status, next_attempt_at = self._next(notification, result)
-        error = None if result.delivered else (result.error or f"HTTP {result.status_code}")[:MAX_ERROR_LENGTH]
+        error = None if result.delivered else (result.error or _outcome(result))[:MAX_ERROR_LENGTH]
         attempt = NotificationAttempt(
             id=self._ids.new("nta"),
             notification_id=notification.id,
@@ -102,13 +102,7 @@ class DeliverNotificationsHandler:
         await self._store.record_attempt(attempt, status, next_attempt_at)
         self._metrics.notification(_COUNTED_AS[status])
         log.info(
-            "notification %s to %s: %s (HTTP %s, %d ms)%s",
-            notification.id,
-            notification.url,
-            status.value,
-            result.status_code,
-            result.latency_ms,
-            f": {error}" if error else "",
+            "notification %s to %s: %s (%s)", notification.id, notification.url, status.value, _what_happened(result)
         )
         return status
 
@@ -120,3 +114,15 @@ class DeliverNotificationsHandler:
             return NotificationStatus.DEAD, None
         delay = self._policy.delay(notification.attempts + 1)
         return NotificationStatus.FAILED, now + delay
+
+
+def _outcome(result: DeliveryResult) -> str:
+    return f"HTTP {result.status_code}" if result.status_code is not None else "no response"
+
+
+def _what_happened(result: DeliveryResult) -> str:
+    """`HTTP 500 in 12 ms`, or `no response after 10003 ms: timed out (ReadTimeout)`: never `HTTP None`."""
+    if result.status_code is None:
+        return f"no response after {result.latency_ms} ms: {result.error or 'no reason given'}"
+    said = f"HTTP {result.status_code} in {result.latency_ms} ms"
+    return said if result.error in (None, _outcome(result)) else f"{said}: {result.error}"

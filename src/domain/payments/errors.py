@@ -1,6 +1,6 @@
 """What the payment aggregate refuses, with the data to explain it."""
 
-from domain.payments.status import PaymentStatus
+from domain.payments.status import PaymentStatus, status_phrase
 from domain.shared.errors import BusinessRuleViolation, DomainError
 from domain.shared.money import Money
 
@@ -15,7 +15,9 @@ class TransitionNotAllowed(DomainError):
 
 class PaymentNotRefundable(BusinessRuleViolation):
     def __init__(self, payment_id: str, status: PaymentStatus) -> None:
-        super().__init__(f"{payment_id} is {status}; refunds need a succeeded or partially refunded payment")
+        super().__init__(
+            f"{payment_id} {status_phrase(status)}; only a succeeded or partially refunded payment can be refunded"
+        )
         self.payment_id, self.status = payment_id, status
 
 

@@ -15,7 +15,7 @@ from domain.payments import events as ev
 from domain.payments.errors import RefundNotFound, TransitionNotAllowed
 from domain.payments.refund import Refund, RefundReason
 from domain.payments.rules import AmountIsPositive, RefundsOnlyAfterSuccess, RefundWithinRefundable
-from domain.payments.status import PaymentStatus, RefundStatus, can_move
+from domain.payments.status import PaymentStatus, RefundStatus, can_move, status_phrase
 from domain.shared.money import Money
 from domain.shared.rules import check
 
@@ -269,5 +269,5 @@ class Payment:
 
 def _refund_backwards(payment: Payment, refund: Refund) -> TransitionNotAllowed:
     error = TransitionNotAllowed(payment.id, payment.status, payment.status)
-    error.args = (f"refund {refund.id} of {payment.id} is already {refund.status}",)
+    error.args = (f"refund {refund.id} of {payment.id} {status_phrase(refund.status)}",)
     return error

@@ -45,3 +45,23 @@ REFUNDABLE_STATUSES: frozenset[PaymentStatus] = frozenset({_S.SUCCEEDED, _S.PART
 
 def can_move(current: PaymentStatus, target: PaymentStatus) -> bool:
     return target in TRANSITIONS[current]
+
+
+# How a sentence says that a payment or refund is in a status: "This payment has already succeeded.",
+# "pay_… is already refunded; …". Keyed by the status's value (payment and refund statuses share some).
+_PHRASES: Mapping[str, str] = {
+    "processing": "is still processing",
+    "pending": "is still pending",
+    "succeeded": "has already succeeded",
+    "failed": "has already failed",
+    "expired": "has expired",
+    "cancelled": "was cancelled",
+    "partially_refunded": "is already partially refunded",
+    "refunded": "is already refunded",
+    "disputed": "is disputed",
+}
+
+
+def status_phrase(status: str) -> str:
+    """The predicate of "this payment …" for `status`, e.g. `has already succeeded`."""
+    return _PHRASES.get(status) or f"is {status.replace('_', ' ')}"

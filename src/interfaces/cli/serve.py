@@ -31,7 +31,7 @@ from interfaces.log_redaction import configured_secrets
 from interfaces.logging_setup import configure_logging
 
 STARTUP_FAILURE = 3  # uvicorn's own exit code when the app did not start
-WORKER_HEALTHCHECK_SECONDS = 30
+WORKER_START_SECONDS = 60  # see _run_uvicorn
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -122,9 +122,11 @@ def _run_uvicorn(settings: Settings, workers: int, listener: socket.socket) -> i
         access_log=False,
         proxy_headers=False,
         server_header=False,
-        # uvicorn kills a worker that does not answer its health ping within this, and starts another: its
-        # default (5 s) is shorter than a worker's imports on a busy host, which then restarts workers forever.
-        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        # uvicorn kills a worker that does not answer its supervisor within this time, and a worker answers only
+        # once it has imported the app (seconds of CPU): with uvicorn's 5 s a busy or CPU-limited host killed
+        # every worker while it was still starting, and `--workers N` never served. A worker that is up answers
+        # from its own thread, so a longer limit hardly delays noticing one that died.
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )
     server = uvicorn.Server(config)
     try:

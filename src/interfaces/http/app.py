@@ -28,6 +28,7 @@ from interfaces.http.controllers.checkout import CheckoutController
 from interfaces.http.controllers.metrics import MetricsController
 from interfaces.http.controllers.notifications import NotificationsController
 from interfaces.http.controllers.operations import OperationsController
+from interfaces.http.controllers.pages import PagesController
 from interfaces.http.controllers.payments import PaymentsController
 from interfaces.http.controllers.problem_docs import ProblemDocsController
 from interfaces.http.controllers.reconciliation import ReconciliationController
@@ -49,6 +50,7 @@ from interfaces.logging_setup import configure_logging
 def create_app(settings: Settings, container: Container | None = None, *, run_worker: bool = False) -> Litestar:
     container = container if container is not None else build_container(settings)
     services = Services(container, settings)
+    problem_type_base = settings.public_url.rstrip("/") + "/problems/"
     readiness = Readiness(services)
 
     def provide_container() -> Container:
@@ -92,7 +94,7 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
             {
                 "services": services,
                 "readiness": readiness,
-                "problem_type_base": settings.public_url.rstrip("/") + "/problems/",
+                "problem_type_base": problem_type_base,
                 "rate_limits": RateLimits(container.rate_limiter(), settings),  # read by the guards
             }
         ),
@@ -114,7 +116,10 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
     # request id, the RateLimit-* headers of the guards' decision and the security headers; every request is
     # counted, timed and logged with its ids.
     app.asgi_handler = EdgeMiddleware(
-        app.asgi_handler, metrics=container.metrics(), https=settings.public_url.startswith("https://")
+        app.asgi_handler,
+        metrics=container.metrics(),
+        https=settings.public_url.startswith("https://"),
+        problem_type_base=problem_type_base,  # for the 431 it answers itself, before routing
     )
     return app
 
@@ -148,6 +153,7 @@ def _routes(settings: Settings) -> list[ControllerRouterHandler]:
         OperationsController,
         MetricsController,
         ProblemDocsController,
+        PagesController,
     ]
     if "simulator" in settings.providers:
         from interfaces.http.controllers.simulator_pages import SimulatorPagesController

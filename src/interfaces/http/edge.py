@@ -1,7 +1,9 @@
 """The edge: one plain-ASGI middleware around the whole application, doing what every response needs.
 
 Per request, in this order: the request context (its id and trace id, current for log lines and kept in the
-scope's state), then the app, then on the response start the RateLimit-* headers of the guard's decision
+scope's state), the header-size limit (headers over `MAX_HEADER_BYTES` are answered `431 headers-too-large`
+here, before routing: the ASGI server hands over headers of any size, and nothing inside should have to parse a
+20 MB `Authorization`), then the app, then on the response start the RateLimit-* headers of the guard's decision
 (API paths), `X-Request-ID` and the security headers (those the route did not set itself); when the app is
 done, the request is counted, timed and logged while its context is still current.
 
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from litestar.enums import ScopeType
 
+from interfaces.http.problems import HEADERS_TOO_LARGE, PROBLEM_JSON, problem_body
 from interfaces.http.rate_limiting import decision_headers
 from interfaces.http.request_context import echo_request_id, enter_context, incoming_context, leave_context
 from interfaces.http.request_observation import HttpMetrics, RequestObserver
@@ -28,19 +31,33 @@ if TYPE_CHECKING:
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class EdgeMiddleware:
-    __slots__ = ("_observer", "_security", "app")
+# The request's header names and values together, in bytes: far above what a client of this API sends (a key, a
+# signature, a traceparent: well under 1 KiB), small enough that no header can make the service do real work.
+MAX_HEADER_BYTES = 16 * 1024
 
-    def __init__(self, app: ASGIApp, *, metrics: HttpMetrics, https: bool, docs_path: str = "/schema") -> None:
+
+class EdgeMiddleware:
+    __slots__ = ("_observer", "_problem_type_base", "_security", "app")
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: HttpMetrics,
+        https: bool,
+        docs_path: str = "/schema",
+        problem_type_base: str = "/problems/",
+    ) -> None:
         self.app = app
         self._observer = RequestObserver(metrics)
         self._security = SecurityHeaders(https=https, docs_path=docs_path)
+        self._problem_type_base = problem_type_base
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        context, raw_id = incoming_context(scope)
+        context, raw_id, header_bytes = incoming_context(scope)
         state = scope["state"]  # made by incoming_context; the guards leave their rate-limit decision in it
         path = scope["path"]
         api = path.startswith("/api/")
@@ -62,7 +79,19 @@ class EdgeMiddleware:
         token = enter_context(context)
         started = time.perf_counter()
         try:
-            await self.app(scope, receive, send_at_edge)
+            if header_bytes > MAX_HEADER_BYTES:
+                await self._headers_too_large(path, context.request_id, header_bytes, send_at_edge)
+            else:
+                await self.app(scope, receive, send_at_edge)
         finally:
             self._observer.observe(scope, status, time.perf_counter() - started)
             leave_context(token)
+
+    async def _headers_too_large(self, path: str, request_id: str, header_bytes: int, send: Send) -> None:
+        detail = f"The request's headers add up to {header_bytes} bytes; at most {MAX_HEADER_BYTES} are accepted."
+        body = problem_body(
+            HEADERS_TOO_LARGE, detail, type_base=self._problem_type_base, instance=path, request_id=request_id
+        )
+        headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": HEADERS_TOO_LARGE.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})

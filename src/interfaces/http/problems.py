@@ -112,6 +112,13 @@ METHOD_NOT_ALLOWED = ProblemType(
 PAYLOAD_TOO_LARGE = ProblemType(
     "payload-too-large", 413, "Payload too large", "The body is larger than the configured limit."
 )
+HEADERS_TOO_LARGE = ProblemType(
+    "headers-too-large",
+    431,
+    "Request headers too large",
+    "The request's headers (names and values together) are larger than 16 KiB. Nothing was done; send fewer "
+    "or shorter headers.",
+)
 UNSUPPORTED_MEDIA_TYPE = ProblemType(
     "unsupported-media-type", 415, "Unsupported media type", "The body must be sent as `application/json`."
 )
@@ -225,6 +232,7 @@ PROBLEM_TYPES: Mapping[str, ProblemType] = {
         NOTIFICATION_NOT_FOUND,
         METHOD_NOT_ALLOWED,
         PAYLOAD_TOO_LARGE,
+        HEADERS_TOO_LARGE,
         UNSUPPORTED_MEDIA_TYPE,
         RATE_LIMITED,
         ORDER_ALREADY_PAID,
@@ -347,6 +355,13 @@ def problem_document(problem: Problem, *, type_base: str, instance: str, request
     body["instance"] = instance
     body["request_id"] = request_id
     return body
+
+
+def problem_body(problem_type: ProblemType, detail: str, *, type_base: str, instance: str, request_id: str) -> bytes:
+    """The encoded document of a problem answered outside Litestar (by the edge middleware, before routing)."""
+    problem = Problem(problem_type.title, type_=problem_type.slug, detail=detail, status=problem_type.status)
+    document = problem_document(problem, type_base=type_base, instance=instance, request_id=request_id)
+    return msgspec.json.encode(document)
 
 
 def render_problem(request: Request[Any, Any, Any], exc: BaseException) -> tuple[Problem, bytes]:

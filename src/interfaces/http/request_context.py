@@ -67,12 +67,16 @@ def parse_traceparent(value: bytes) -> str | None:
     return trace_id.decode()
 
 
-def incoming_context(scope: Scope) -> tuple[RequestContext, bytes]:
-    """The request's ids (its own valid `X-Request-ID` or a new one; the trace id of a valid `traceparent`), and
-    the request id as the bytes echoed on the response. Kept in the scope's state for problem bodies."""
+def incoming_context(scope: Scope) -> tuple[RequestContext, bytes, int]:
+    """The request's ids (its own valid `X-Request-ID` or a new one; the trace id of a valid `traceparent`), the
+    request id as the bytes echoed on the response, and the size of the request's headers (names and values, in
+    bytes) for the edge's limit: counted in this one pass over the headers, which every request makes anyway.
+    The ids are kept in the scope's state for problem bodies."""
     request_id: bytes | None = None
     trace_id: str | None = None
+    header_bytes = 0
     for name, value in scope["headers"]:
+        header_bytes += len(name) + len(value)
         if name == _REQUEST_ID:
             request_id = value if _VALID_REQUEST_ID.fullmatch(value) else None
         elif name == _TRACEPARENT:
@@ -82,7 +86,7 @@ def incoming_context(scope: Scope) -> tuple[RequestContext, bytes]:
     state = scope.setdefault("state", {})
     state["request_id"] = context.request_id
     state["trace_id"] = trace_id
-    return context, raw_id
+    return context, raw_id, header_bytes
 
 
 def enter_context(context: RequestContext) -> Token[RequestContext | None]:

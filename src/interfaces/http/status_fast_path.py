@@ -29,9 +29,9 @@ from litestar.serialization import encode_json
 
 from application.queries.get_payment_status import GetPaymentStatus
 from interfaces.http.auth import authenticate
-from interfaces.http.controllers.checkout import ORDER_ID_PATTERN
 from interfaces.http.controllers.payments import READ_SCOPE
 from interfaces.http.rate_limiting import limit_caller
+from interfaces.http.schemas.common import ORDER_ID_PATTERN
 from interfaces.http.schemas.payments import PaymentStatusResponse
 
 if TYPE_CHECKING:
@@ -41,7 +41,9 @@ if TYPE_CHECKING:
 
 PREFIX = "/api/v1/orders/"
 SUFFIX = "/payment-status"
-ROUTE_TEMPLATE = "/api/v1/orders/{order_id:str}/payment-status"  # the route's, for the metrics and the log
+# What Litestar's router writes in `scope["path_template"]` for the route (its path format: parameters without
+# their types), so the metrics and the access log count both ways of answering as one route.
+ROUTE_TEMPLATE = "/api/v1/orders/{order_id}/payment-status"
 _ORDER_ID = re.compile(ORDER_ID_PATTERN)  # the route's own validation, so a bad id falls through to its 422
 _JSON = (b"content-type", b"application/json")
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from interfaces.http.controllers.simulator_pages import format_amount
+from tests.api_processes import wait_until_healthy
 
 
 @pytest.mark.parametrize(
@@ -86,14 +87,7 @@ DEV_KEY_LINE = re.compile(
 
 
 def _wait_until_up(base: str, output: Path, process: subprocess.Popen[bytes]) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"serve exited early:\n{output.read_text()}"
-        try:
-            if httpx.get(f"{base}/health").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
+    wait_until_healthy(base, timeout=90, process=process, log=output)
     text = output.read_text()
     match = DEV_KEY_LINE.search(text)
     assert match, text
@@ -130,7 +124,7 @@ def test_checkout_pay_and_refund_through_the_simulator(service: tuple[str, str])
         assert paid.status_code == 303
         assert paid.headers["location"] == "https://shop.example/paid"
         assert client.get(f"/api/v1/payments/{payment['id']}").json()["status"] == "succeeded"
-        assert "This payment is succeeded" in httpx.get(payment["checkout_url"]).text
+        assert "This payment has already succeeded." in httpx.get(payment["checkout_url"]).text
         again = httpx.post(f"{payment['checkout_url']}/decline")  # a late decline: delivered, then ignored
         assert again.status_code == 303
         assert again.headers["location"] == "https://shop.example/paid"  # no cancel_url: back to return_url

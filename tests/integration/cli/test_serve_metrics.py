@@ -19,6 +19,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from infrastructure.providers.signing import sign
+from tests.api_processes import wait_until_healthy
 from tests.faults.conftest import Receiver
 from tests.provider_fakes.server import running
 
@@ -27,6 +28,7 @@ REQUESTS = 120
 ADMIN_KEY = "pk_metrics_admin_" + "4" * 24
 SIM_SECRET = "whsec_sim_metrics_" + "5" * 16
 CALLBACK_SECRET = "cbsec_metrics_" + "6" * 20
+START_SECONDS = 90  # under pytest's 120 s per test, so a server that does not start fails with its log
 
 
 def _free_port() -> int:
@@ -66,18 +68,8 @@ def _serve(env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     log = tmp_path / "serve.log"
     with _process(command, env, log) as process:
         base = f"http://127.0.0.1:{port}"
-        try:
-            _eventually(lambda: _healthy(base), what="serve to start", alive=process, timeout=120)
-        except AssertionError as failed:
-            raise AssertionError(f"{failed}\n{log.read_text()}") from None
+        wait_until_healthy(base, timeout=START_SECONDS, process=process, log=log)
         yield base
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/health", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def _eventually(
@@ -134,9 +126,10 @@ def test_a_multi_process_server_removes_its_private_directory_on_sigterm(tmp_pat
     temp.mkdir()
     port = _free_port()
     command = [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port), "--workers", "2"]
-    with _process(command, _env(tmp_path, TMPDIR=str(temp)), tmp_path / "serve.log") as process:
+    log = tmp_path / "serve.log"
+    with _process(command, _env(tmp_path, TMPDIR=str(temp)), log) as process:
         base = f"http://127.0.0.1:{port}"
-        _eventually(lambda: _healthy(base), what="serve to start", alive=process, timeout=120)
+        wait_until_healthy(base, timeout=START_SECONDS, process=process, log=log)
         assert _health_count(_scrape(base)) >= 1
         assert len(list(temp.glob("payments-metrics-*"))) == 1
         process.terminate()
@@ -149,9 +142,10 @@ def test_a_single_process_server_counts_in_memory_and_leaves_no_directory(tmp_pa
     temp.mkdir()
     port = _free_port()
     command = [sys.executable, "-m", "interfaces.cli.main", "serve", "--port", str(port)]
-    with _process(command, _env(tmp_path, TMPDIR=str(temp)), tmp_path / "serve.log") as process:
+    log = tmp_path / "serve.log"
+    with _process(command, _env(tmp_path, TMPDIR=str(temp)), log) as process:
         base = f"http://127.0.0.1:{port}"
-        _eventually(lambda: _healthy(base), what="serve to start", alive=process, timeout=120)
+        wait_until_healthy(base, timeout=START_SECONDS, process=process, log=log)
         before = _health_count(_scrape(base))
         for _ in range(5):
             assert httpx.get(f"{base}/health", timeout=10).status_code == 200

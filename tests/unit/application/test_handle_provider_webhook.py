@@ -150,7 +150,7 @@ async def test_news_the_payment_already_knows_is_ignored() -> None:
     receipt = await deliver(h, "evt_2", A.PAYMENT_SUCCEEDED, pid)
 
     assert receipt.status == "ignored"
-    assert h.store.inbox[receipt.id].reason == "no change: payment is already succeeded"
+    assert h.store.inbox[receipt.id].reason == "no change: the payment has already succeeded"
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,8 @@ def test_an_rfc3339_time_with_an_offset_is_read_in_utc(text: str, expected: date
         ("2024-05-01T00:00:00", "needs a UTC offset"),
         ("0001-01-01T00:00:00+01:00", "out of range"),  # before year 1 once in UTC: was an OverflowError
         ("9999-12-31T23:59:59-01:00", "out of range"),
+        ("2026-01-01T00:00:00 00:00", "encode `+` as `%2B`"),  # `+00:00` sent unencoded: the `+` became a space
+        ("2026-01-01T00:00:00 0200", "encode `+` as `%2B`"),
     ],
 )
 def test_anything_else_is_an_invalid_parameter(text: str, detail: str) -> None:

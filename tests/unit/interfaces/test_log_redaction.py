@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 
 import pytest
 
 from infrastructure.settings import ConfiguredApiKey, Settings
-from interfaces.log_redaction import REDACTED, RedactionRules, configured_secrets, mask_email
+from interfaces.log_redaction import REDACTED, RedactionRules, configured_secrets, escape_controls, mask_email
 from interfaces.logging_setup import ConsoleFormatter, JsonFormatter
 
 R = REDACTED
@@ -42,7 +43,7 @@ def test_mask_email(text: str, expected: str) -> None:
         ("sent bearer abc123 upstream", f"sent bearer {R} upstream"),
         ("{'authorization': 'Basic dXNlcjpwYXNz', 'accept': '*/*'}", f"{{'authorization': '{R}', 'accept': '*/*'}}"),
         ('{"X-API-Key": "orders-key-1234567890"}', f'{{"X-API-Key": "{R}"}}'),
-        # provider secrets by shape
+        # provider secrets by their prefixes
         ("stripe key sk_live_51Hx0abcDEF", f"stripe key sk_live_{R}"),
         ("paystack sk_test_0123456789abcdef0123", f"paystack sk_test_{R}"),
         ("restricted rk_live_abc123", f"restricted rk_live_{R}"),
@@ -56,10 +57,31 @@ def test_mask_email(text: str, expected: str) -> None:
         ("flutterwave-signature: c2lnbmF0dXJl", f"flutterwave-signature: {R}"),
         ("PAYPAL-TRANSMISSION-SIG: SGVsbG8gV29ybGQ=", f"PAYPAL-TRANSMISSION-SIG: {R}"),
         ("Payments-Signature: t=1,v1=00ff", f"Payments-Signature: {R}"),
-        # bare HMACs: a Stripe-scheme v1 and a Paystack SHA-512; 32-hex ids (request ids) stay
+        # signatures by what names them (a Stripe-scheme `v1`, a Paystack header); hex ids of any length stay
         ("got v1=" + "a1" * 32, f"got v1={R}"),
-        ("hmac " + "0f" * 64 + " end", f"hmac {R} end"),
+        ("x-paystack-signature: " + "0f" * 64 + " end", f"x-paystack-signature: {R} end"),
+        ("hmac " + "0f" * 64 + " end", "hmac " + "0f" * 64 + " end"),
+        ("GET /api/v1/orders/" + "ab" * 32 + "/payment-status", "GET /api/v1/orders/" + "ab" * 32 + "/payment-status"),
         ("request 0123456789abcdef0123456789abcdef done", "request 0123456789abcdef0123456789abcdef done"),
+        # any field, key or parameter whose name says secret, token, password, API key, cookie
+        ("client_secret=abc123&grant_type=x", f"client_secret={R}&grant_type=x"),
+        ("POST /oauth?access_token=eyJ.abc-1", f"POST /oauth?access_token={R}"),
+        ('{"api_key": "k-1234567890", "amount": 5}', f'{{"api_key": "{R}", "amount": 5}}'),
+        ("{'password': 'hunter22', 'user': 'ada'}", f"{{'password': '{R}', 'user': 'ada'}}"),
+        ("[(b'x-api-key', b'orders-key-1'), (b'accept', b'*/*')]", f"[(b'x-api-key', b'{R}'), (b'accept', b'*/*')]"),
+        ("headers=[('stripe-signature', 't=1,v1=ab')]", f"headers=[('stripe-signature', '{R}')]"),
+        # cookies: every pair, a list of them, and nothing left behind
+        ("Set-Cookie:[session=abc]", f"Set-Cookie:{R}"),
+        ("Set-Cookie: sid=abc; HttpOnly", f"Set-Cookie: {R}"),
+        ("Cookie: a=b; c=d", f"Cookie: {R}"),
+        ("{'set-cookie': ['a=b', 'c=d']}", f"{{'set-cookie': {R}}}"),
+        # prefixes wherever they occur, not only at a word's start
+        ("id=order_pay_sk_Ab3", f"id=order_pay_sk_{R}"),
+        ("task_live_1 and disk_test_2", "task_live_1 and disk_test_2"),  # not Stripe keys
+        # words that only sound like secrets, in prose, pass
+        ("invalid signature: no v1 signature matches", "invalid signature: no v1 signature matches"),
+        ("Idempotency-Key: refund-1 reused", "Idempotency-Key: refund-1 reused"),
+        ("basic checks passed; the token bucket is full", "basic checks passed; the token bucket is full"),
         # passwords in URLs (the e-mail mask must not eat the host)
         (
             "postgresql+asyncpg://app:s3cr3t@db.internal:5432/payments",
@@ -71,7 +93,7 @@ def test_mask_email(text: str, expected: str) -> None:
         ("refund re_123 of 2500 USD submitted", "refund re_123 of 2500 USD submitted"),
     ],
 )
-def test_redact_secret_shapes(text: str, expected: str) -> None:
+def test_redact_named_and_prefixed_secrets(text: str, expected: str) -> None:
     assert RedactionRules().redact(text) == expected
 
 
@@ -159,3 +181,52 @@ def test_console_formatter_is_one_readable_key_value_line() -> None:
     assert "path=/api/v1/orders/j***@example.com/checkout" in line
     spaced = ConsoleFormatter().format(_record("x", note="two words", empty=""))
     assert spaced.endswith('note="two words" empty=""')
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ord\x00er", "ord\\x00er"),
+        ("a\nforged line\r", "a\\nforged line\\r"),
+        ("\x1b[31mred\x7f\x9b", "\\x1b[31mred\\x7f\\x9b"),
+        ("tab\there\u2028", "tab\\there\\u2028"),
+        ("plain text, é and 日本", "plain text, é and 日本"),
+    ],
+)
+def test_control_characters_are_escaped(text: str, expected: str) -> None:
+    assert escape_controls(text) == expected
+
+
+def test_a_control_character_from_a_request_never_reaches_either_format_raw() -> None:
+    order_id = "ord\x00\x1b[2J\nfake line"
+    for formatter in (ConsoleFormatter(), JsonFormatter()):
+        record = _record("checkout for %s", order_id, exc=True, path=f"/api/v1/orders/{order_id}/checkout")
+        line = formatter.format(record)
+        first, *traceback = line.split("\n")
+        assert not any(c in first for c in "\x00\x1b\r"), repr(first)
+        if isinstance(formatter, JsonFormatter):
+            assert traceback == []
+            parsed = json.loads(line)
+            assert parsed["message"] == "checkout for ord\\x00\\x1b[2J\\nfake line"
+            assert parsed["path"] == "/api/v1/orders/ord\\x00\\x1b[2J\\nfake line/checkout"
+            assert "\n" in parsed["exception"]  # a traceback keeps its lines
+        else:
+            assert "checkout for ord\\x00\\x1b[2J\\nfake line" in first
+            assert traceback[:1] == ["Traceback (most recent call last):"]  # a traceback keeps its lines
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/x/" + "a." * 30_000 + "@",  # a URL-credentials scan from every scheme-like start: ~15 s before
+        "/x/" + "a" * 60_000 + "!@x.y",
+        "/x/" + "token=[" * 9_000,
+        "/x/" + "token-" * 10_000 + "=",
+        "/x/" + "a=b," * 15_000 + "token=x",
+    ],
+)
+def test_redaction_takes_time_linear_in_the_text(path: str) -> None:
+    """Every access line's path passes through here; a client chooses it (60 KB and more fit in a request)."""
+    started = time.perf_counter()
+    RedactionRules(["configured-secret-1"]).redact(path)
+    assert time.perf_counter() - started < 0.5

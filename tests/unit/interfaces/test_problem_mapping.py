@@ -199,3 +199,19 @@ def test_the_document_has_every_member_and_an_absolute_type() -> None:
         "instance": "/api/v1/payments/pay_1",
         "request_id": "req-1",
     }
+
+
+@pytest.mark.parametrize(
+    ("status", "detail"),
+    [
+        (PaymentStatus.PROCESSING, "pay_1 is still processing"),
+        (PaymentStatus.FAILED, "pay_1 has already failed"),
+        (PaymentStatus.EXPIRED, "pay_1 has expired"),
+        (PaymentStatus.CANCELLED, "pay_1 was cancelled"),
+        (PaymentStatus.REFUNDED, "pay_1 is already refunded"),
+        (PaymentStatus.DISPUTED, "pay_1 is disputed"),
+    ],
+)
+def test_a_payment_that_cannot_be_refunded_is_explained_in_plain_words(status: PaymentStatus, detail: str) -> None:
+    problem = problem_for(PaymentNotRefundable("pay_1", status))
+    assert problem.detail == f"{detail}; only a succeeded or partially refunded payment can be refunded"

@@ -16,12 +16,14 @@ from interfaces.http.json_body import StrictJson
 from interfaces.http.openapi import SECURITY, problem_responses, success
 from interfaces.http.route_handlers import post
 from interfaces.http.schemas.checkout import CheckoutRequest
+from interfaces.http.schemas.common import ORDER_ID_PATTERN
 from interfaces.http.schemas.payments import PaymentResponse
 
-ORDER_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,128}$"  # also checked by status_fast_path.py, before the route
-OrderId = Annotated[
+OrderId = Annotated[  # the pattern is also checked by status_fast_path.py, before the route
     str,
-    PathParameter(pattern=ORDER_ID_PATTERN, description="The order system's id (1-128 of A-Z a-z 0-9 . _ : -)"),
+    PathParameter(
+        pattern=ORDER_ID_PATTERN, description="The order system's id (1-128 of A-Z a-z 0-9 . _ : -; not `.` or `..`)"
+    ),
 ]
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Controller, MediaType, Request, Response
+from litestar import Controller, Request, Response
 from litestar.openapi.datastructures import ResponseSpec
 from rfc9457 import Problem
 
+from interfaces.http.head_responses import WithoutBody
 from interfaces.http.problems import PROBLEM_JSON, SERVICE_UNAVAILABLE, problem_document
 from interfaces.http.readiness import Readiness, failures
 from interfaces.http.request_context import request_id_of
@@ -37,33 +38,35 @@ class OperationsController(Controller):
         },
     )
     async def ready(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        readiness: Readiness = request.app.state.readiness
-        result = await readiness.check()
-        if result.status == "ok":
-            return Response(result)
-        problem = Problem(
-            SERVICE_UNAVAILABLE.title,
-            type_=SERVICE_UNAVAILABLE.slug,
-            detail=f"The service is not ready: {failures(result.checks)}",
-            status=SERVICE_UNAVAILABLE.status,
-        )
-        document = problem_document(
-            problem,
-            type_base=request.app.state.get("problem_type_base", "/problems/"),
-            instance=request.scope["path"],
-            request_id=request_id_of(request.scope),
-        )
-        document["checks"] = msgspec.to_builtins(result.checks)
-        return Response(document, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"})
+        return await _readiness_answer(request)
 
     # HEAD answers like GET without a body (load balancers and uptime checks often probe with HEAD).
     @head("/health", include_in_schema=False)
     async def health_head(self) -> Response[None]:
-        return Response(None, media_type=MediaType.JSON)
+        return WithoutBody(Response(HealthResponse()))
 
     @head("/ready", include_in_schema=False)
     async def ready_head(self, request: Request[Any, Any, Any]) -> Response[None]:
-        readiness: Readiness = request.app.state.readiness
-        if (await readiness.check()).status == "ok":
-            return Response(None, media_type=MediaType.JSON)
-        return Response(None, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"})
+        return WithoutBody(await _readiness_answer(request))
+
+
+async def _readiness_answer(request: Request[Any, Any, Any]) -> Response[Any]:
+    """200 with the checks, or a 503 service-unavailable problem that also carries them (GET; HEAD without body)."""
+    readiness: Readiness = request.app.state.readiness
+    result = await readiness.check()
+    if result.status == "ok":
+        return Response(result)
+    problem = Problem(
+        SERVICE_UNAVAILABLE.title,
+        type_=SERVICE_UNAVAILABLE.slug,
+        detail=f"The service is not ready: {failures(result.checks)}",
+        status=SERVICE_UNAVAILABLE.status,
+    )
+    document = problem_document(
+        problem,
+        type_base=request.app.state.get("problem_type_base", "/problems/"),
+        instance=request.scope["path"],
+        request_id=request_id_of(request.scope),
+    )
+    document["checks"] = msgspec.to_builtins(result.checks)
+    return Response(document, status_code=503, media_type=PROBLEM_JSON, headers={"Retry-After": "5"})

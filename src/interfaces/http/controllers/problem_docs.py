@@ -9,19 +9,16 @@ from litestar import Controller, MediaType, Response
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
+from interfaces.http.html_pages import PAGE_CSP, html_page
 from interfaces.http.problems import PROBLEM_TYPES
 from interfaces.http.route_handlers import get
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>
-<body><main>
-<h1>{title}</h1>
+_MAIN = """<h1>{title}</h1>
 <p><code>{slug}</code> &middot; HTTP {status}</p>
 <p>{description}</p>
-<p>Responses of this type are <code>application/problem+json</code> (RFC 9457) with <code>type</code>,
-<code>title</code>, <code>status</code>, <code>detail</code>, <code>instance</code> and <code>request_id</code>.</p>
-</main></body></html>
-"""
+<p class="muted">Responses of this type are <code>application/problem+json</code> (RFC 9457) with <code>type</code>,
+<code>title</code>, <code>status</code>, <code>detail</code>, <code>instance</code> and <code>request_id</code>.</p>"""
+_HEADERS = {"Cache-Control": "public, max-age=86400", "Content-Security-Policy": PAGE_CSP}
 
 
 _CODE = re.compile(r"`([^`]*)`")
@@ -40,10 +37,10 @@ class ProblemDocsController(Controller):
         problem_type = PROBLEM_TYPES.get(slug)
         if problem_type is None:
             raise NotFoundException(f"no problem type {slug!r}")
-        page = _PAGE.format(
+        main = _MAIN.format(
             title=escape(problem_type.title),
             slug=escape(problem_type.slug),
             status=problem_type.status,
             description=_html(problem_type.description),
         )
-        return Response(page, media_type=MediaType.HTML, headers={"Cache-Control": "public, max-age=86400"})
+        return Response(html_page(problem_type.title, main), media_type=MediaType.HTML, headers=_HEADERS)

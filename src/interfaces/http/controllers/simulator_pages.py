@@ -22,28 +22,20 @@ from application.bus import MessageBus
 from application.errors import PaymentNotFound
 from application.queries.get_payment import GetPayment
 from application.views import PaymentView
+from domain.payments.status import status_phrase
 from domain.shared.money import Currency
 from infrastructure.providers.simulator import SimulatorPaymentProvider
+from interfaces.http.html_pages import html_page
 from interfaces.http.route_handlers import get, post
 
-# The page loads nothing from anywhere (inline CSS only). No form-action: the redirect after a press
+# The page loads only the service's own stylesheet (html_pages.py). No form-action: the redirect after a press
 # leaves for the shop's return_url, which form-action 'self' would block in some browsers.
 _HEADERS = {
     "Cache-Control": "no-store",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
 }
 
-_STYLE = """body{font-family:system-ui,sans-serif;background:#f4f5f7;margin:0;padding:3rem 1rem;color:#1f2933}
-main{max-width:26rem;margin:auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 2px 12px #0002}
-h1{font-size:1.1rem;margin:0 0 1.5rem;color:#52606d}.amount{font-size:2rem;font-weight:600;margin:.5rem 0 1.5rem}
-dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem 1rem;margin:0 0 1.5rem}dt{color:#7b8794}dd{margin:0}
-form{display:inline}button{font-size:1rem;padding:.7rem 1.4rem;border:0;border-radius:8px;cursor:pointer}
-.pay{background:#2f855a;color:#fff;margin-right:.5rem}.decline{background:#e4e7eb;color:#1f2933}
-.final{font-weight:600}.error{color:#c53030}.paid{color:#2f855a}.declined{color:#c53030}
-a{color:#2b6cb0}code,pre{font-family:ui-monospace,monospace;font-size:.85rem}
-pre{background:#f4f5f7;border-radius:8px;padding:.7rem;white-space:pre-wrap;word-break:break-all}
-.note{color:#7b8794;font-size:.9rem}"""
 _PAID = frozenset({"succeeded", "partially_refunded", "refunded", "disputed"})
 
 
@@ -136,7 +128,7 @@ def _complete_page(payment: PaymentView, public_url: str) -> Response[str]:
         checkout = f"/simulator/checkout/{escape(payment.id)}"
         outcome = f'<p class="final">Not paid yet: <a href="{checkout}">back to the checkout page</a>.</p>'
     else:
-        outcome = f'<p class="final">This payment is {escape(payment.status)}.</p>'
+        outcome = f'<p class="final">This payment {escape(status_phrase(payment.status))}.</p>'
     status_path = f"/api/v1/orders/{quote(payment.order_id, safe='')}/payment-status"
     body = f"""{outcome}
 <div class="amount">{escape(format_amount(payment.amount, payment.currency))}</div>
@@ -165,18 +157,14 @@ def _page(payment: PaymentView, error: str | None = None, status: int = 200) -> 
             f'<form method="post" action="{base}/decline"><button class="decline" type="submit">Decline</button></form>'
         )
     else:
-        actions = f'<p class="final">This payment is {escape(payment.status)}.</p>'
+        actions = f'<p class="final">This payment {escape(status_phrase(payment.status))}.</p>'
     problem = f'<p class="error">{escape(error)}</p>' if error else ""
-    body = f"""<div class="amount">{escape(format_amount(payment.amount, payment.currency))}</div>
+    main = f"""<div class="amount">{escape(format_amount(payment.amount, payment.currency))}</div>
 {_facts(payment)}{problem}{actions}"""
-    return _html_page("Simulator checkout", body, status)
+    return _html_page("Simulator checkout", main, status)
 
 
-def _html_page(title: str, body: str, status: int) -> Response[str]:
-    """Every simulator page: one stylesheet, inline (the CSP allows inline styles and nothing else)."""
-    html = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>{escape(title)}</title><style>{_STYLE}</style></head>
-<body><main><h1>Payment simulator</h1>
-{body}</main></body></html>"""
+def _html_page(title: str, main: str, status: int) -> Response[str]:
+    """Every simulator page: the service's one stylesheet (html_pages.py), no inline style or script."""
+    html = html_page(title, f"<h1>Payment simulator</h1>\n{main}", main_class="narrow simulator")
     return Response(html, media_type=MediaType.HTML, status_code=status, headers=_HEADERS)

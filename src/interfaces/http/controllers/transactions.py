@@ -21,7 +21,7 @@ from application.views import TransactionFilter, TransactionPage
 from interfaces.http.auth import requires
 from interfaces.http.openapi import SECURITY, problem_responses, success
 from interfaces.http.route_handlers import get
-from interfaces.http.schemas.common import ProviderName, TransactionKind, parse_instant
+from interfaces.http.schemas.common import ORDER_ID_PATTERN, ProviderName, TransactionKind, parse_instant
 from interfaces.http.schemas.paging import PageCursor, PageLimit
 from interfaces.http.schemas.transactions import (
     CSV_COLUMNS,
@@ -71,7 +71,7 @@ class TransactionsController(Controller):
         status: FromQuery[Status | None] = None,
         provider: FromQuery[ProviderName | None] = None,
         kind: FromQuery[TransactionKind | None] = None,
-        order_id: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z0-9._:-]{1,128}$")] = None,
+        order_id: Annotated[str | None, QueryParameter(pattern=ORDER_ID_PATTERN)] = None,
         currency: Annotated[str | None, QueryParameter(pattern=r"^[A-Za-z]{3}$")] = None,
         created_after: Instant = None,
         created_before: Instant = None,

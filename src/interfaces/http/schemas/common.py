@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -29,6 +30,11 @@ Metadata = Annotated[
     dict[MetadataKey, ShortText],
     Meta(max_length=50, description="Up to 50 keys (1-40 characters) of strings up to 500 characters"),
 ]
+# An order system's id, as a path segment and a filter: 1-128 of A-Z a-z 0-9 . _ : -, but not `.` or `..`, which
+# URL normalisation (clients, proxies, browsers) would turn into another path. `$(?!\n)`: Python's `$` also
+# matches before a final newline, which would let `abc\n` in; the lookahead refuses it, and in the OpenAPI
+# document (ECMA-262 regex, where `$` is the end) it changes nothing.
+ORDER_ID_PATTERN = r"^(?!\.\.?$)[A-Za-z0-9._:-]{1,128}$(?!\n)"
 ProviderName = Literal["stripe", "paystack", "flutterwave", "paypal", "simulator"]
 TransactionKind = Literal["payment", "refund"]
 
@@ -42,6 +48,14 @@ def utc_or_none(moment: datetime | None) -> datetime | None:
     return None if moment is None else utc(moment)
 
 
+# A `+hh:mm` offset sent unencoded in a query string: form decoding turns the `+` into a space.
+_PLUS_AS_SPACE = re.compile(r"\d \d{2}:?\d{2}$")
+_PLUS_HINT = (
+    "must be an RFC 3339 date-time; its offset's `+` arrived as a space: encode `+` as `%2B` in a URL "
+    "(e.g. 2024-05-01T00:00:00%2B02:00), or use Z"
+)
+
+
 def parse_instant(name: str, value: str | None) -> datetime | None:
     """A query parameter as an RFC 3339 date-time with an offset, in UTC. Litestar's own parsing is lax: it reads
     `0.5` as a Unix time, and passes on a time without an offset, which the store refuses (that was a 500)."""
@@ -50,6 +64,8 @@ def parse_instant(name: str, value: str | None) -> datetime | None:
     try:
         moment = msgspec.convert(value, datetime)
     except msgspec.ValidationError:
+        if _PLUS_AS_SPACE.search(value):
+            raise InvalidParameter(name, _PLUS_HINT) from None
         raise InvalidParameter(name, "must be an RFC 3339 date-time, e.g. 2024-05-01T00:00:00Z") from None
     if moment.tzinfo is None:
         raise InvalidParameter(name, "needs a UTC offset (Z or +hh:mm)")
