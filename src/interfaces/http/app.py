@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -18,7 +18,6 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
-from application.bus import MessageBus
 from infrastructure.container import Container, build_container, close_resources
 from infrastructure.settings import Settings, load_settings
 from infrastructure.worker.assembly import build_worker
@@ -41,7 +40,6 @@ from interfaces.http.openapi import COMPONENTS, ClosedStructSchemaPlugin
 from interfaces.http.problems import problem_response
 from interfaces.http.rate_limiting import RateLimits
 from interfaces.http.readiness import Readiness
-from interfaces.http.services import Services
 from interfaces.http.status_fast_path import StatusReadFastPath
 from interfaces.log_redaction import configured_secrets
 from interfaces.logging_setup import configure_logging
@@ -49,50 +47,17 @@ from interfaces.logging_setup import configure_logging
 
 def create_app(settings: Settings, container: Container | None = None, *, run_worker: bool = False) -> Litestar:
     container = container if container is not None else build_container(settings)
-    services = Services(container, settings)
     problem_type_base = settings.public_url.rstrip("/") + "/problems/"
-    readiness = Readiness(services)
-
-    def provide_container() -> Container:
-        return container
-
-    def provide_bus() -> MessageBus:
-        return services.bus
-
-    def provide_settings() -> Settings:
-        return settings
-
-    @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
-        worker = build_worker(container) if run_worker else None
-        worker_task = asyncio.create_task(worker.run(), name="in-process-worker") if worker else None
-        feed = container.payment_change_feed()  # None on SQLite or with the status cache off
-        try:
-            await readiness.load_head()
-            if feed is not None:
-                await feed.start()  # connects in the background; until it listens, status reads go to the store
-            _freeze_startup_objects()
-            yield
-        finally:
-            if worker is not None and worker_task is not None:
-                worker.stop()  # finishes the batch in progress and releases its leases
-                await worker_task
-            await close_resources(container)
-
+    readiness = Readiness(container, settings)
     app = Litestar(
         route_handlers=_routes(settings),
         plugins=[ClosedStructSchemaPlugin()],  # request bodies documented as closed, as the app enforces
-        dependencies={
-            "container": Provide(provide_container, sync_to_thread=False),
-            "bus": Provide(provide_bus, sync_to_thread=False),
-            "settings": Provide(provide_settings, sync_to_thread=False),
-            "caller": Provide(provide_caller, sync_to_thread=False),
-        },
+        dependencies=_dependencies(container, settings),
         exception_handlers={Exception: problem_response},
-        lifespan=[lifespan],
+        lifespan=[_lifespan(container, readiness, run_worker=run_worker)],
         state=State(
             {
-                "services": services,
+                "container": container,  # root.py: what guards and routes ask for
                 "readiness": readiness,
                 "problem_type_base": problem_type_base,
                 "rate_limits": RateLimits(container.rate_limiter(), settings),  # read by the guards
@@ -111,7 +76,7 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
         debug=False,
     )
     # Inside the edge: ordinary polls of an order's payment status skip Litestar's per-request machinery.
-    app.asgi_handler = StatusReadFastPath(app.asgi_handler, services)
+    app.asgi_handler = StatusReadFastPath(app.asgi_handler, container.bus)
     # Around Litestar's router and exception handling: every response (404s, problems, 429s included) gets the
     # request id, the RateLimit-* headers of the guards' decision and the security headers; every request is
     # counted, timed and logged with its ids.
@@ -122,6 +87,39 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
         problem_type_base=problem_type_base,  # for the 431 it answers itself, before routing
     )
     return app
+
+
+def _dependencies(container: Container, settings: Settings) -> dict[str, Provide]:
+    # The bus is built on first use, not here: /ready must still answer when a provider is misconfigured.
+    return {
+        "container": Provide(lambda: container, sync_to_thread=False),
+        "bus": Provide(lambda: container.bus(), sync_to_thread=False),
+        "settings": Provide(lambda: settings, sync_to_thread=False),
+        "caller": Provide(provide_caller, sync_to_thread=False),
+    }
+
+
+def _lifespan(
+    container: Container, readiness: Readiness, *, run_worker: bool
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        worker = build_worker(container) if run_worker else None
+        worker_task = asyncio.create_task(worker.run(), name="in-process-worker") if worker else None
+        feed = container.payment_change_feed()  # None on SQLite or with the status cache off
+        try:
+            await readiness.load_head()
+            if feed is not None:
+                await feed.start()  # connects in the background; until it listens, status reads go to the store
+            _freeze_startup_objects()
+            yield
+        finally:
+            if worker is not None and worker_task is not None:
+                worker.stop()  # finishes the batch in progress and releases its leases
+                await worker_task
+            await close_resources(container)
+
+    return lifespan
 
 
 def _freeze_startup_objects() -> None:

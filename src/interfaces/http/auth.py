@@ -13,7 +13,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 
 from application.data.api_keys import Caller
 from interfaces.http.rate_limiting import limit_caller
-from interfaces.http.services import services_of
+from interfaces.http.root import root_of
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -48,7 +48,7 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller
     key = presented_key(connection)
     if key is None:
         raise NotAuthorizedException("send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`")
-    caller = await services_of(connection).api_keys.authenticate(key) if len(key) <= _MAX_KEY_LENGTH else None
+    caller = await root_of(connection).api_keys().authenticate(key) if len(key) <= _MAX_KEY_LENGTH else None
     if caller is None:
         raise NotAuthorizedException("the API key is unknown or revoked")
     connection.scope.setdefault("state", {})[_CALLER] = caller

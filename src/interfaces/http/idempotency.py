@@ -24,7 +24,7 @@ from litestar.params import HeaderParameter
 from application.data.idempotency import StoredResponse
 from interfaces.http.errors import IdempotencyKeyRequired, InvalidParameter
 from interfaces.http.problems import PROBLEM_JSON, problem_type_for, render_problem
-from interfaces.http.services import services_of
+from interfaces.http.root import root_of
 
 if TYPE_CHECKING:
     from litestar import Request
@@ -67,8 +67,8 @@ async def idempotent(
         return _json_response(await action())
     if not _VALID_KEY.fullmatch(key):
         raise InvalidParameter(IDEMPOTENCY_KEY, "must be 1 to 255 printable ASCII characters")
-    services = services_of(request)
-    store, clock = services.idempotency, services.clock
+    root = root_of(request)
+    store, clock = root.idempotency(), root.clock()
     stored = await store.begin(caller.name, key, await fingerprint(request), clock.now())
     if stored is not None:
         return _replay(stored)

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
     from infrastructure.broker import FastStreamEventPublisher
+    from infrastructure.container import Container
     from infrastructure.providers.registry import ProviderRegistry
-    from interfaces.http.services import Services
+    from infrastructure.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +36,8 @@ _TIMEOUT_SECONDS = 3.0
 
 
 class Readiness:
-    def __init__(self, services: Services) -> None:
-        self._services = services
+    def __init__(self, container: Container, settings: Settings) -> None:
+        self._container, self._settings = container, settings
         self.head: str | None = None
         self._head_unknown: str | None = None
 
@@ -55,11 +56,11 @@ class Readiness:
 
     def _providers(self) -> dict[str, str]:
         """Each enabled provider: "ok", "circuit open, retry in N s" (reported, not failing), or "failed: why"."""
-        settings = self._services.settings
+        settings = self._settings
         checks = {name: provider_configuration_problems(settings, name) for name in settings.providers}
         unusable = ""
         try:
-            registry: ProviderRegistry | None = self._services.container.payment_providers()
+            registry: ProviderRegistry | None = self._container.payment_providers()
         except Exception as error:  # no provider can be routed to; its own problems say which one is to blame
             log.warning("readiness: the providers cannot be set up: %s", _first_line(error))
             registry, unusable = None, f"the providers cannot be set up ({_first_line(error)})"
@@ -74,7 +75,7 @@ class Readiness:
 
     async def _broker(self) -> str:
         """The event broker (PAYMENTS_BROKER_URL): "ok", "not configured", or why it cannot take events."""
-        publisher: FastStreamEventPublisher | None = self._services.container.event_publisher()
+        publisher: FastStreamEventPublisher | None = self._container.event_publisher()
         if publisher is None:
             return NOT_CONFIGURED
         try:
@@ -83,7 +84,7 @@ class Readiness:
             return f"failed: no answer within {_TIMEOUT_SECONDS:g} s"
 
     async def _database(self) -> tuple[str, str]:
-        engine: AsyncEngine = self._services.container.engine()
+        engine: AsyncEngine = self._container.engine()
         try:
             current = await asyncio.wait_for(migrate.current_revision(engine), _TIMEOUT_SECONDS)
         except TimeoutError:

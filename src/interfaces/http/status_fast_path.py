@@ -21,6 +21,7 @@ documented one in the OpenAPI schema; `tests/e2e/test_status_fast_path.py` holds
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from litestar.connection import ASGIConnection
@@ -37,7 +38,7 @@ from interfaces.http.schemas.payments import PaymentStatusResponse
 if TYPE_CHECKING:
     from litestar.types import ASGIApp, Receive, Scope, Send
 
-    from interfaces.http.services import Services
+    from application.bus import MessageBus
 
 PREFIX = "/api/v1/orders/"
 SUFFIX = "/payment-status"
@@ -49,10 +50,10 @@ _JSON = (b"content-type", b"application/json")
 
 
 class StatusReadFastPath:
-    __slots__ = ("_services", "app")
+    __slots__ = ("_bus", "app")
 
-    def __init__(self, app: ASGIApp, services: Services) -> None:
-        self.app, self._services = app, services
+    def __init__(self, app: ASGIApp, bus: Callable[[], MessageBus]) -> None:
+        self.app, self._bus = app, bus  # the root's provider: built on first use, then the same bus
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP and scope["method"] == "GET":
@@ -78,7 +79,7 @@ class StatusReadFastPath:
             if not caller.allows(READ_SCOPE):
                 return None
             await limit_caller(connection, caller)
-            view = await self._services.bus.send(GetPaymentStatus(order_id))
+            view = await self._bus().send(GetPaymentStatus(order_id))
         except Exception:  # 401, 429, not found, store down, anything: the route answers with its problem
             return None
         return encode_json(PaymentStatusResponse.from_view(view))

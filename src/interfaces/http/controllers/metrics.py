@@ -9,8 +9,8 @@ from litestar import Controller, Request, Response
 
 from application.ports.outbox import Outbox
 from infrastructure.metrics import CONTENT_TYPE, PrometheusMetrics
+from interfaces.http.root import root_of
 from interfaces.http.route_handlers import get
-from interfaces.http.services import services_of
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ class MetricsController(Controller):
 
     @get("/metrics", summary="Prometheus metrics (text format)", media_type=CONTENT_TYPE)
     async def metrics(self, request: Request[Any, Any, Any]) -> Response[bytes]:
-        container = services_of(request).container
+        container = root_of(request)
         metrics: PrometheusMetrics = container.metrics()
         outbox: Outbox = container.outbox()
         pending = await _outbox_pending(outbox)
