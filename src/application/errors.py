@@ -65,6 +65,16 @@ class MalformedWebhook(InvalidSignature):
     the metric's bounded outcome for "nothing stored") refuses this one too."""
 
 
+class CaptureNotSupported(ApplicationError):
+    """A manual-capture checkout for a provider that cannot hold funds: refused before anything is created."""
+
+    def __init__(self, provider: str | None, able: list[str]) -> None:
+        which = f"{provider} cannot hold funds for a later capture" if provider else "no enabled provider can"
+        others = f" (enabled providers that can: {', '.join(able)})" if able else ""
+        super().__init__(f"manual capture is not supported: {which}{others}")
+        self.provider, self.able = provider, able
+
+
 class ProviderError(ApplicationError):
     """The provider answered and refused (4xx) or failed the call. `message` never holds secrets."""
 

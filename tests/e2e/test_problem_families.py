@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from interfaces.http.problems import PROBLEM_TYPES
+from interfaces.http.problem_types import PROBLEM_TYPES
 from tests.e2e.conftest import LiveServer, serve
 
 CONTRACT_SLUGS = (

@@ -59,3 +59,25 @@ class CheckoutConflict(BusinessRuleViolation):
             "a different amount or currency needs that checkout to end first"
         )
         self.order_id, self.payment_id, self.open_amount = order_id, payment_id, open_amount
+
+
+class PaymentNotCapturable(BusinessRuleViolation):
+    def __init__(self, payment_id: str, status: PaymentStatus, *, capture_pending: bool = False) -> None:
+        why = "has a capture in progress already" if capture_pending else status_phrase(status)
+        super().__init__(f"{payment_id} {why}; only an authorized payment can be captured")
+        self.payment_id, self.status, self.capture_pending = payment_id, status, capture_pending
+
+
+class CaptureExceedsAuthorized(BusinessRuleViolation):
+    def __init__(self, payment_id: str, requested: Money, authorized: Money) -> None:
+        super().__init__(f"Requested a capture of {requested.amount} but {payment_id} holds only {authorized}")
+        self.payment_id, self.requested, self.authorized = payment_id, requested, authorized
+
+
+class PaymentNotCancellable(BusinessRuleViolation):
+    def __init__(self, payment_id: str, status: PaymentStatus) -> None:
+        super().__init__(
+            f"{payment_id} {status_phrase(status)}; only an open checkout or an authorization can be cancelled "
+            "(a paid payment is refunded, not cancelled)"
+        )
+        self.payment_id, self.status = payment_id, status

@@ -47,10 +47,38 @@ class CheckoutSessionCreated(PaymentEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PaymentSucceeded(PaymentEvent):
-    name: ClassVar[str] = "payment.succeeded"
+class PaymentAuthorized(PaymentEvent):
+    """The customer approved a manual-capture payment: the funds are held, nothing is taken yet."""
+
+    name: ClassVar[str] = "payment.authorized"
     amount: int
     currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureRequested(PaymentEvent):
+    name: ClassVar[str] = "payment.capture_requested"
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaptureFailed(PaymentEvent):
+    """The provider refused a capture: the payment stays authorized and may be captured again."""
+
+    name: ClassVar[str] = "payment.capture_failed"
+    amount: int
+    currency: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentSucceeded(PaymentEvent):
+    name: ClassVar[str] = "payment.succeeded"
+    amount: int  # what was taken: the whole amount, or what a (partial) capture took
+    currency: str
+    # the provider reported the money taken after we had cancelled or expired the payment
+    paid_after_cancel: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

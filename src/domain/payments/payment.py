@@ -1,21 +1,24 @@
-"""The Payment aggregate: one attempt to collect money for an order, and the refunds of it.
+"""The Payment aggregate: one attempt to collect money for an order, its capture and the refunds of it.
 
 Every state change goes through `_move_to`, which consults the transition table and records a domain event.
 Methods that receive provider news are idempotent: news that changes nothing returns False and records nothing,
-news that would move the payment backwards raises TransitionNotAllowed.
+news that would move the payment backwards raises TransitionNotAllowed. The refunds (payment_refunds.py) and
+the capture of a held payment (payment_capture.py) are parts of this one class.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from domain.payments import events as ev
-from domain.payments.errors import RefundNotFound, TransitionNotAllowed
-from domain.payments.refund import Refund, RefundReason
-from domain.payments.rules import AmountIsPositive, RefundsOnlyAfterSuccess, RefundWithinRefundable
-from domain.payments.status import PaymentStatus, RefundStatus, can_move, status_phrase
+from domain.payments.payment_capture import PaymentCapture
+from domain.payments.payment_refunds import PaymentRefunds
+from domain.payments.refund import Refund
+from domain.payments.rules import AmountIsPositive, CancelOnlyWhileOpen
+from domain.payments.status import PAID_STATUSES, PaymentStatus
 from domain.shared.money import Money
 from domain.shared.rules import check
 
@@ -35,8 +38,13 @@ class CheckoutDetails:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
+class CaptureMode(StrEnum):
+    AUTOMATIC = "automatic"  # taken as soon as the customer pays
+    MANUAL = "manual"  # held when the customer approves (`authorized`), taken by a capture
+
+
 @dataclass(slots=True)
-class Payment:
+class Payment(PaymentRefunds, PaymentCapture):
     id: str
     order_id: str
     amount: Money
@@ -50,6 +58,10 @@ class Payment:
     expires_at: datetime | None = None
     failure_reason: str | None = None
     refunds: list[Refund] = field(default_factory=list)
+    capture: CaptureMode = CaptureMode.AUTOMATIC
+    amount_captured: int | None = None  # what was taken, once it was (a partial capture takes less than amount)
+    capture_requested: int | None = None  # a capture asked of the provider and not yet confirmed
+    paid_after_cancel: bool = False  # the provider took the money after we had cancelled or expired the payment
     version: int = 0
     _events: list[ev.PaymentEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -63,9 +75,10 @@ class Payment:
         provider: str,
         details: CheckoutDetails,
         at: datetime,
+        capture: CaptureMode = CaptureMode.AUTOMATIC,
     ) -> Payment:
         check(AmountIsPositive(amount.amount))
-        payment = cls(payment_id, order_id, amount, provider, _S.PROCESSING, at, at, details)
+        payment = cls(payment_id, order_id, amount, provider, _S.PROCESSING, at, at, details, capture=capture)
         payment._record(
             ev.PaymentInitiated,
             None,
@@ -99,11 +112,17 @@ class Payment:
         return True
 
     # ---- provider news about the payment ------------------------------------------------------------
-    def succeed(self, at: datetime) -> bool:
-        if self.status in (_S.SUCCEEDED, _S.PARTIALLY_REFUNDED, _S.REFUNDED, _S.DISPUTED):
+    def succeed(self, at: datetime, amount: int | None = None) -> bool:
+        """The money was taken (`amount`: what the provider reports taking, for a capture). After we cancelled or
+        expired the payment this still wins, and says so (`paid_after_cancel`): the money really moved."""
+        if self.status in PAID_STATUSES:
             return False  # already known to have succeeded; later states imply it
+        late = self.status in (_S.CANCELLED, _S.EXPIRED)
+        taken = self._taken(amount)
         previous = self._move_to(_S.SUCCEEDED, at)
-        self._record(ev.PaymentSucceeded, previous, at, amount=self.amount.amount, currency=self.amount.currency.code)
+        self.amount_captured, self.capture_requested, self.paid_after_cancel = taken, None, late
+        currency = self.amount.currency.code
+        self._record(ev.PaymentSucceeded, previous, at, amount=taken, currency=currency, paid_after_cancel=late)
         return True
 
     def fail(self, reason: str, at: datetime) -> bool:
@@ -122,8 +141,10 @@ class Payment:
         return True
 
     def cancel(self, reason: str, at: datetime) -> bool:
+        """Closes an open checkout or voids an authorization; a paid payment is refunded, not cancelled."""
         if self.status is _S.CANCELLED:
             return False
+        check(CancelOnlyWhileOpen(self.id, self.status))
         previous = self._move_to(_S.CANCELLED, at)
         self._record(ev.PaymentCancelled, previous, at, reason=reason)
         return True
@@ -134,140 +155,3 @@ class Payment:
         previous = self._move_to(_S.DISPUTED, at)
         self._record(ev.PaymentDisputed, previous, at, reason=reason)
         return True
-
-    # ---- refunds --------------------------------------------------------------------------------------
-    @property
-    def amount_refunded(self) -> Money:
-        """Money that has actually gone back to the customer."""
-        return self._sum(r for r in self.refunds if r.status is RefundStatus.SUCCEEDED)
-
-    @property
-    def refundable(self) -> Money:
-        """What a new refund may still take: the amount less pending and succeeded refunds."""
-        return self.amount - self._sum(r for r in self.refunds if r.holds_funds)
-
-    def request_refund(
-        self, refund_id: str, amount: int | None, reason: RefundReason, note: str | None, at: datetime
-    ) -> Refund:
-        """Reserves the refund in our books. `amount=None` means all that remains."""
-        check(RefundsOnlyAfterSuccess(self.id, self.status))
-        if amount is not None:
-            check(AmountIsPositive(amount))
-        requested = self.refundable if amount is None else Money(amount, self.amount.currency)
-        check(RefundWithinRefundable(self.id, requested, self.refundable))
-        refund = Refund.pending(refund_id, requested, reason, note, at)
-        self.refunds.append(refund)
-        self.updated_at = at
-        self._record(
-            ev.RefundRequested,
-            self.status,
-            at,
-            refund_id=refund_id,
-            amount=requested.amount,
-            currency=requested.currency.code,
-            reason=reason.value,
-        )
-        return refund
-
-    def refund(self, refund_id: str) -> Refund:
-        for refund in self.refunds:
-            if refund.id == refund_id or refund.provider_reference == refund_id:
-                return refund
-        raise RefundNotFound(self.id, refund_id)
-
-    def mark_refund_submitted(self, refund_id: str, provider_reference: str, at: datetime) -> bool:
-        refund = self.refund(refund_id)
-        if refund.provider_reference == provider_reference:
-            return False
-        refund.provider_reference, refund.updated_at = provider_reference, at
-        self.updated_at = at
-        self._record(ev.RefundSubmitted, self.status, at, refund_id=refund.id, provider_reference=provider_reference)
-        return True
-
-    def settle_refund_succeeded(self, refund_id: str, at: datetime) -> bool:
-        refund = self.refund(refund_id)
-        if refund.status is RefundStatus.SUCCEEDED:
-            return False
-        if refund.status is RefundStatus.FAILED:
-            raise _refund_backwards(self, refund)
-        refund.status, refund.updated_at = RefundStatus.SUCCEEDED, at
-        self._record(
-            ev.RefundSucceeded,
-            self.status,
-            at,
-            refund_id=refund.id,
-            amount=refund.amount.amount,
-            currency=refund.amount.currency.code,
-        )
-        self._follow_refunds(at)
-        return True
-
-    def settle_refund_failed(self, refund_id: str, reason: str, at: datetime) -> bool:
-        refund = self.refund(refund_id)
-        if refund.status is RefundStatus.FAILED:
-            return False
-        if refund.status is RefundStatus.SUCCEEDED:
-            raise _refund_backwards(self, refund)
-        refund.status, refund.failure_reason, refund.updated_at = RefundStatus.FAILED, reason, at
-        self.updated_at = at
-        self._record(
-            ev.RefundFailed,
-            self.status,
-            at,
-            refund_id=refund.id,
-            amount=refund.amount.amount,
-            currency=refund.amount.currency.code,
-            reason=reason,
-        )
-        return True
-
-    def _follow_refunds(self, at: datetime) -> None:
-        """Moves the payment to partially_refunded/refunded after a refund succeeded (not while disputed)."""
-        if self.status is _S.DISPUTED:
-            self.updated_at = at
-            return
-        refunded = self.amount_refunded
-        target = _S.REFUNDED if refunded.amount >= self.amount.amount else _S.PARTIALLY_REFUNDED
-        previous = self._move_to(target, at)
-        event = ev.PaymentRefunded if target is _S.REFUNDED else ev.PaymentPartiallyRefunded
-        self._record(event, previous, at, amount_refunded=refunded.amount, currency=refunded.currency.code)
-
-    # ---- events ---------------------------------------------------------------------------------------
-    def pull_events(self) -> list[ev.PaymentEvent]:
-        """Hands the recorded events to whoever persists them, exactly once."""
-        events, self._events = self._events, []
-        return events
-
-    @property
-    def pending_events(self) -> tuple[ev.PaymentEvent, ...]:
-        return tuple(self._events)
-
-    def _move_to(self, target: PaymentStatus, at: datetime) -> PaymentStatus:
-        if not can_move(self.status, target):
-            raise TransitionNotAllowed(self.id, self.status, target)
-        previous, self.status, self.updated_at = self.status, target, at
-        return previous
-
-    def _record(self, kind: type[ev.PaymentEvent], previous: PaymentStatus | None, at: datetime, **data: Any) -> None:
-        self._events.append(
-            kind(
-                payment_id=self.id,
-                order_id=self.order_id,
-                occurred_at=at,
-                from_status=previous,
-                to_status=self.status,
-                **data,
-            )
-        )
-
-    def _sum(self, refunds: Any) -> Money:
-        total = Money.zero(self.amount.currency)
-        for refund in refunds:
-            total = total + refund.amount
-        return total
-
-
-def _refund_backwards(payment: Payment, refund: Refund) -> TransitionNotAllowed:
-    error = TransitionNotAllowed(payment.id, payment.status, payment.status)
-    error.args = (f"refund {refund.id} of {payment.id} {status_phrase(refund.status)}",)
-    return error

@@ -2,8 +2,15 @@
 
 from dataclasses import dataclass
 
-from domain.payments.errors import InvalidAmount, PaymentNotRefundable, RefundExceedsRefundable
-from domain.payments.status import REFUNDABLE_STATUSES, PaymentStatus
+from domain.payments.errors import (
+    CaptureExceedsAuthorized,
+    InvalidAmount,
+    PaymentNotCancellable,
+    PaymentNotCapturable,
+    PaymentNotRefundable,
+    RefundExceedsRefundable,
+)
+from domain.payments.status import CANCELLABLE_STATUSES, REFUNDABLE_STATUSES, PaymentStatus
 from domain.shared.money import Money
 
 
@@ -44,3 +51,44 @@ class RefundWithinRefundable:
 
     def violation(self) -> Exception:
         return RefundExceedsRefundable(self.payment_id, self.requested, self.refundable)
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureOnlyWhenAuthorized:
+    """One capture per authorization: while one is in flight (the provider has not answered yet) no other may
+    start, so two concurrent captures can never both reach the provider."""
+
+    payment_id: str
+    status: PaymentStatus
+    capture_pending: bool
+
+    def is_broken(self) -> bool:
+        return self.status is not PaymentStatus.AUTHORIZED or self.capture_pending
+
+    def violation(self) -> Exception:
+        return PaymentNotCapturable(self.payment_id, self.status, capture_pending=self.capture_pending)
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureWithinAuthorized:
+    payment_id: str
+    requested: Money
+    authorized: Money
+
+    def is_broken(self) -> bool:
+        return self.authorized < self.requested
+
+    def violation(self) -> Exception:
+        return CaptureExceedsAuthorized(self.payment_id, self.requested, self.authorized)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOnlyWhileOpen:
+    payment_id: str
+    status: PaymentStatus
+
+    def is_broken(self) -> bool:
+        return self.status not in CANCELLABLE_STATUSES
+
+    def violation(self) -> Exception:
+        return PaymentNotCancellable(self.payment_id, self.status)

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 class PaymentStatus(StrEnum):
     PROCESSING = "processing"
+    AUTHORIZED = "authorized"  # manual capture: the funds are held, nothing is taken yet
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     EXPIRED = "expired"
@@ -24,22 +25,27 @@ class RefundStatus(StrEnum):
 _S = PaymentStatus
 
 TRANSITIONS: Mapping[PaymentStatus, frozenset[PaymentStatus]] = {
-    _S.PROCESSING: frozenset({_S.SUCCEEDED, _S.FAILED, _S.EXPIRED, _S.CANCELLED}),
+    _S.PROCESSING: frozenset({_S.SUCCEEDED, _S.FAILED, _S.EXPIRED, _S.CANCELLED, _S.AUTHORIZED}),
+    # captured, voided, or the hold lapsed
+    _S.AUTHORIZED: frozenset({_S.SUCCEEDED, _S.CANCELLED, _S.EXPIRED}),
     _S.SUCCEEDED: frozenset({_S.PARTIALLY_REFUNDED, _S.REFUNDED, _S.DISPUTED}),
     # a second partial refund keeps the status; the self-move is recorded as its own event
     _S.PARTIALLY_REFUNDED: frozenset({_S.PARTIALLY_REFUNDED, _S.REFUNDED, _S.DISPUTED}),
     _S.FAILED: frozenset(),
-    _S.EXPIRED: frozenset(),
-    _S.CANCELLED: frozenset(),
+    # the provider's word about money that really moved wins over ours: paid after we cancelled or expired it
+    _S.EXPIRED: frozenset({_S.SUCCEEDED}),
+    _S.CANCELLED: frozenset({_S.SUCCEEDED}),
     _S.REFUNDED: frozenset(),
     _S.DISPUTED: frozenset(),
 }
 
 # Statuses in which the order counts as having "its" payment: a new checkout must not start beside them.
 LIVE_STATUSES: frozenset[PaymentStatus] = frozenset(
-    {_S.PROCESSING, _S.SUCCEEDED, _S.PARTIALLY_REFUNDED, _S.REFUNDED, _S.DISPUTED}
+    {_S.PROCESSING, _S.AUTHORIZED, _S.SUCCEEDED, _S.PARTIALLY_REFUNDED, _S.REFUNDED, _S.DISPUTED}
 )
-PAID_STATUSES: frozenset[PaymentStatus] = LIVE_STATUSES - {_S.PROCESSING}
+OPEN_STATUSES: frozenset[PaymentStatus] = frozenset({_S.PROCESSING, _S.AUTHORIZED})  # money not taken yet
+PAID_STATUSES: frozenset[PaymentStatus] = LIVE_STATUSES - OPEN_STATUSES
+CANCELLABLE_STATUSES: frozenset[PaymentStatus] = OPEN_STATUSES
 REFUNDABLE_STATUSES: frozenset[PaymentStatus] = frozenset({_S.SUCCEEDED, _S.PARTIALLY_REFUNDED})
 
 
@@ -51,6 +57,7 @@ def can_move(current: PaymentStatus, target: PaymentStatus) -> bool:
 # "pay_… is already refunded; …". Keyed by the status's value (payment and refund statuses share some).
 _PHRASES: Mapping[str, str] = {
     "processing": "is still processing",
+    "authorized": "is authorized but not captured yet",
     "pending": "is still pending",
     "succeeded": "has already succeeded",
     "failed": "has already failed",

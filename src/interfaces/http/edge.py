@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from litestar.enums import ScopeType
 
-from interfaces.http.problems import HEADERS_TOO_LARGE, PROBLEM_JSON, problem_body
+from interfaces.http.problem_types import HEADERS_TOO_LARGE
+from interfaces.http.problems import PROBLEM_JSON, problem_body
 from interfaces.http.rate_limiting import decision_headers
 from interfaces.http.request_context import echo_request_id, enter_context, incoming_context, leave_context
 from interfaces.http.request_observation import HttpMetrics, RequestObserver

@@ -9,9 +9,7 @@ A 500 never shows internals: its detail is fixed and the exception goes to the l
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +31,7 @@ from rfc9457 import Problem
 
 from application.errors import (
     CallbackUrlRefused,
+    CaptureNotSupported,
     ConcurrentUpdate,
     IdempotencyKeyInUse,
     IdempotencyKeyReuse,
@@ -52,209 +51,67 @@ from application.errors import (
     WebhookEventNotFound,
 )
 from domain.payments.errors import (
+    CaptureExceedsAuthorized,
     CheckoutConflict,
     InvalidAmount,
     OrderAlreadyPaid,
+    PaymentNotCancellable,
+    PaymentNotCapturable,
     PaymentNotRefundable,
     RefundExceedsRefundable,
     TransitionNotAllowed,
 )
 from domain.shared.money import UnknownCurrency
 from interfaces.http.errors import IdempotencyKeyRequired, InvalidParameter, UnsupportedMediaType
+from interfaces.http.problem_types import (
+    CAPTURE_EXCEEDS_AUTHORIZED,
+    CAPTURE_NOT_SUPPORTED,
+    CHECKOUT_CONFLICT,
+    CONCURRENT_UPDATE,
+    FORBIDDEN,
+    IDEMPOTENCY_KEY_IN_USE,
+    IDEMPOTENCY_KEY_REQUIRED,
+    IDEMPOTENCY_KEY_REUSE,
+    INTERNAL_ERROR,
+    INVALID_SIGNATURE,
+    MALFORMED_REQUEST,
+    MALFORMED_WEBHOOK,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    NOTIFICATION_NOT_FOUND,
+    ORDER_ALREADY_PAID,
+    PAYLOAD_TOO_LARGE,
+    PAYMENT_NOT_CANCELLABLE,
+    PAYMENT_NOT_CAPTURABLE,
+    PAYMENT_NOT_FOUND,
+    PAYMENT_NOT_REFUNDABLE,
+    PROVIDER_ERROR,
+    PROVIDER_NOT_ENABLED,
+    PROVIDER_UNAVAILABLE,
+    RATE_LIMITED,
+    REFUND_EXCEEDS_AVAILABLE,
+    SERVICE_UNAVAILABLE,
+    TRANSACTION_NOT_FOUND,
+    TRANSITION_NOT_ALLOWED,
+    UNAUTHENTICATED,
+    UNKNOWN_PROVIDER,
+    UNSUPPORTED_CURRENCY,
+    UNSUPPORTED_MEDIA_TYPE,
+    VALIDATION_ERROR,
+    WEBHOOK_EVENT_NOT_FOUND,
+    ProblemType,
+)
 from interfaces.http.request_context import request_id_of
+from interfaces.http.validation_errors import validation_errors
 
 if TYPE_CHECKING:
     from litestar import Request
+
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
-
-@dataclass(frozen=True, slots=True)
-class ProblemType:
-    slug: str
-    status: int
-    title: str
-    description: str  # when it happens; served at GET /problems/<slug>
-
-
-MALFORMED_REQUEST = ProblemType("malformed-request", 400, "Malformed request", "The body is not parseable JSON.")
-VALIDATION_ERROR = ProblemType(
-    "validation-error",
-    422,
-    "Validation failed",
-    "The body, a query or path parameter, or a header fails validation. "
-    '`errors` lists each failure with a JSON Pointer into the body (`{"pointer": "/amount"}`) '
-    'or the parameter\'s name (`{"parameter": "limit"}`).',
-)
-UNAUTHENTICATED = ProblemType(
-    "unauthenticated",
-    401,
-    "Authentication required",
-    "The API key is missing, unknown or revoked. Send `Authorization: Bearer <key>` or `X-API-Key: <key>`.",
-)
-FORBIDDEN = ProblemType("forbidden", 403, "Forbidden", "The API key is valid but lacks the scope this endpoint needs.")
-NOT_FOUND = ProblemType("not-found", 404, "Not found", "No such route (or no such problem type).")
-PAYMENT_NOT_FOUND = ProblemType("payment-not-found", 404, "Payment not found", "No payment with that id (or order).")
-TRANSACTION_NOT_FOUND = ProblemType(
-    "transaction-not-found", 404, "Transaction not found", "No payment or refund with that id or provider reference."
-)
-WEBHOOK_EVENT_NOT_FOUND = ProblemType(
-    "webhook-event-not-found", 404, "Webhook event not found", "No received webhook event with that id."
-)
-NOTIFICATION_NOT_FOUND = ProblemType(
-    "notification-not-found", 404, "Notification not found", "No outgoing notification with that id."
-)
-METHOD_NOT_ALLOWED = ProblemType(
-    "method-not-allowed", 405, "Method not allowed", "The route exists but not for this method; see `Allow`."
-)
-PAYLOAD_TOO_LARGE = ProblemType(
-    "payload-too-large", 413, "Payload too large", "The body is larger than the configured limit."
-)
-HEADERS_TOO_LARGE = ProblemType(
-    "headers-too-large",
-    431,
-    "Request headers too large",
-    "The request's headers (names and values together) are larger than 16 KiB. Nothing was done; send fewer "
-    "or shorter headers.",
-)
-UNSUPPORTED_MEDIA_TYPE = ProblemType(
-    "unsupported-media-type", 415, "Unsupported media type", "The body must be sent as `application/json`."
-)
-RATE_LIMITED = ProblemType(
-    "rate-limited", 429, "Too many requests", "The API key (or provider) sent too many requests; see `Retry-After`."
-)
-ORDER_ALREADY_PAID = ProblemType(
-    "order-already-paid", 409, "Order already paid", "Checkout for an order that already has a succeeded payment."
-)
-CHECKOUT_CONFLICT = ProblemType(
-    "checkout-conflict",
-    409,
-    "Checkout conflict",
-    "An open checkout for the order exists with a different amount or currency.",
-)
-PAYMENT_NOT_REFUNDABLE = ProblemType(
-    "payment-not-refundable",
-    409,
-    "Payment cannot be refunded",
-    "The payment's status does not allow refunds (only succeeded and partially refunded payments do).",
-)
-REFUND_EXCEEDS_AVAILABLE = ProblemType(
-    "refund-exceeds-available",
-    422,
-    "Refund exceeds the refundable amount",
-    "The amount is greater than what remains refundable on the payment.",
-)
-UNSUPPORTED_CURRENCY = ProblemType(
-    "unsupported-currency", 422, "Unsupported currency", "No enabled provider supports the currency."
-)
-PROVIDER_NOT_ENABLED = ProblemType(
-    "provider-not-enabled", 422, "Provider not enabled", "The requested provider is not configured."
-)
-IDEMPOTENCY_KEY_REQUIRED = ProblemType(
-    "idempotency-key-required",
-    400,
-    "Idempotency-Key required",
-    "Refunds need an `Idempotency-Key` header, so that a retried request can never refund twice.",
-)
-IDEMPOTENCY_KEY_REUSE = ProblemType(
-    "idempotency-key-reuse",
-    422,
-    "Idempotency-Key reused",
-    "The `Idempotency-Key` was already used with a different request (method, path or body).",
-)
-IDEMPOTENCY_KEY_IN_USE = ProblemType(
-    "idempotency-key-in-use",
-    409,
-    "Idempotency-Key in use",
-    "A request with the same `Idempotency-Key` is still being processed; retry when it has finished.",
-)
-INVALID_SIGNATURE = ProblemType(
-    "invalid-signature",
-    400,
-    "Invalid webhook signature",
-    "The webhook signature is missing, wrong or outside the tolerance window. Nothing was stored.",
-)
-MALFORMED_WEBHOOK = ProblemType(
-    "malformed-webhook",
-    400,
-    "Malformed webhook",
-    "The webhook is correctly signed, but its body is not an event of that provider we can read (not an event "
-    "object, a field missing or of the wrong type, an impossible timestamp, an event id over 255 characters). "
-    "Nothing was stored.",
-)
-UNKNOWN_PROVIDER = ProblemType(
-    "unknown-provider", 404, "Unknown provider", "The webhook path names no enabled provider."
-)
-PROVIDER_ERROR = ProblemType(
-    "provider-error", 502, "Payment provider error", "The payment provider rejected or failed the call."
-)
-PROVIDER_UNAVAILABLE = ProblemType(
-    "provider-unavailable",
-    503,
-    "Payment provider unavailable",
-    "The payment provider timed out or its circuit is open; retry after `Retry-After` seconds.",
-)
-SERVICE_UNAVAILABLE = ProblemType(
-    "service-unavailable",
-    503,
-    "Service unavailable",
-    "The database is unreachable (or the service is not ready); retry after `Retry-After` seconds.",
-)
-CONCURRENT_UPDATE = ProblemType(
-    "concurrent-update",
-    409,
-    "Concurrent update",
-    "Another request changed the same payment at the same moment; retrying the request is safe.",
-)
-TRANSITION_NOT_ALLOWED = ProblemType(
-    "transition-not-allowed", 409, "Transition not allowed", "The payment's state machine does not allow this move."
-)
-INTERNAL_ERROR = ProblemType(
-    "internal-error",
-    500,
-    "Internal error",
-    "Anything else. The body never shows internals; the log has them, tied to the response's `request_id`.",
-)
-
-PROBLEM_TYPES: Mapping[str, ProblemType] = {
-    p.slug: p
-    for p in (
-        MALFORMED_REQUEST,
-        VALIDATION_ERROR,
-        UNAUTHENTICATED,
-        FORBIDDEN,
-        NOT_FOUND,
-        PAYMENT_NOT_FOUND,
-        TRANSACTION_NOT_FOUND,
-        WEBHOOK_EVENT_NOT_FOUND,
-        NOTIFICATION_NOT_FOUND,
-        METHOD_NOT_ALLOWED,
-        PAYLOAD_TOO_LARGE,
-        HEADERS_TOO_LARGE,
-        UNSUPPORTED_MEDIA_TYPE,
-        RATE_LIMITED,
-        ORDER_ALREADY_PAID,
-        CHECKOUT_CONFLICT,
-        PAYMENT_NOT_REFUNDABLE,
-        REFUND_EXCEEDS_AVAILABLE,
-        UNSUPPORTED_CURRENCY,
-        PROVIDER_NOT_ENABLED,
-        IDEMPOTENCY_KEY_REQUIRED,
-        IDEMPOTENCY_KEY_REUSE,
-        IDEMPOTENCY_KEY_IN_USE,
-        INVALID_SIGNATURE,
-        MALFORMED_WEBHOOK,
-        UNKNOWN_PROVIDER,
-        PROVIDER_ERROR,
-        PROVIDER_UNAVAILABLE,
-        SERVICE_UNAVAILABLE,
-        CONCURRENT_UPDATE,
-        TRANSITION_NOT_ALLOWED,
-        INTERNAL_ERROR,
-    )
-}
 
 PROBLEMS: Mapping[type[Exception], ProblemType] = {
     # domain
@@ -265,7 +122,11 @@ PROBLEMS: Mapping[type[Exception], ProblemType] = {
     InvalidAmount: VALIDATION_ERROR,
     UnknownCurrency: VALIDATION_ERROR,
     TransitionNotAllowed: TRANSITION_NOT_ALLOWED,
+    PaymentNotCapturable: PAYMENT_NOT_CAPTURABLE,
+    CaptureExceedsAuthorized: CAPTURE_EXCEEDS_AUTHORIZED,
+    PaymentNotCancellable: PAYMENT_NOT_CANCELLABLE,
     # application
+    CaptureNotSupported: CAPTURE_NOT_SUPPORTED,
     PaymentNotFound: PAYMENT_NOT_FOUND,
     TransactionNotFound: TRANSACTION_NOT_FOUND,
     WebhookEventNotFound: WEBHOOK_EVENT_NOT_FOUND,
@@ -317,9 +178,6 @@ _BY_STATUS: Mapping[int, ProblemType] = {
 }
 
 _INTERNAL_DETAIL = "An unexpected error occurred. It has been logged under this response's request_id."
-_MSGSPEC_ERROR = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>[^`]*)`(?: in `(?P<container>[^`]*)`)?)?$", re.S)
-_FIELD_NAMED = re.compile(r"^Object (?:missing required|contains unknown) field `(?P<field>[^`]*)`$")
-_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[\.\.\.\]")
 
 
 def problem_type_for(exc: BaseException) -> ProblemType:
@@ -336,7 +194,7 @@ def problem_for(exc: BaseException) -> Problem:
     """The problem for an exception, without the request-specific members (instance, request_id)."""
     problem_type = problem_type_for(exc)
     extras: dict[str, Any] = {}
-    errors = _validation_errors(exc)
+    errors = validation_errors(exc)
     if errors:
         extras["errors"] = errors
     return Problem(
@@ -416,63 +274,6 @@ def _headers(exc: BaseException, problem_type: ProblemType) -> dict[str, str] | 
         default = "1" if problem_type is RATE_LIMITED else "5"
         headers["Retry-After"] = str(retry_after) if retry_after is not None else given.get("retry-after", default)
     return headers or None
-
-
-def _validation_errors(exc: BaseException) -> list[dict[str, str]]:
-    if isinstance(exc, msgspec.ValidationError):
-        return [_body_error(str(exc))]
-    if isinstance(exc, ValidationException):
-        return [_litestar_error(item) for item in (exc.extra if isinstance(exc.extra, list) else [])]
-    if isinstance(exc, InvalidAmount):
-        return [{"pointer": "/amount", "detail": str(exc)}]
-    if isinstance(exc, UnknownCurrency):
-        return [{"pointer": "/currency", "detail": str(exc)}]
-    if isinstance(exc, CallbackUrlRefused):
-        return [{"pointer": "/callback_url", "detail": exc.reason}]
-    if isinstance(exc, InvalidCursor):
-        return [{"parameter": "cursor", "detail": str(exc) or "not a cursor this API issued"}]
-    if isinstance(exc, InvalidParameter):
-        return [{"parameter": exc.name, "detail": exc.detail}]
-    return []
-
-
-def _body_error(message: str) -> dict[str, str]:
-    """msgspec's "Expected `int` >= 1 - at `$.amount`" → {"pointer": "/amount", "detail": "Expected `int` >= 1"}."""
-    match = _MSGSPEC_ERROR.match(message)
-    assert match is not None  # the pattern matches any string
-    text, path = match["message"], match["container"] or match["path"] or "$"
-    pointer = json_pointer(path)
-    if named := _FIELD_NAMED.match(text):
-        pointer += "/" + _escape(named["field"])
-    return {"pointer": pointer, "detail": text}
-
-
-def json_pointer(msgspec_path: str) -> str:
-    """`$.customer.email` → `/customer/email`, `$.items[1]` → `/items/1`, `$.metadata[...]` → `/metadata`."""
-    parts = []
-    for match in _PATH_PART.finditer(msgspec_path.removeprefix("$")):
-        name, index = match.groups()
-        if name is not None:
-            parts.append(_escape(name))
-        elif index is not None:
-            parts.append(index)
-    return "".join("/" + part for part in parts)
-
-
-def _escape(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def _litestar_error(item: Any) -> dict[str, str]:
-    """Litestar's {"message", "key", "source"} → a pointer into the body or a parameter name."""
-    if not isinstance(item, dict):
-        return {"pointer": "", "detail": str(item)}
-    key, source, message = str(item.get("key", "")), str(item.get("source", "")), str(item.get("message", ""))
-    if source == "body" or not key:
-        if key in ("", "data"):
-            return {"pointer": "", "detail": "a JSON body is required"}
-        return {"pointer": "/" + "/".join(_escape(part) for part in key.split(".")), "detail": message}
-    return {"parameter": key, "detail": message}
 
 
 def _log(exc: BaseException, problem: Problem, request: Request[Any, Any, Any], request_id: str) -> None:

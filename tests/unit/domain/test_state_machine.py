@@ -13,8 +13,16 @@ from typing import Any
 import pytest
 
 from domain.payments import events as ev
-from domain.payments.errors import InvalidAmount, PaymentNotRefundable, RefundNotFound, TransitionNotAllowed
-from domain.payments.payment import CheckoutDetails, Payment
+from domain.payments.errors import (
+    CaptureExceedsAuthorized,
+    InvalidAmount,
+    PaymentNotCancellable,
+    PaymentNotCapturable,
+    PaymentNotRefundable,
+    RefundNotFound,
+    TransitionNotAllowed,
+)
+from domain.payments.payment import CaptureMode, CheckoutDetails, Payment
 from domain.payments.refund import RefundReason
 from domain.payments.status import LIVE_STATUSES, PAID_STATUSES, REFUNDABLE_STATUSES, TRANSITIONS, PaymentStatus
 from domain.shared.money import Money
@@ -30,11 +38,13 @@ TARGET = "re_target"  # the refund the settle actions name
 def payment_in(status: PaymentStatus) -> Payment:
     """A payment brought to `status` through its own methods, with the refund `re_target` where the status
     allows one: pending for succeeded, partially refunded and disputed; the full, succeeded one for refunded."""
-    p = Payment.initiate("pay_1", "order-1", AMOUNT, "fake", CheckoutDetails(), CREATED)
+    p = Payment.initiate("pay_1", "order-1", AMOUNT, "fake", CheckoutDetails(), CREATED, CaptureMode.MANUAL)
     reason = RefundReason.REQUESTED_BY_CUSTOMER
     match status:
         case S.PROCESSING:
             pass
+        case S.AUTHORIZED:
+            p.authorize(BUILT)
         case S.FAILED:
             p.fail("card_declined", BUILT)
         case S.EXPIRED:
@@ -63,6 +73,10 @@ def payment_in(status: PaymentStatus) -> Payment:
 
 
 ACTIONS: dict[str, Callable[[Payment], Any]] = {
+    "authorize": lambda p: p.authorize(AT),
+    "request_capture": lambda p: p.request_capture(7_000, AT),
+    "request_capture_too_much": lambda p: p.request_capture(10_001, AT),
+    "capture_failed": lambda p: p.capture_failed("card expired", AT),
     "succeed": lambda p: p.succeed(AT),
     "fail": lambda p: p.fail("card_declined", AT),
     "expire": lambda p: p.expire(AT),
@@ -89,39 +103,64 @@ NO_CHANGE = "no change"
 TNA = Raises(TransitionNotAllowed)
 NOT_REFUNDABLE = Raises(PaymentNotRefundable)
 NO_REFUND = Raises(RefundNotFound)
+NOT_CAPTURABLE = Raises(PaymentNotCapturable)
+NOT_CANCELLABLE = Raises(PaymentNotCancellable)
 
 
 def moves(to: PaymentStatus, *events: tuple[type[ev.PaymentEvent], PaymentStatus, PaymentStatus]) -> Moves:
     return Moves(to, events)
 
 
-P, SU, F, E, C, PR, R, D = S.PROCESSING, S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELLED, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED  # fmt: skip
+P, A, SU, F, E, C, PR, R, D = S.PROCESSING, S.AUTHORIZED, S.SUCCEEDED, S.FAILED, S.EXPIRED, S.CANCELLED, S.PARTIALLY_REFUNDED, S.REFUNDED, S.DISPUTED  # fmt: skip
+NOT_AUTHORIZED = (P, SU, F, E, C, PR, R, D)
 
 # fmt: off
 TABLE: dict[tuple[PaymentStatus, str], Moves | Raises | str] = {
-    # succeed: only from processing; every later state already implies it
+    # authorize: a manual-capture payment's approval; news of it after the money was taken changes nothing
+    (P, "authorize"): moves(A, (ev.PaymentAuthorized, P, A)),
+    (A, "authorize"): NO_CHANGE,
+    (SU, "authorize"): NO_CHANGE, (PR, "authorize"): NO_CHANGE, (R, "authorize"): NO_CHANGE, (D, "authorize"): NO_CHANGE,
+    (F, "authorize"): TNA, (E, "authorize"): TNA, (C, "authorize"): TNA,
+    # request_capture: only an authorization, within what it holds; the status waits for the provider
+    (A, "request_capture"): moves(A, (ev.CaptureRequested, A, A)),
+    **{(s, "request_capture"): NOT_CAPTURABLE for s in NOT_AUTHORIZED},
+    (A, "request_capture_too_much"): Raises(CaptureExceedsAuthorized),
+    **{(s, "request_capture_too_much"): NOT_CAPTURABLE for s in NOT_AUTHORIZED},
+    # capture_failed: only while a capture is in flight (none is, in these states)
+    **{(s, "capture_failed"): NO_CHANGE for s in (P, A, SU, F, E, C, PR, R, D)},
+    # succeed: from processing or authorized (captured); every later state already implies it; after we
+    # cancelled or expired the payment, the provider's word about money that moved still wins
     (P, "succeed"): moves(SU, (ev.PaymentSucceeded, P, SU)),
+    (A, "succeed"): moves(SU, (ev.PaymentSucceeded, A, SU)),
     (SU, "succeed"): NO_CHANGE, (PR, "succeed"): NO_CHANGE, (R, "succeed"): NO_CHANGE, (D, "succeed"): NO_CHANGE,
-    (F, "succeed"): TNA, (E, "succeed"): TNA, (C, "succeed"): TNA,
-    # fail / expire / cancel: only from processing
+    (E, "succeed"): moves(SU, (ev.PaymentSucceeded, E, SU)), (C, "succeed"): moves(SU, (ev.PaymentSucceeded, C, SU)),
+    (F, "succeed"): TNA,
+    # fail: only from processing
     (P, "fail"): moves(F, (ev.PaymentFailed, P, F)),
     (F, "fail"): NO_CHANGE,
-    (SU, "fail"): TNA, (PR, "fail"): TNA, (R, "fail"): TNA, (D, "fail"): TNA, (E, "fail"): TNA, (C, "fail"): TNA,
+    (A, "fail"): TNA, (SU, "fail"): TNA, (PR, "fail"): TNA, (R, "fail"): TNA, (D, "fail"): TNA, (E, "fail"): TNA,
+    (C, "fail"): TNA,
+    # expire: an open checkout, or a hold that lapsed
     (P, "expire"): moves(E, (ev.PaymentExpired, P, E)),
+    (A, "expire"): moves(E, (ev.PaymentExpired, A, E)),
     (E, "expire"): NO_CHANGE,
     (SU, "expire"): TNA, (PR, "expire"): TNA, (R, "expire"): TNA, (D, "expire"): TNA, (F, "expire"): TNA, (C, "expire"): TNA,
+    # cancel: an open checkout or an authorization (voided); a paid payment is refunded, not cancelled
     (P, "cancel"): moves(C, (ev.PaymentCancelled, P, C)),
+    (A, "cancel"): moves(C, (ev.PaymentCancelled, A, C)),
     (C, "cancel"): NO_CHANGE,
-    (SU, "cancel"): TNA, (PR, "cancel"): TNA, (R, "cancel"): TNA, (D, "cancel"): TNA, (F, "cancel"): TNA, (E, "cancel"): TNA,
+    (SU, "cancel"): NOT_CANCELLABLE, (PR, "cancel"): NOT_CANCELLABLE, (R, "cancel"): NOT_CANCELLABLE,
+    (D, "cancel"): NOT_CANCELLABLE, (F, "cancel"): NOT_CANCELLABLE, (E, "cancel"): NOT_CANCELLABLE,
     # dispute: from succeeded or partially refunded
     (SU, "dispute"): moves(D, (ev.PaymentDisputed, SU, D)),
     (PR, "dispute"): moves(D, (ev.PaymentDisputed, PR, D)),
     (D, "dispute"): NO_CHANGE,
-    (P, "dispute"): TNA, (F, "dispute"): TNA, (E, "dispute"): TNA, (C, "dispute"): TNA, (R, "dispute"): TNA,
+    (P, "dispute"): TNA, (A, "dispute"): TNA, (F, "dispute"): TNA, (E, "dispute"): TNA, (C, "dispute"): TNA,
+    (R, "dispute"): TNA,
     # request_refund: from succeeded or partially refunded; the status waits for the money to move
     (SU, "request_refund"): moves(SU, (ev.RefundRequested, SU, SU)),
     (PR, "request_refund"): moves(PR, (ev.RefundRequested, PR, PR)),
-    (P, "request_refund"): NOT_REFUNDABLE, (F, "request_refund"): NOT_REFUNDABLE,
+    (P, "request_refund"): NOT_REFUNDABLE, (A, "request_refund"): NOT_REFUNDABLE, (F, "request_refund"): NOT_REFUNDABLE,
     (E, "request_refund"): NOT_REFUNDABLE, (C, "request_refund"): NOT_REFUNDABLE,
     (R, "request_refund"): NOT_REFUNDABLE, (D, "request_refund"): NOT_REFUNDABLE,
     # settle_refund_succeeded: the payment follows its refunds, except while disputed
@@ -129,14 +168,16 @@ TABLE: dict[tuple[PaymentStatus, str], Moves | Raises | str] = {
     (PR, "settle_refund_succeeded"): moves(PR, (ev.RefundSucceeded, PR, PR), (ev.PaymentPartiallyRefunded, PR, PR)),
     (D, "settle_refund_succeeded"): moves(D, (ev.RefundSucceeded, D, D)),
     (R, "settle_refund_succeeded"): NO_CHANGE,
-    (P, "settle_refund_succeeded"): NO_REFUND, (F, "settle_refund_succeeded"): NO_REFUND,
+    (P, "settle_refund_succeeded"): NO_REFUND, (A, "settle_refund_succeeded"): NO_REFUND,
+    (F, "settle_refund_succeeded"): NO_REFUND,
     (E, "settle_refund_succeeded"): NO_REFUND, (C, "settle_refund_succeeded"): NO_REFUND,
     # settle_refund_failed: releases the funds, never moves the payment; a succeeded refund cannot fail
     (SU, "settle_refund_failed"): moves(SU, (ev.RefundFailed, SU, SU)),
     (PR, "settle_refund_failed"): moves(PR, (ev.RefundFailed, PR, PR)),
     (D, "settle_refund_failed"): moves(D, (ev.RefundFailed, D, D)),
     (R, "settle_refund_failed"): TNA,
-    (P, "settle_refund_failed"): NO_REFUND, (F, "settle_refund_failed"): NO_REFUND,
+    (P, "settle_refund_failed"): NO_REFUND, (A, "settle_refund_failed"): NO_REFUND,
+    (F, "settle_refund_failed"): NO_REFUND,
     (E, "settle_refund_failed"): NO_REFUND, (C, "settle_refund_failed"): NO_REFUND,
 }
 # fmt: on
@@ -178,16 +219,17 @@ def test_every_status_and_action(status: PaymentStatus, action: str) -> None:
 
 def test_the_transition_table_is_the_one_in_the_contract() -> None:
     assert dict(TRANSITIONS) == {
-        P: {SU, F, E, C},
+        P: {SU, F, E, C, A},
+        A: {SU, C, E},
         SU: {PR, R, D},
         PR: {PR, R, D},
         F: set(),
-        E: set(),
-        C: set(),
+        E: {SU},
+        C: {SU},
         R: set(),
         D: set(),
     }
-    assert set(LIVE_STATUSES) == {P, SU, PR, R, D}
+    assert set(LIVE_STATUSES) == {P, A, SU, PR, R, D}
     assert set(PAID_STATUSES) == {SU, PR, R, D}
     assert set(REFUNDABLE_STATUSES) == {SU, PR}
 
@@ -241,7 +283,7 @@ def test_the_checkout_session_is_attached_once() -> None:
 def test_the_events_carry_what_happened() -> None:
     succeeded = payment_in(P)
     succeeded.succeed(AT)
-    assert succeeded.pull_events()[0].data() == {"amount": 10_000, "currency": "USD"}
+    assert succeeded.pull_events()[0].data() == {"amount": 10_000, "currency": "USD", "paid_after_cancel": False}
 
     failed = payment_in(P)
     failed.fail("card_declined", AT)

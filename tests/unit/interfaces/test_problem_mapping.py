@@ -23,6 +23,7 @@ from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 import domain.payments.errors as payment_errors
 from application.errors import (
     CallbackUrlRefused,
+    CaptureNotSupported,
     ConcurrentUpdate,
     IdempotencyKeyInUse,
     IdempotencyKeyReuse,
@@ -42,9 +43,12 @@ from application.errors import (
     WebhookEventNotFound,
 )
 from domain.payments.errors import (
+    CaptureExceedsAuthorized,
     CheckoutConflict,
     InvalidAmount,
     OrderAlreadyPaid,
+    PaymentNotCancellable,
+    PaymentNotCapturable,
     PaymentNotRefundable,
     RefundExceedsRefundable,
     TransitionNotAllowed,
@@ -53,7 +57,8 @@ from domain.payments.status import PaymentStatus
 from domain.shared.errors import BusinessRuleViolation
 from domain.shared.money import Money, UnknownCurrency
 from interfaces.http.errors import IdempotencyKeyRequired, InvalidParameter, UnsupportedMediaType
-from interfaces.http.problems import PROBLEM_TYPES, PROBLEMS, problem_document, problem_for
+from interfaces.http.problem_types import PROBLEM_TYPES
+from interfaces.http.problems import PROBLEMS, problem_document, problem_for
 
 USD = Money.of
 
@@ -68,6 +73,10 @@ TABLE: list[tuple[BaseException, int, str, str, dict[str, str]]] = [
     (InvalidAmount(-1), 422, "validation-error", "Validation failed", {}),
     (UnknownCurrency("XYZ"), 422, "validation-error", "Validation failed", {}),
     (TransitionNotAllowed("pay_1", PaymentStatus.SUCCEEDED, PaymentStatus.FAILED), 409, "transition-not-allowed", "Transition not allowed", {}),
+    (PaymentNotCapturable("pay_1", PaymentStatus.SUCCEEDED), 409, "payment-not-capturable", "Payment not capturable", {}),
+    (CaptureExceedsAuthorized("pay_1", USD(5000, "USD"), USD(2500, "USD")), 422, "capture-exceeds-authorized", "Capture exceeds the authorized amount", {}),
+    (PaymentNotCancellable("pay_1", PaymentStatus.REFUNDED), 409, "payment-not-cancellable", "Payment not cancellable", {}),
+    (CaptureNotSupported("paystack", ["stripe"]), 422, "capture-not-supported", "Capture not supported", {}),
     # application
     (PaymentNotFound("pay_1"), 404, "payment-not-found", "Payment not found", {}),
     (TransactionNotFound("re_1"), 404, "transaction-not-found", "Transaction not found", {}),

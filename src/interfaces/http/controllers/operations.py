@@ -10,7 +10,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from rfc9457 import Problem
 
 from interfaces.http.head_responses import WithoutBody
-from interfaces.http.problems import PROBLEM_JSON, SERVICE_UNAVAILABLE, problem_document
+from interfaces.http.problem_types import SERVICE_UNAVAILABLE
+from interfaces.http.problems import PROBLEM_JSON, problem_document
 from interfaces.http.readiness import Readiness, failures
 from interfaces.http.request_context import request_id_of
 from interfaces.http.route_handlers import get, head

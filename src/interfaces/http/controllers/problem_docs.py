@@ -10,7 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 
 from interfaces.http.html_pages import PAGE_CSP, html_page
-from interfaces.http.problems import PROBLEM_TYPES
+from interfaces.http.problem_types import PROBLEM_TYPES
 from interfaces.http.route_handlers import get
 
 _MAIN = """<h1>{title}</h1>
