@@ -28,8 +28,10 @@ class ProviderRefund:
 class EventAction(StrEnum):
     """What a provider event means for us, whatever the provider called it."""
 
-    PAYMENT_SUCCEEDED = "payment_succeeded"
-    PAYMENT_FAILED = "payment_failed"
+    PAYMENT_AUTHORIZED = "payment_authorized"  # manual capture: the customer approved, the funds are held
+    PAYMENT_SUCCEEDED = "payment_succeeded"  # the money was taken (for a held payment: captured)
+    PAYMENT_FAILED = "payment_failed"  # for a held payment with a capture in flight: that capture failed
+    PAYMENT_CANCELLED = "payment_cancelled"  # the provider voided the authorization or closed the checkout
     PAYMENT_EXPIRED = "payment_expired"
     PAYMENT_DISPUTED = "payment_disputed"
     REFUND_SUCCEEDED = "refund_succeeded"

@@ -11,9 +11,9 @@ from datetime import datetime
 
 from application.data.provider_news import EventAction, ProviderEvent
 from application.data.webhook_events import InboxStatus
-from domain.payments.errors import RefundNotFound, TransitionNotAllowed
-from domain.payments.payment import Payment
-from domain.payments.status import status_phrase
+from domain.payments.errors import PaymentNotCancellable, RefundNotFound, TransitionNotAllowed
+from domain.payments.payment import CaptureMode, Payment
+from domain.payments.status import PaymentStatus, status_phrase
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ def apply_event(payment: Payment, event: ProviderEvent, at: datetime) -> Outcome
         return Outcome(InboxStatus.IGNORED, mismatch)
     try:
         changed = _dispatch(payment, event, at)
-    except TransitionNotAllowed as stale:
+    except (TransitionNotAllowed, PaymentNotCancellable) as stale:
         return Outcome(InboxStatus.IGNORED, f"stale or out-of-order event: {stale}")
     except RefundNotFound as missing:
         return Outcome(InboxStatus.FAILED, f"{missing} (yet)")
@@ -41,10 +41,16 @@ def apply_event(payment: Payment, event: ProviderEvent, at: datetime) -> Outcome
 def _dispatch(payment: Payment, event: ProviderEvent, at: datetime) -> bool:
     reason = event.reason or event.event_type
     match event.action:
+        case EventAction.PAYMENT_AUTHORIZED:
+            return payment.authorize(at)
         case EventAction.PAYMENT_SUCCEEDED:
-            return payment.succeed(at)
+            return payment.succeed(at, event.amount)
+        case EventAction.PAYMENT_FAILED if payment.status is PaymentStatus.AUTHORIZED:
+            return payment.capture_failed(reason, at)  # the hold stands; only the capture in flight failed
         case EventAction.PAYMENT_FAILED:
             return payment.fail(reason, at)
+        case EventAction.PAYMENT_CANCELLED:
+            return payment.cancel(reason, at)
         case EventAction.PAYMENT_EXPIRED:
             return payment.expire(at)
         case EventAction.PAYMENT_DISPUTED:
@@ -76,7 +82,9 @@ def _foreign_money(payment: Payment, event: ProviderEvent) -> str | None:
         return f"currency {event.currency} does not match the payment's {payment.amount.currency}"
     if event.amount is None:
         return None
-    if event.action is EventAction.PAYMENT_SUCCEEDED and event.amount != payment.amount.amount:
+    if event.action is EventAction.PAYMENT_SUCCEEDED and event.amount != _expected_taken(payment, event.amount):
+        return f"amount {event.amount} does not match the payment's {_expected_taken(payment, event.amount)}"
+    if event.action is EventAction.PAYMENT_AUTHORIZED and event.amount != payment.amount.amount:
         return f"amount {event.amount} does not match the payment's {payment.amount.amount}"
     if event.action in (EventAction.REFUND_SUCCEEDED, EventAction.REFUND_FAILED) and event.refund_id:
         try:
@@ -86,3 +94,13 @@ def _foreign_money(payment: Payment, event: ProviderEvent) -> str | None:
         if event.amount != refund.amount.amount:
             return f"amount {event.amount} does not match refund {refund.id}'s {refund.amount.amount}"
     return None
+
+
+def _expected_taken(payment: Payment, reported: int) -> int:
+    """What a success must report taking: the whole amount, or for a held payment the capture we asked for
+    (any amount up to the authorization when none was asked for: a capture made at the provider directly)."""
+    if payment.capture is not CaptureMode.MANUAL:
+        return payment.amount.amount
+    if payment.capture_requested is not None:
+        return payment.capture_requested
+    return reported if 0 < reported <= payment.amount.amount else payment.amount.amount
