@@ -36,15 +36,15 @@ from infrastructure.callbacks.http_callback_sender import build_callback_sender
 from infrastructure.callbacks.public_address_transport import build_callback_client
 from infrastructure.clock import SystemClock
 from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
-from infrastructure.db.cached_read_model import StatusCachingReadModel
 from infrastructure.db.edge.idempotency_store import SqlIdempotencyStore
 from infrastructure.db.engine import create_engine
-from infrastructure.db.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
+from infrastructure.db.read.cached_read_model import StatusCachingReadModel
+from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
+from infrastructure.db.read.status_cache import StatusCache
+from infrastructure.db.read.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
 from infrastructure.db.sql.database import Database
-from infrastructure.db.status_cache import StatusCache
-from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.worker.janitor_store import SqlJanitorStore
 from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.db.worker.outbox_store import SqlOutbox

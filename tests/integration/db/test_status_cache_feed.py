@@ -17,17 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.observed_unit_of_work import ObservedUnitOfWork
 from application.views import PaymentStatusView
-from infrastructure.db.cached_read_model import StatusCachingReadModel
 from infrastructure.db.engine import create_engine
-from infrastructure.db.payment_change_feed import (
+from infrastructure.db.read.cached_read_model import StatusCachingReadModel
+from infrastructure.db.read.payment_change_feed import (
     APPLICATION_NAME,
     PostgresPaymentChangeFeed,
     asyncpg_connect_kwargs,
 )
+from infrastructure.db.read.status_cache import StatusCache
+from infrastructure.db.read.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.sql.database import Database
-from infrastructure.db.status_cache import StatusCache
-from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import API, T0, new_payment, paid_payment, refund, store
