@@ -40,9 +40,9 @@ from infrastructure.db.edge.idempotency_store import SqlIdempotencyStore
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read.cached_read_model import StatusCachingReadModel
 from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
+from infrastructure.db.read.read_model import SqlPaymentReadModel
 from infrastructure.db.read.status_cache import StatusCache
 from infrastructure.db.read.status_cache_invalidation import StatusCacheInvalidator
-from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
 from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
 from infrastructure.db.sql.database import Database
 from infrastructure.db.worker.janitor_store import SqlJanitorStore
@@ -71,8 +71,8 @@ def _status_cache(settings: Settings) -> StatusCache | None:
     return StatusCache(settings.status_cache_entries, settings.status_cache_ttl_seconds)
 
 
-def _read_model(engine: AsyncEngine, cache: StatusCache | None) -> PaymentReadModel:
-    store = SqlAlchemyPaymentReadModel(engine)
+def _read_model(database: Database, cache: StatusCache | None) -> PaymentReadModel:
+    store = SqlPaymentReadModel(database)
     return store if cache is None else StatusCachingReadModel(store, cache)
 
 
@@ -121,7 +121,7 @@ class Container(containers.DeclarativeContainer):
     unit_of_work = providers.Factory(ObservedUnitOfWork, inner=store_unit_of_work, listeners=commit_listeners)
     # Payment statuses are answered from memory while the change feed listens (started by the HTTP app's
     # lifespan only); elsewhere, or while the feed is down, the cache stays empty and reads go to the store.
-    read_model = providers.Singleton(_read_model, engine=engine, cache=status_cache)
+    read_model = providers.Singleton(_read_model, database=database, cache=status_cache)
     payment_change_feed = providers.Singleton(_change_feed, engine=engine, cache=status_cache)
     janitor_store = providers.Singleton(SqlJanitorStore, database)
     reconciliation = providers.Singleton(SqlAlchemyReconciliationQuery, engine=engine)
