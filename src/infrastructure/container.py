@@ -41,9 +41,9 @@ from infrastructure.db.engine import create_engine
 from infrastructure.db.read.cached_read_model import StatusCachingReadModel
 from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
 from infrastructure.db.read.read_model import SqlPaymentReadModel
+from infrastructure.db.read.reconciliation_query import SqlReconciliationQuery
 from infrastructure.db.read.status_cache import StatusCache
 from infrastructure.db.read.status_cache_invalidation import StatusCacheInvalidator
-from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
 from infrastructure.db.sql.database import Database
 from infrastructure.db.worker.janitor_store import SqlJanitorStore
 from infrastructure.db.worker.notification_store import SqlNotificationStore
@@ -124,7 +124,7 @@ class Container(containers.DeclarativeContainer):
     read_model = providers.Singleton(_read_model, database=database, cache=status_cache)
     payment_change_feed = providers.Singleton(_change_feed, engine=engine, cache=status_cache)
     janitor_store = providers.Singleton(SqlJanitorStore, database)
-    reconciliation = providers.Singleton(SqlAlchemyReconciliationQuery, engine=engine)
+    reconciliation = providers.Singleton(SqlReconciliationQuery, database)
     outbox = providers.Singleton(SqlOutbox, database)
     notification_store = providers.Singleton(SqlNotificationStore, database)
     # Where callbacks may go (PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS): checked at checkout through the
