@@ -35,7 +35,7 @@ from infrastructure.callbacks.host_resolver import AsyncioHostResolver
 from infrastructure.callbacks.http_callback_sender import build_callback_sender
 from infrastructure.callbacks.public_address_transport import build_callback_client
 from infrastructure.clock import SystemClock
-from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
+from infrastructure.db.edge.api_key_store import SqlApiKeyStore
 from infrastructure.db.edge.idempotency_store import SqlIdempotencyStore
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read.cached_read_model import StatusCachingReadModel
@@ -163,7 +163,7 @@ class Container(containers.DeclarativeContainer):
         max_age_seconds=settings.provided.retry_max_age_seconds,
     )
     idempotency = providers.Singleton(SqlIdempotencyStore, database)
-    api_keys = providers.Singleton(SqlAlchemyApiKeyStore, engine=engine, ids=ids, configured=settings.provided.api_keys)
+    api_keys = providers.Singleton(SqlApiKeyStore, database, ids=ids, configured=settings.provided.api_keys)
     # in this process's memory, or shared through Redis when PAYMENTS_REDIS_URL is set (connects lazily)
     rate_limiter = providers.Singleton(build_rate_limiter, redis_url=settings.provided.redis_url)
 
