@@ -1,8 +1,8 @@
 """Postgres: notify `payment_changes` with the order id whenever a payment or one of its refunds changes.
 
-The API's payment-status cache (src/infrastructure/db/status_cache.py) trusts what it holds only because every
+The API's payment-status cache (src/infrastructure/db/read/status_cache.py) trusts what it holds only because every
 commit that could change an order's status tells it so: these triggers send the order id on the channel the
-feed listens to (src/infrastructure/db/payment_change_feed.py). A trigger, rather than a NOTIFY issued by the
+feed listens to (src/infrastructure/db/read/payment_change_feed.py). A trigger, rather than a NOTIFY issued by the
 repositories, so that no writer can forget it: the API, the worker, replays, the janitor and hand-written SQL
 alike. Notifications are delivered at commit, never for a rolled-back transaction, and identical ones within
 one transaction are folded into one.
@@ -25,7 +25,7 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_CHANNEL = "payment_changes"  # infrastructure.db.payment_change_feed.CHANNEL
+_CHANNEL = "payment_changes"  # infrastructure.db.read.payment_change_feed.CHANNEL
 
 _FUNCTIONS = (
     f"""

@@ -35,16 +35,16 @@ from infrastructure.callbacks.host_resolver import AsyncioHostResolver
 from infrastructure.callbacks.http_callback_sender import build_callback_sender
 from infrastructure.callbacks.public_address_transport import build_callback_client
 from infrastructure.clock import SystemClock
-from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
-from infrastructure.db.cached_read_model import StatusCachingReadModel
+from infrastructure.db.edge.api_key_store import SqlApiKeyStore
 from infrastructure.db.edge.idempotency_store import SqlIdempotencyStore
 from infrastructure.db.engine import create_engine
-from infrastructure.db.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
-from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
-from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
+from infrastructure.db.read.cached_read_model import StatusCachingReadModel
+from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
+from infrastructure.db.read.read_model import SqlPaymentReadModel
+from infrastructure.db.read.reconciliation_query import SqlReconciliationQuery
+from infrastructure.db.read.status_cache import StatusCache
+from infrastructure.db.read.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.sql.database import Database
-from infrastructure.db.status_cache import StatusCache
-from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.worker.janitor_store import SqlJanitorStore
 from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.db.worker.outbox_store import SqlOutbox
@@ -71,8 +71,8 @@ def _status_cache(settings: Settings) -> StatusCache | None:
     return StatusCache(settings.status_cache_entries, settings.status_cache_ttl_seconds)
 
 
-def _read_model(engine: AsyncEngine, cache: StatusCache | None) -> PaymentReadModel:
-    store = SqlAlchemyPaymentReadModel(engine)
+def _read_model(database: Database, cache: StatusCache | None) -> PaymentReadModel:
+    store = SqlPaymentReadModel(database)
     return store if cache is None else StatusCachingReadModel(store, cache)
 
 
@@ -121,10 +121,10 @@ class Container(containers.DeclarativeContainer):
     unit_of_work = providers.Factory(ObservedUnitOfWork, inner=store_unit_of_work, listeners=commit_listeners)
     # Payment statuses are answered from memory while the change feed listens (started by the HTTP app's
     # lifespan only); elsewhere, or while the feed is down, the cache stays empty and reads go to the store.
-    read_model = providers.Singleton(_read_model, engine=engine, cache=status_cache)
+    read_model = providers.Singleton(_read_model, database=database, cache=status_cache)
     payment_change_feed = providers.Singleton(_change_feed, engine=engine, cache=status_cache)
     janitor_store = providers.Singleton(SqlJanitorStore, database)
-    reconciliation = providers.Singleton(SqlAlchemyReconciliationQuery, engine=engine)
+    reconciliation = providers.Singleton(SqlReconciliationQuery, database)
     outbox = providers.Singleton(SqlOutbox, database)
     notification_store = providers.Singleton(SqlNotificationStore, database)
     # Where callbacks may go (PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS): checked at checkout through the
@@ -163,7 +163,7 @@ class Container(containers.DeclarativeContainer):
         max_age_seconds=settings.provided.retry_max_age_seconds,
     )
     idempotency = providers.Singleton(SqlIdempotencyStore, database)
-    api_keys = providers.Singleton(SqlAlchemyApiKeyStore, engine=engine, ids=ids, configured=settings.provided.api_keys)
+    api_keys = providers.Singleton(SqlApiKeyStore, database, ids=ids, configured=settings.provided.api_keys)
     # in this process's memory, or shared through Redis when PAYMENTS_REDIS_URL is set (connects lazily)
     rate_limiter = providers.Singleton(build_rate_limiter, redis_url=settings.provided.redis_url)
 

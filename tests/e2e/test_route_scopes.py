@@ -19,11 +19,12 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.routes import HTTPRoute
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from application.data.api_keys import SCOPES
 from infrastructure.db import migrate
-from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
+from infrastructure.db.edge.api_key_store import SqlApiKeyStore
+from infrastructure.db.engine import create_engine
+from infrastructure.db.sql.database import Database
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.settings import ConfiguredApiKey, Settings
 from interfaces.http.app import create_app
@@ -148,9 +149,9 @@ def server(
 
 
 async def _revoked_key(url: str) -> str:
-    engine = create_async_engine(url)
+    engine = create_engine(url)
     try:
-        store = SqlAlchemyApiKeyStore(engine, SortableIdGenerator())
+        store = SqlApiKeyStore(Database(engine), SortableIdGenerator())
         _, raw_key = await store.create("revoked-admin", ("admin",), datetime.now(UTC))
         assert await store.authenticate(raw_key) is not None  # a working key until now: refused for revocation
         assert await store.revoke("revoked-admin", datetime.now(UTC))

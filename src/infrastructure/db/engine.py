@@ -1,14 +1,16 @@
-"""The async engine, tuned per store.
+"""The async engine, tuned per store: the one pool, lent to the driver seam (sql/database.py), which runs every
+store's statements on the raw driver connection and begins its own transactions there.
 
-SQLite: WAL (readers never block the writer), a 30 s busy timeout, foreign keys on, and SQLAlchemy's documented
-recipe for real transactions (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#sqlite-transactions):
-the driver's own BEGIN handling is switched off and we emit `BEGIN IMMEDIATE`, which takes the write lock at
-the start. Read-modify-write transactions therefore queue instead of failing with "database is locked" when a
-deferred reader tries to upgrade. Read-only work uses `for_reads(engine)`, whose plain `BEGIN` takes no lock.
+SQLite: WAL (readers never block the writer), a 30 s busy timeout, foreign keys on, and the driver's own BEGIN
+handling switched off (`isolation_level = None`): the seam, like SQLAlchemy's documented recipe for real
+transactions (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html#sqlite-transactions), emits BEGIN itself.
+What still runs through SQLAlchemy (Alembic's migrations, the migration revision read by the readiness check and
+the CLI, tests) gets `BEGIN IMMEDIATE` from the `begin` listener below, which takes the write lock at the start,
+so migrations are transactional and queue behind writers; the revision read uses `for_reads(engine)`, whose
+plain `BEGIN` takes no lock and never waits behind a writer.
 
 Postgres: a pool of up to twice `pool_size` asyncpg connections, opened on demand and kept. No pre-ping: it costs a
-round trip per checkout on the hot path; a
-dead connection surfaces as StoreUnavailable and the pool replaces it.
+round trip per checkout on the hot path; a dead connection is found at its first use and replaced by the seam.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 
 def for_reads(engine: AsyncEngine) -> AsyncEngine:
-    """The same pool, for read-only work: on SQLite its transactions start with a lock-free plain BEGIN."""
+    """The same pool, for read-only work through SQLAlchemy (migrate.current_revision): on SQLite its transactions
+    start with a lock-free plain BEGIN."""
     return engine.execution_options(**{_BEGIN_OPTION: "deferred"})
 
 
@@ -63,7 +66,7 @@ def _sqlite_engine(url: str, pool_size: int) -> AsyncEngine:
 
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    dbapi_connection.isolation_level = None  # the driver no longer emits BEGIN; `_begin_sqlite_transaction` does
+    dbapi_connection.isolation_level = None  # the driver emits no BEGIN: the seam, or `_begin_sqlite_transaction`, does
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -12,7 +12,7 @@ from application.bus import MessageBus
 from application.commands.checkout_order import CheckoutOrder
 from application.queries.get_payment_status import GetPaymentStatus
 from infrastructure.container import Container, build_container, close_resources
-from infrastructure.db.payment_change_feed import PostgresPaymentChangeFeed
+from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed
 from infrastructure.settings import Settings
 from tests.integration.concurrency.conftest import SECRET, simulator_webhook
 

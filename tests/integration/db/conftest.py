@@ -21,6 +21,12 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
+def database(engine: AsyncEngine) -> Database:
+    """The seam every store runs its statements through, on the engine's pool."""
+    return Database(engine)
+
+
+@pytest.fixture
 def ids() -> SortableIdGenerator:
     return SortableIdGenerator()
 

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.data.api_keys import Caller
-from infrastructure.db.api_key_store import SqlAlchemyApiKeyStore
+from infrastructure.db.edge.api_key_store import SqlApiKeyStore
+from infrastructure.db.sql.database import Database
 from infrastructure.db.tables import api_keys
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.settings import ConfiguredApiKey
@@ -27,12 +28,12 @@ class FakeMonotonic:
 
 
 @pytest.fixture
-def store(engine: AsyncEngine, ids: SortableIdGenerator) -> SqlAlchemyApiKeyStore:
-    return SqlAlchemyApiKeyStore(engine, ids, (CONFIGURED,))
+def store(database: Database, ids: SortableIdGenerator) -> SqlApiKeyStore:
+    return SqlApiKeyStore(database, ids, (CONFIGURED,))
 
 
 async def test_a_created_key_authenticates_and_is_stored_only_as_a_hash(
-    store: SqlAlchemyApiKeyStore, engine: AsyncEngine
+    store: SqlApiKeyStore, engine: AsyncEngine
 ) -> None:
     info, raw_key = await store.create("reports", ("payments:read",), T0)
 
@@ -47,19 +48,19 @@ async def test_a_created_key_authenticates_and_is_stored_only_as_a_hash(
     assert raw_key not in {str(value) for value in stored.values()}
 
 
-async def test_unknown_keys_are_refused(store: SqlAlchemyApiKeyStore) -> None:
+async def test_unknown_keys_are_refused(store: SqlApiKeyStore) -> None:
     await store.create("reports", ("payments:read",), T0)
 
     assert await store.authenticate("pay_sk_not-a-key") is None
     assert await store.authenticate("") is None
 
 
-async def test_configured_keys_authenticate_without_the_database(store: SqlAlchemyApiKeyStore) -> None:
+async def test_configured_keys_authenticate_without_the_database(store: SqlApiKeyStore) -> None:
     assert await store.authenticate(CONFIGURED.key) == Caller("orders", frozenset(CONFIGURED.scopes))
     assert await store.authenticate(CONFIGURED.key + "x") is None
 
 
-async def test_keys_are_listed_and_revoked_by_name_or_id(store: SqlAlchemyApiKeyStore) -> None:
+async def test_keys_are_listed_and_revoked_by_name_or_id(store: SqlApiKeyStore) -> None:
     _, first_key = await store.create("reports", ("payments:read",), T0)
     second, second_key = await store.create("refunds", ("refunds:write",), T0 + timedelta(seconds=1))
 
@@ -74,7 +75,7 @@ async def test_keys_are_listed_and_revoked_by_name_or_id(store: SqlAlchemyApiKey
     assert [k.revoked_at for k in await store.list()] == [T0 + timedelta(hours=1)] * 2
 
 
-async def test_names_are_unique_and_scopes_known(store: SqlAlchemyApiKeyStore) -> None:
+async def test_names_are_unique_and_scopes_known(store: SqlApiKeyStore) -> None:
     await store.create("reports", ("payments:read",), T0)
 
     with pytest.raises(ValueError, match="already exists"):
@@ -86,11 +87,11 @@ async def test_names_are_unique_and_scopes_known(store: SqlAlchemyApiKeyStore) -
 
 
 async def test_another_process_sees_a_revocation_once_its_cache_expires(
-    engine: AsyncEngine, ids: SortableIdGenerator
+    database: Database, ids: SortableIdGenerator
 ) -> None:
     clock = FakeMonotonic()
-    revoker = SqlAlchemyApiKeyStore(engine, ids)
-    elsewhere = SqlAlchemyApiKeyStore(engine, ids, monotonic=clock)
+    revoker = SqlApiKeyStore(database, ids)
+    elsewhere = SqlApiKeyStore(database, ids, monotonic=clock)
     _, raw_key = await revoker.create("reports", ("payments:read",), T0)
     assert await elsewhere.authenticate(raw_key) is not None  # now cached there
 

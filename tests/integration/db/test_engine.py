@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.views import TransactionFilter
 from infrastructure.db.engine import create_engine
-from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
+from infrastructure.db.read.read_model import SqlPaymentReadModel
 from infrastructure.db.sql.database import Database
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
@@ -32,7 +32,7 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys_and_a_busy_timeout(sqli
 async def test_reads_are_not_blocked_by_an_open_write_transaction(
     engine: AsyncEngine, ids: SortableIdGenerator
 ) -> None:
-    reads = SqlAlchemyPaymentReadModel(engine)
+    reads = SqlPaymentReadModel(Database(engine))
     async with SqlUnitOfWork(Database(engine), ids) as uow:  # holds SQLite's write lock (BEGIN IMMEDIATE)
         await uow.payments.add(new_payment(ids), API)
         page = await asyncio.wait_for(reads.transactions(TransactionFilter(), 10, None), timeout=5)

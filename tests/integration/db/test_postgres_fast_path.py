@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.engine import create_engine
-from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
+from infrastructure.db.read.read_model import SqlPaymentReadModel
 from infrastructure.db.sql.database import Database, TransactionRolledBack
 from infrastructure.db.sql.drivers import AsyncpgConnection
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
@@ -56,7 +56,7 @@ async def test_pooled_connections_that_died_are_replaced_without_failing_the_nex
     """After a database restart every pooled connection is dead; reads and units of work still succeed."""
     engine, ids = create_engine(postgres, pool_size=2), SortableIdGenerator()
     payment = new_payment(ids, "order-fast-lost")
-    read_model = SqlAlchemyPaymentReadModel(engine)
+    read_model = SqlPaymentReadModel(Database(engine))
     try:
         await store(SqlUnitOfWork(Database(engine), ids), payment)
         await asyncio.gather(*(read_model.payment_status(payment.order_id) for _ in range(4)))  # 4 pooled

@@ -13,8 +13,8 @@ from application.data.cause import Cause
 from application.errors import InvalidCursor
 from application.views import TransactionFilter, TransactionView
 from domain.payments.payment import CheckoutDetails, Payment
-from infrastructure.db.cursor import encode_cursor
-from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
+from infrastructure.db.read.cursor import encode_cursor
+from infrastructure.db.read.read_model import SqlPaymentReadModel
 from infrastructure.db.sql.database import Database
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
@@ -83,11 +83,11 @@ async def seeded(engine: AsyncEngine, ids: SortableIdGenerator) -> Seeded:
 
 
 @pytest.fixture
-def reads(engine: AsyncEngine) -> SqlAlchemyPaymentReadModel:
-    return SqlAlchemyPaymentReadModel(engine)
+def reads(database: Database) -> SqlPaymentReadModel:
+    return SqlPaymentReadModel(database)
 
 
-async def test_the_order_status_is_its_latest_payment(reads: SqlAlchemyPaymentReadModel, seeded: Seeded) -> None:
+async def test_the_order_status_is_its_latest_payment(reads: SqlPaymentReadModel, seeded: Seeded) -> None:
     retry = seeded.payments["order-3"]
     status = await reads.payment_status("order-3")
 
@@ -101,9 +101,7 @@ async def test_the_order_status_is_its_latest_payment(reads: SqlAlchemyPaymentRe
     assert await reads.payment_status("order-unknown") is None
 
 
-async def test_the_order_status_counts_only_succeeded_refunds(
-    reads: SqlAlchemyPaymentReadModel, seeded: Seeded
-) -> None:
+async def test_the_order_status_counts_only_succeeded_refunds(reads: SqlPaymentReadModel, seeded: Seeded) -> None:
     status = await reads.payment_status("order-1")
 
     assert status is not None
@@ -117,7 +115,7 @@ async def test_the_order_status_counts_only_succeeded_refunds(
 
 
 async def test_a_payment_view_carries_its_refunds_and_checkout_details(
-    reads: SqlAlchemyPaymentReadModel, uow: SqlUnitOfWork, ids: SortableIdGenerator
+    reads: SqlPaymentReadModel, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     details = CheckoutDetails(
         return_url="https://shop.example/r",
@@ -146,7 +144,7 @@ async def test_a_payment_view_carries_its_refunds_and_checkout_details(
 
 
 async def test_the_audit_trail_is_oldest_first(
-    reads: SqlAlchemyPaymentReadModel, uow: SqlUnitOfWork, ids: SortableIdGenerator
+    reads: SqlPaymentReadModel, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:
     payment = new_payment(ids)
     await store(uow, payment)
@@ -168,9 +166,7 @@ async def test_the_audit_trail_is_oldest_first(
     assert await reads.audit_trail("pay_unknown") is None
 
 
-async def test_transactions_list_payments_and_refunds_newest_first(
-    reads: SqlAlchemyPaymentReadModel, seeded: Seeded
-) -> None:
+async def test_transactions_list_payments_and_refunds_newest_first(reads: SqlPaymentReadModel, seeded: Seeded) -> None:
     page = await reads.transactions(TransactionFilter(), 50, None)
 
     assert list(page.data) == seeded.rows
@@ -194,7 +190,7 @@ FILTERS: dict[str, tuple[TransactionFilter, Callable[[TransactionView], bool]]] 
 
 
 @pytest.mark.parametrize("name", FILTERS)
-async def test_transactions_filter(reads: SqlAlchemyPaymentReadModel, seeded: Seeded, name: str) -> None:
+async def test_transactions_filter(reads: SqlPaymentReadModel, seeded: Seeded, name: str) -> None:
     filters, keep = FILTERS[name]
     expected = [row for row in seeded.rows if keep(row)]
 
@@ -207,7 +203,7 @@ async def test_transactions_filter(reads: SqlAlchemyPaymentReadModel, seeded: Se
 @pytest.mark.parametrize("limit", [1, 2, 3])
 @pytest.mark.parametrize("filters", [TransactionFilter(), TransactionFilter(provider="stripe")], ids=["all", "stripe"])
 async def test_pages_cover_every_row_once(
-    reads: SqlAlchemyPaymentReadModel, seeded: Seeded, limit: int, filters: TransactionFilter
+    reads: SqlPaymentReadModel, seeded: Seeded, limit: int, filters: TransactionFilter
 ) -> None:
     seen: list[TransactionView] = []
     cursor: str | None = None
@@ -222,7 +218,7 @@ async def test_pages_cover_every_row_once(
     assert seen == [row for row in seeded.rows if filters.provider in (None, row.provider)]
 
 
-async def test_a_full_last_page_has_no_next_cursor(reads: SqlAlchemyPaymentReadModel, seeded: Seeded) -> None:
+async def test_a_full_last_page_has_no_next_cursor(reads: SqlPaymentReadModel, seeded: Seeded) -> None:
     page = await reads.transactions(TransactionFilter(), len(seeded.rows), None)
 
     assert len(page.data) == len(seeded.rows)
@@ -233,12 +229,12 @@ async def test_a_full_last_page_has_no_next_cursor(reads: SqlAlchemyPaymentReadM
     "cursor",
     ["garbage!", "bm90IGEgY3Vyc29y", encode_cursor(T0, "pay_1")[:-3] + "***", "MjAyNS0wMS0wMVQwMDowMDowMA", "w4g"],
 )
-async def test_a_cursor_we_did_not_issue_is_refused(reads: SqlAlchemyPaymentReadModel, cursor: str) -> None:
+async def test_a_cursor_we_did_not_issue_is_refused(reads: SqlPaymentReadModel, cursor: str) -> None:
     with pytest.raises(InvalidCursor):
         await reads.transactions(TransactionFilter(), 10, cursor)
 
 
-async def test_one_transaction_by_id_or_provider_reference(reads: SqlAlchemyPaymentReadModel, seeded: Seeded) -> None:
+async def test_one_transaction_by_id_or_provider_reference(reads: SqlPaymentReadModel, seeded: Seeded) -> None:
     card = seeded.payments["order-1"]
     first_refund = card.refunds[0]
     by_id = {row.id: row for row in seeded.rows}

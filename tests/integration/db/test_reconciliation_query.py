@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.data.cause import Cause
 from application.data.reconciliation import IdSample, MoneyGroup, WebhookTrouble
-from infrastructure.db.reconciliation_query import SqlAlchemyReconciliationQuery
+from infrastructure.db.read.reconciliation_query import SqlReconciliationQuery
+from infrastructure.db.sql.database import Database
 from infrastructure.db.tables import refunds, webhook_events
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
@@ -86,7 +87,7 @@ async def test_the_summary_counts_sums_and_flags_exactly(
     ]:
         await webhook_event(engine, ids, provider, status, at)
 
-    summary = await SqlAlchemyReconciliationQuery(engine).summary(SINCE, UNTIL, STUCK_BEFORE, 50)
+    summary = await SqlReconciliationQuery(Database(engine)).summary(SINCE, UNTIL, STUCK_BEFORE, 50)
 
     assert summary.payments == (
         MoneyGroup("simulator", "partially_refunded", "USD", 1, 3_000),
@@ -112,14 +113,14 @@ async def test_samples_are_capped_but_counts_are_not(
     stuck = [new_payment(ids, f"o-{n}", at=T0 + timedelta(seconds=n)) for n in range(5)]
     await store(uow, *stuck)
 
-    summary = await SqlAlchemyReconciliationQuery(engine).summary(SINCE, UNTIL, STUCK_BEFORE, 2)
+    summary = await SqlReconciliationQuery(Database(engine)).summary(SINCE, UNTIL, STUCK_BEFORE, 2)
 
     assert summary.stuck_payments == IdSample(5, (stuck[0].id, stuck[1].id))  # the oldest first
     assert summary.payments == (MoneyGroup("simulator", "processing", "USD", 5, 50_000),)
 
 
 async def test_an_empty_window_is_all_zeros(engine: AsyncEngine) -> None:
-    summary = await SqlAlchemyReconciliationQuery(engine).summary(SINCE, UNTIL, STUCK_BEFORE, 50)
+    summary = await SqlReconciliationQuery(Database(engine)).summary(SINCE, UNTIL, STUCK_BEFORE, 50)
 
     assert (summary.payments, summary.refunds, summary.webhook_events) == ((), (), ())
     assert summary.stuck_payments == IdSample(0, ())

@@ -17,17 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.observed_unit_of_work import ObservedUnitOfWork
 from application.views import PaymentStatusView
-from infrastructure.db.cached_read_model import StatusCachingReadModel
 from infrastructure.db.engine import create_engine
-from infrastructure.db.payment_change_feed import (
+from infrastructure.db.read.cached_read_model import StatusCachingReadModel
+from infrastructure.db.read.payment_change_feed import (
     APPLICATION_NAME,
     PostgresPaymentChangeFeed,
     asyncpg_connect_kwargs,
 )
-from infrastructure.db.read_model import SqlAlchemyPaymentReadModel
+from infrastructure.db.read.read_model import SqlPaymentReadModel
+from infrastructure.db.read.status_cache import StatusCache
+from infrastructure.db.read.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.sql.database import Database
-from infrastructure.db.status_cache import StatusCache
-from infrastructure.db.status_cache_invalidation import StatusCacheInvalidator
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import API, T0, new_payment, paid_payment, refund, store
@@ -35,7 +35,7 @@ from tests.integration.db.builders import API, T0, new_payment, paid_payment, re
 SETTLE_SECONDS = 5.0  # generous: a notification normally arrives within a millisecond
 
 
-class CountingStore(SqlAlchemyPaymentReadModel):
+class CountingStore(SqlPaymentReadModel):
     """The real read model, counting the status reads that reached the database."""
 
     reads = 0
@@ -63,7 +63,7 @@ class Cached:
 async def cached(postgres: str) -> AsyncIterator[Cached]:
     engine = create_engine(postgres, pool_size=5)
     cache = StatusCache(1_000, 60.0)
-    counting = CountingStore(engine)
+    counting = CountingStore(Database(engine))
     feed = PostgresPaymentChangeFeed(asyncpg_connect_kwargs(engine), cache, ping_seconds=0.2, first_retry_seconds=0.05)
     await feed.start()
     await asyncio.wait_for(feed.connected.wait(), SETTLE_SECONDS)
@@ -173,7 +173,7 @@ async def test_a_write_in_this_process_is_seen_by_the_very_next_read(postgres: s
     engine, ids = create_engine(postgres, pool_size=5), SortableIdGenerator()
     cache = StatusCache(100, 60.0)
     cache.go_live()  # as if a feed vouched for it, but nothing will ever be notified
-    reads = StatusCachingReadModel(SqlAlchemyPaymentReadModel(engine), cache)
+    reads = StatusCachingReadModel(SqlPaymentReadModel(Database(engine)), cache)
     uow = ObservedUnitOfWork(SqlUnitOfWork(Database(engine), ids), (StatusCacheInvalidator(cache),))
     try:
         payment = new_payment(ids, "order-1")

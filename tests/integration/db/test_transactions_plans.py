@@ -1,11 +1,11 @@
 """The transactions listing is answered from indexes, for every documented filter, on a realistically sized table.
 
-The SQL is compiled from the real query builder (`transactions_query`, `transaction_lookup`) and explained by
-Postgres over 100,000 payments and their refunds (generated in SQL, then ANALYZEd), on the first page and on
-the page after it (a real keyset position). A sequential scan of `payments` fails the test: it is the plan
-that turns a 20 ms page into a second on a production table. The read model runs the listing as a prepared
-statement, which Postgres may answer with a generic plan (made without the values), so each filter's generic
-plan is checked too. Speed itself is measured by bench/, not here.
+The SQL is compiled by the seam from the real query builder (`transactions_query`, `transaction_lookup`), as the
+read model runs it, and explained by Postgres over 100,000 payments and their refunds (generated in SQL, then
+ANALYZEd), on the first page and on the page after it (a real keyset position). A sequential scan of `payments`
+fails the test: it is the plan that turns a 20 ms page into a second on a production table. The read model runs
+the listing as a prepared statement, which Postgres may answer with a generic plan (made without the values), so
+each filter's generic plan is checked too. Speed itself is measured by bench/, not here.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from typing import Any
 
 import asyncpg
 import pytest
-import sqlalchemy as sa
 
 from application.views import TransactionFilter
 from infrastructure.db import migrate
 from infrastructure.db.engine import create_engine
-from infrastructure.db.transactions_query import Position, transaction_lookup, transactions_query
+from infrastructure.db.read.cursor import Position
+from infrastructure.db.read.transactions_query import Query, transaction_lookup, transactions_query
+from infrastructure.db.sql.compiled import compile_statement
 from tests import databases
 
 pytestmark = pytest.mark.postgres
@@ -216,24 +217,28 @@ def test_a_sequential_scan_is_recognised() -> None:
     assert _payment_seq_scans(plan) == ["Seq Scan on payments"]
 
 
-async def _last_of_page(connection: Any, statement: sa.Select[Any]) -> Position:
+async def _last_of_page(connection: Any, query: Query) -> Position:
     """Where the second page starts: the last row of the first, as a client's cursor would say."""
-    rows = (await connection.execute(statement)).mappings().all()
+    text, positional = _compiled(connection, query)
+    rows = (await connection.exec_driver_sql(text, positional)).mappings().all()
     if not rows:
-        return (NOW, "pay_~")
+        return Position(NOW, "pay_~")
     last = rows[min(len(rows), PAGE) - 1]
-    return (last["created_at"], last["id"])
+    return Position(last["created_at"], last["id"])
 
 
-async def _plan(connection: Any, statement: sa.Select[Any], *, generic: bool = False) -> dict[str, Any]:
-    """As the read model runs it: compiled by the asyncpg dialect with the limit written in (`render_postcompile`)."""
-    compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    params = compiled.construct_params()
-    positional = tuple(params[name] for name in compiled.positiontup or ())
-    explain = f"EXPLAIN (FORMAT JSON) {compiled}"
+def _compiled(connection: Any, query: Query) -> tuple[str, tuple[Any, ...]]:
+    """As the read model runs it: compiled by the seam for asyncpg, the limit written in, values in driver order."""
+    compiled = compile_statement(query.statement, connection.dialect)
+    return compiled.text, tuple(compiled.arguments(query.values))
+
+
+async def _plan(connection: Any, query: Query, *, generic: bool = False) -> dict[str, Any]:
+    text, positional = _compiled(connection, query)
+    explain = f"EXPLAIN (FORMAT JSON) {text}"
     if generic:  # a prepared statement planned without its values, as Postgres may choose after five executions
         await connection.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
-        await connection.exec_driver_sql(f"PREPARE listing AS {compiled}")
+        await connection.exec_driver_sql(f"PREPARE listing AS {text}")
         # EXPLAIN EXECUTE takes no bind parameters: the values (this module's own) are written as literals
         arguments = ", ".join(_literal(value) for value in positional)
         explain = "EXPLAIN (FORMAT JSON) EXECUTE listing" + (f"({arguments})" if positional else "")

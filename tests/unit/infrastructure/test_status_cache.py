@@ -6,8 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 
 from application.views import PaymentStatusView
-from infrastructure.db.cached_read_model import StatusCachingReadModel
-from infrastructure.db.status_cache import StatusCache
+from infrastructure.db.read.cached_read_model import StatusCachingReadModel
+from infrastructure.db.read.status_cache import StatusCache
 
 
 class Clock:

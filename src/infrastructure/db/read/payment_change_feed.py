@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]  # ships no type information
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from infrastructure.db.status_cache import StatusCache
+from infrastructure.db.read.status_cache import StatusCache
 
 CHANNEL = "payment_changes"  # migrations/versions/0006_payment_change_notifications.py sends on it
 APPLICATION_NAME = "payments-change-feed"  # how the listening connection shows in pg_stat_activity

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from application.observed_unit_of_work import WrittenPayment
-from infrastructure.db.status_cache import StatusCache
+from infrastructure.db.read.status_cache import StatusCache
 
 
 class StatusCacheInvalidator:

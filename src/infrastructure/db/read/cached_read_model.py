@@ -15,7 +15,7 @@ from application.views import (
     TransactionPage,
     TransactionView,
 )
-from infrastructure.db.status_cache import StatusCache
+from infrastructure.db.read.status_cache import StatusCache
 
 
 class StatusCachingReadModel:

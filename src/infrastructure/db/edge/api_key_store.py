@@ -6,18 +6,17 @@ import hashlib
 import hmac
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.engine import Dialect
 
 from application.data.api_keys import SCOPES, ApiKeyInfo, Caller
 from application.ports.ids import IdGenerator
-from infrastructure.db.engine import for_reads
-from infrastructure.db.errors import store_errors
+from infrastructure.db.conflicts import insert_or_ignore
+from infrastructure.db.sql.runner import PerDialect, Runner
 from infrastructure.db.tables import api_keys
 from infrastructure.settings import ConfiguredApiKey
 
@@ -26,11 +25,36 @@ SHOWN_PREFIX_LENGTH = 12  # "pay_sk_" and 5 random characters: recognisable, use
 CACHE_SECONDS = 5.0
 
 
+_CREATED = ("id", "name", "key_hash", "prefix", "scopes", "created_at")
+
+
+def _create(dialect: Dialect) -> sa.Insert:
+    """A name already in use inserts nothing (and returns no row): the caller says so, whichever store it is."""
+    insert = insert_or_ignore(dialect.name, api_keys, ("name",))
+    return insert.values({name: sa.bindparam(name) for name in _CREATED}).returning(api_keys.c.id)
+
+
+_CREATE = PerDialect(_create)
+_LIST = sa.select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id)
+_REVOKE = (
+    sa.update(api_keys)
+    .where(
+        sa.or_(api_keys.c.id == sa.bindparam("name_or_id"), api_keys.c.name == sa.bindparam("name_or_id")),
+        api_keys.c.revoked_at.is_(None),
+    )
+    .values(revoked_at=sa.bindparam("now", type_=api_keys.c.revoked_at.type))
+    .returning(api_keys.c.key_hash)
+)
+_CALLER = sa.select(api_keys.c.name, api_keys.c.scopes).where(
+    api_keys.c.key_hash == sa.bindparam("key_hash"), api_keys.c.revoked_at.is_(None)
+)
+
+
 def key_digest(raw_key: str) -> bytes:
     return hashlib.sha256(raw_key.encode()).digest()
 
 
-class SqlAlchemyApiKeyStore:
+class SqlApiKeyStore:
     """Configured keys are checked against their digests with `hmac.compare_digest` (constant time). Database
     keys are looked up by the hex SHA-256 of the presented key: the keys are random 256-bit secrets, so a plain
     hash suffices (no salt or slow hash needed) and an index lookup leaks nothing useful.
@@ -42,14 +66,14 @@ class SqlAlchemyApiKeyStore:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        database: Runner,
         ids: IdGenerator,
         configured: tuple[ConfiguredApiKey, ...] = (),
         *,
         cache_seconds: float = CACHE_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._engine, self._reads, self._ids = engine, for_reads(engine), ids
+        self._db, self._ids = database, ids
         self._configured = tuple((key_digest(k.key), Caller(k.name, frozenset(k.scopes))) for k in configured)
         self._configured_names = frozenset(k.name for k in configured)
         self._cache_seconds, self._monotonic = cache_seconds, monotonic
@@ -74,40 +98,26 @@ class SqlAlchemyApiKeyStore:
             raise ValueError(f"an API key named {name!r} is already configured in PAYMENTS_API_KEYS")
         raw_key = KEY_PREFIX + secrets.token_urlsafe(32)
         info = ApiKeyInfo(self._ids.new("key"), name, tuple(scopes), now, None, raw_key[:SHOWN_PREFIX_LENGTH])
-        row = {
-            "id": info.id,
-            "name": name,
-            "key_hash": key_digest(raw_key).hex(),
-            "prefix": info.prefix,
-            "scopes": list(scopes),
-            "created_at": now,
-        }
-        with store_errors():
-            try:
-                async with self._engine.begin() as connection:
-                    await connection.execute(sa.insert(api_keys).values(row))
-            except sa_exc.IntegrityError as error:
-                raise ValueError(f"an API key named {name!r} already exists") from error
+        created = await self._db.write(
+            _CREATE,
+            id=info.id,
+            name=name,
+            key_hash=key_digest(raw_key).hex(),
+            prefix=info.prefix,
+            scopes=list(scopes),
+            created_at=now,
+        )
+        if not created:
+            raise ValueError(f"an API key named {name!r} already exists")
         return info, raw_key
 
     async def list(self) -> list[ApiKeyInfo]:
-        with store_errors():
-            async with self._reads.connect() as connection:
-                result = await connection.execute(sa.select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id))
-                return [_info(row) for row in result.mappings()]
+        return [_info(row) for row in await self._db.fetch(_LIST)]
 
     async def revoke(self, name_or_id: str, now: datetime) -> bool:
-        statement = (
-            sa.update(api_keys)
-            .where(sa.or_(api_keys.c.id == name_or_id, api_keys.c.name == name_or_id), api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-            .returning(api_keys.c.key_hash)
-        )
-        with store_errors():
-            async with self._engine.begin() as connection:
-                revoked = (await connection.execute(statement)).scalars().all()
-        for key_hash in revoked:
-            self._cache.pop(key_hash, None)
+        revoked = await self._db.write(_REVOKE, name_or_id=name_or_id, now=now)
+        for row in revoked:
+            self._cache.pop(row["key_hash"], None)
         return bool(revoked)
 
     async def _stored_caller(self, key_hash: str) -> Caller | None:
@@ -115,21 +125,16 @@ class SqlAlchemyApiKeyStore:
         cached = self._cache.get(key_hash)
         if cached is not None and cached[1] > now:
             return cached[0]
-        statement = sa.select(api_keys.c.name, api_keys.c.scopes).where(
-            api_keys.c.key_hash == key_hash, api_keys.c.revoked_at.is_(None)
-        )
-        with store_errors():
-            async with self._reads.connect() as connection:
-                row = (await connection.execute(statement)).first()
+        row = await self._db.fetch_one(_CALLER, key_hash=key_hash)
         if row is None:
             self._cache.pop(key_hash, None)
             return None
-        caller = Caller(row.name, frozenset(row.scopes))
+        caller = Caller(row["name"], frozenset(row["scopes"]))
         self._cache[key_hash] = (caller, now + self._cache_seconds)
         return caller
 
 
-def _info(row: RowMapping) -> ApiKeyInfo:
+def _info(row: Mapping[str, Any]) -> ApiKeyInfo:
     return ApiKeyInfo(
         id=row["id"],
         name=row["name"],

@@ -1,0 +1,165 @@
+"""The read side: views built straight from rows, never through the aggregate.
+
+Every query is one statement on the seam (infrastructure/db/sql), run on a pooled connection without a
+transaction: a single statement is its own snapshot, and on SQLite a reader takes no lock. On Postgres each is
+a prepared statement on the asyncpg connection; the status read is the busiest query of the service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import fields
+from typing import Any
+
+import sqlalchemy as sa
+
+from application.views import (
+    AuditEntryView,
+    PaymentStatusView,
+    PaymentView,
+    RefundView,
+    TransactionFilter,
+    TransactionPage,
+    TransactionView,
+)
+from infrastructure.db.read.cursor import decode_cursor, encode_cursor
+from infrastructure.db.read.transactions_query import transaction_lookup, transactions_query
+from infrastructure.db.sql.runner import Runner
+from infrastructure.db.tables import payment_events, payments, refunds
+from infrastructure.db.write.payment_mapper import REFUND_PREFIX
+from infrastructure.db.write.payment_statements import GET as PAYMENT_WITH_REFUNDS
+
+_SUCCEEDED = "succeeded"
+
+
+def _constant(name: str, value: Any, type_: sa.types.TypeEngine[Any]) -> sa.BindParameter[Any]:
+    """Written into the statement's text when it is compiled: nothing to bind on each call of the busiest read."""
+    return sa.bindparam(name, value, type_=type_, literal_execute=True)
+
+
+_REFUNDED = (
+    sa.select(
+        sa.cast(sa.func.coalesce(sa.func.sum(refunds.c.amount), _constant("zero", 0, sa.Integer())), sa.BigInteger)
+    )
+    .where(refunds.c.payment_id == payments.c.id, refunds.c.status == _constant("succeeded", _SUCCEEDED, sa.String()))
+    .scalar_subquery()
+)  # cast: Postgres sums BIGINT as NUMERIC
+# The order's latest payment, in PaymentStatusView's field order (views are built positionally: checked below).
+_STATUS = (
+    sa.select(
+        payments.c.order_id,
+        payments.c.id.label("payment_id"),
+        payments.c.status,
+        payments.c.amount,
+        _REFUNDED.label("amount_refunded"),
+        payments.c.currency,
+        payments.c.provider,
+        payments.c.updated_at,
+    )
+    .where(payments.c.order_id == sa.bindparam("order_id"))
+    .order_by(payments.c.created_at.desc(), payments.c.id.desc())
+    .limit(_constant("one", 1, sa.Integer()))
+)
+if tuple(_STATUS.selected_columns.keys()) != tuple(field.name for field in fields(PaymentStatusView)):
+    raise AssertionError("the status read selects PaymentStatusView's fields out of order")
+_AUDIT_TRAIL = (
+    sa.select(payment_events)
+    .where(payment_events.c.payment_id == sa.bindparam("payment_id"))
+    .order_by(payment_events.c.at, payment_events.c.id)
+)
+_EXISTS = sa.select(payments.c.id).where(payments.c.id == sa.bindparam("payment_id"))
+
+
+class SqlPaymentReadModel:
+    def __init__(self, database: Runner) -> None:
+        self._db = database
+
+    async def payment_status(self, order_id: str) -> PaymentStatusView | None:
+        row = await self._db.fetch_one(_STATUS, order_id=order_id)
+        return None if row is None else PaymentStatusView(*row.values())
+
+    async def payment(self, payment_id: str) -> PaymentView | None:
+        rows = await self._db.fetch(PAYMENT_WITH_REFUNDS, id=payment_id)
+        if not rows:
+            return None
+        return _payment_view(rows[0], [_refund_view(payment_id, r) for r in rows if r[REFUND_PREFIX + "id"]])
+
+    async def audit_trail(self, payment_id: str) -> list[AuditEntryView] | None:
+        entries = await self._db.fetch(_AUDIT_TRAIL, payment_id=payment_id)
+        if not entries and await self._db.fetch_one(_EXISTS, payment_id=payment_id) is None:
+            return None
+        return [_audit_entry(row) for row in entries]
+
+    async def transactions(self, filters: TransactionFilter, limit: int, cursor: str | None) -> TransactionPage:
+        after = decode_cursor(cursor) if cursor is not None else None  # raises InvalidCursor
+        statement, values = transactions_query(filters, after, limit + 1)
+        rows = await self._db.fetch(statement, **values)
+        # positional: a third of the CPU of building by name, on a hot path (the column order is checked once)
+        page = tuple(TransactionView(*row.values()) for row in rows[:limit])
+        more = len(rows) > limit
+        return TransactionPage(page, encode_cursor(page[-1].created_at, page[-1].id) if more else None)
+
+    async def transaction(self, id_or_reference: str) -> TransactionView | None:
+        statement, values = transaction_lookup(id_or_reference)
+        row = await self._db.fetch_one(statement, **values)
+        return None if row is None else TransactionView(*row.values())
+
+
+def _payment_view(row: Mapping[str, Any], refund_views: list[RefundView]) -> PaymentView:
+    return PaymentView(
+        id=row["id"],
+        order_id=row["order_id"],
+        amount=row["amount"],
+        currency=row["currency"],
+        status=row["status"],
+        provider=row["provider"],
+        provider_reference=row["provider_reference"],
+        checkout_url=row["checkout_url"],
+        expires_at=row["expires_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        amount_refunded=sum(r.amount for r in refund_views if r.status == _SUCCEEDED),
+        failure_reason=row["failure_reason"],
+        refunds=tuple(refund_views),
+        callback_url=row["callback_url"],
+        return_url=row["return_url"],
+        metadata=dict(row["metadata"] or {}),
+        cancel_url=row["cancel_url"],
+        description=row["description"],
+        customer_email=row["customer_email"],
+        customer_name=row["customer_name"],
+    )
+
+
+def _refund_view(payment_id: str, row: Mapping[str, Any]) -> RefundView:
+    """From a `LOAD_COLUMNS` row, whose refund columns carry REFUND_PREFIX."""
+
+    def value(name: str) -> Any:
+        return row[REFUND_PREFIX + name]
+
+    return RefundView(
+        id=value("id"),
+        payment_id=payment_id,
+        amount=value("amount"),
+        currency=value("currency"),
+        status=value("status"),
+        reason=value("reason"),
+        provider_reference=value("provider_reference"),
+        failure_reason=value("failure_reason"),
+        created_at=value("created_at"),
+        updated_at=value("updated_at"),
+    )
+
+
+def _audit_entry(row: Mapping[str, Any]) -> AuditEntryView:
+    return AuditEntryView(
+        id=row["id"],
+        at=row["at"],
+        type=row["type"],
+        from_status=row["from_status"],
+        to_status=row["to_status"],
+        source=row["source"],
+        actor=row["actor"],
+        provider_event_id=row["provider_event_id"],
+        data=dict(row["data"] or {}),
+    )

@@ -1,0 +1,149 @@
+"""Payments and refunds as one list of money movements, newest first by (created_at, id).
+
+A UNION ALL of two branches. Every filter and the keyset position are pushed into each branch and each branch
+is ordered and limited on its own, so either side reads at most `limit + 1` rows from its (…, created_at, id)
+index whatever the page depth. Ids are unique across both tables (`pay_…` / `re_…`), so the order is total.
+
+Every filter value is a bind parameter named after its filter, so a statement depends only on its *shape*: which
+filters are present, whether a position is, and the limit. One statement is built per shape and kept, so the
+seam compiles each shape once (building and compiling the UNION cost more CPU than Postgres spent answering it).
+The limit is written into the text (`literal_execute`): a prepared statement's generic plan for `LIMIT $n`
+assumes a large result and picks parallel sorts, ~8 ms instead of ~0.3 ms (EXPLAIN ANALYZE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+
+from application.views import TransactionFilter, TransactionKind, TransactionView
+from infrastructure.db.read.cursor import Position, after_values, before
+from infrastructure.db.tables import payments, refunds
+
+_FILTERS = ("status", "provider", "order_id", "currency", "created_after", "created_before")
+_SHAPES = 256  # clients that vary the page size could otherwise grow the cache forever
+TRANSACTION_FIELDS = tuple(field.name for field in fields(TransactionView))  # the selected columns, in order
+
+
+class Query(NamedTuple):
+    statement: sa.Select[Any]
+    values: dict[str, Any]  # by bind parameter name
+
+
+Shape = tuple[TransactionKind | None, tuple[str, ...], int]
+_LISTINGS: dict[Shape, sa.Select[Any]] = {}
+
+
+def transactions_query(filters: TransactionFilter, after: Position | None, limit: int) -> Query:
+    """`limit` rows at most: callers ask for one more than a page to learn whether another page follows."""
+    values = {name: value for name in _FILTERS if (value := getattr(filters, name)) is not None}
+    if after is not None:
+        values.update(after_values(after))
+    shape = (filters.kind, tuple(values), limit)
+    statement = _LISTINGS.get(shape)
+    if statement is None:
+        if len(_LISTINGS) >= _SHAPES:
+            _LISTINGS.clear()
+        statement = _LISTINGS[shape] = _listing(filters.kind, frozenset(values), limit)
+    return Query(statement, values)
+
+
+def transaction_lookup(id_or_reference: str) -> Query:
+    """By our id or the provider's reference (a Stripe refund reference also starts with `re_`)."""
+    return Query(_LOOKUP, {"reference": id_or_reference})
+
+
+def _listing(kind: TransactionKind | None, present: frozenset[str], limit: int) -> sa.Select[Any]:
+    page = _limit(limit)
+    branches = []
+    if kind in (None, "payment"):
+        branches.append(_newest_first(_payment_rows().where(*_filters(payments, present)), payments, page))
+    if kind in (None, "refund"):
+        branches.append(_newest_first(_refund_rows().where(*_filters(refunds, present)), refunds, page))
+    statement = _newest_first_union(branches, page)
+    if tuple(statement.selected_columns.keys()) != TRANSACTION_FIELDS:  # views are built positionally
+        raise AssertionError(f"listing columns {statement.selected_columns.keys()} are not {TRANSACTION_FIELDS}")
+    return statement
+
+
+def _limit(rows: int) -> sa.BindParameter[int]:
+    return sa.bindparam("limit", rows, type_=sa.Integer, literal_execute=True)
+
+
+def _id_or_reference(table: sa.Table) -> sa.ColumnElement[bool]:
+    reference = sa.bindparam("reference", type_=table.c.id.type)
+    return sa.or_(table.c.id == reference, table.c.provider_reference == reference)
+
+
+def _payment_rows() -> sa.Select[Any]:
+    return sa.select(
+        payments.c.id,
+        sa.literal_column("'payment'", sa.String).label("kind"),
+        payments.c.id.label("payment_id"),
+        payments.c.order_id,
+        payments.c.provider,
+        payments.c.provider_reference,
+        payments.c.amount,
+        payments.c.currency,
+        payments.c.status,
+        payments.c.created_at,
+        payments.c.updated_at,
+    )
+
+
+def _refund_rows() -> sa.Select[Any]:
+    return sa.select(
+        refunds.c.id,
+        sa.literal_column("'refund'", sa.String).label("kind"),
+        refunds.c.payment_id,
+        payments.c.order_id,
+        refunds.c.provider,
+        refunds.c.provider_reference,
+        refunds.c.amount,
+        refunds.c.currency,
+        refunds.c.status,
+        refunds.c.created_at,
+        refunds.c.updated_at,
+    ).join_from(refunds, payments, refunds.c.payment_id == payments.c.id)
+
+
+def _filters(table: sa.Table, present: frozenset[str]) -> list[sa.ColumnElement[bool]]:
+    """`created_after` is inclusive and `created_before` exclusive, so adjacent windows never overlap.
+
+    Each branch filters on its own columns (refunds carry their payment's provider, 0005), so each can walk its
+    own `(filter, created_at, id)` index; only `order_id` is the payment's.
+    """
+    own = table.c
+    conditions: list[sa.ColumnElement[bool]] = [
+        own[name] == sa.bindparam(name) for name in ("status", "provider", "currency") if name in present
+    ]
+    if "order_id" in present:
+        conditions.append(payments.c.order_id == sa.bindparam("order_id"))
+    if "created_after" in present:
+        conditions.append(own.created_at >= sa.bindparam("created_after"))
+    if "created_before" in present:
+        conditions.append(own.created_at < sa.bindparam("created_before"))
+    if "after_at" in present:
+        conditions.append(before(own.created_at, own.id))  # one row-value comparison the indexes answer
+    return conditions
+
+
+def _newest_first(branch: sa.Select[Any], table: sa.Table, limit: sa.BindParameter[int]) -> sa.Select[Any]:
+    # wrapped in a subquery: SQLite refuses ORDER BY / LIMIT on the members of a compound SELECT
+    return sa.select(branch.order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit).subquery())
+
+
+def _newest_first_union(branches: list[sa.Select[Any]], limit: sa.BindParameter[int]) -> sa.Select[Any]:
+    union = sa.union_all(*branches).subquery("movements")
+    return sa.select(union).order_by(union.c.created_at.desc(), union.c.id.desc()).limit(limit)
+
+
+_LOOKUP = _newest_first_union(
+    [
+        _newest_first(_payment_rows().where(_id_or_reference(payments)), payments, _limit(1)),
+        _newest_first(_refund_rows().where(_id_or_reference(refunds)), refunds, _limit(1)),
+    ],
+    _limit(1),
+)
