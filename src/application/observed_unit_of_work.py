@@ -3,7 +3,7 @@
 Wraps any UnitOfWork (the container wraps the store's), so every path that writes a payment (webhooks,
 checkouts, refunds, the janitor, worker retries, admin replays) is reported the same way, and a write that is
 rolled back, or whose commit fails, is never reported. Two listeners use it: the status-transition metrics
-(`TransitionCounter`, here) and the API's payment-status cache (infrastructure/db/status_cache_invalidation.py,
+(`TransitionCounter`, here) and the API's payment-status cache (infrastructure/db/read/status_cache_invalidation.py,
 for read-your-writes). One wrapper for both: each wrapper costs every transaction on the hot paths.
 """
 

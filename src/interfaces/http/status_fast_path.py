@@ -1,7 +1,7 @@
 """`GET /api/v1/orders/{order_id}/payment-status` answered without Litestar's per-request machinery when it can.
 
 The endpoint is polled: order systems ask about every order in flight again and again, and with the status
-cache (infrastructure/db/status_cache.py) an answer costs no database work, so Litestar's own per-request work
+cache (infrastructure/db/read/status_cache.py) an answer costs no database work, so Litestar's own per-request work
 (request object, guards, dependency injection, signature model, response pipeline) was most of what was
 left: a cached read cost ~3.4x a bare "hello" route (bench/).
 
