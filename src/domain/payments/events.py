@@ -80,6 +80,11 @@ class PaymentSucceeded(PaymentEvent):
     # the provider reported the money taken after we had cancelled or expired the payment
     paid_after_cancel: bool = False
 
+    def data(self) -> dict[str, Any]:
+        """`paid_after_cancel` only when it is true: the ordinary success reads as it always did."""
+        fields = {"amount": self.amount, "currency": self.currency}
+        return {**fields, "paid_after_cancel": True} if self.paid_after_cancel else fields
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PaymentFailed(PaymentEvent):

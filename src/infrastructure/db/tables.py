@@ -50,13 +50,20 @@ payments = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("version", sa.Integer, nullable=False, server_default=sa.text("0")),
+    # authorize now, capture later (0007): automatic | manual; what a capture took; a capture not yet confirmed
+    sa.Column("capture_mode", sa.String(16), nullable=False, server_default=sa.text("'automatic'")),
+    sa.Column("amount_captured", sa.BigInteger),
+    sa.Column("capture_requested", sa.BigInteger),
+    # the provider took the money after we had cancelled or expired the payment (0007)
+    sa.Column("paid_after_cancel", sa.Boolean, nullable=False, server_default=sa.false()),
     # the janitor's schedule for asking the provider about a payment stuck in processing (growing gaps)
     sa.Column("checks", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("next_check_at", UtcDateTime),
     sa.Index("ix_payments_status_next_check_at", "status", "next_check_at"),
 )
-_live = payments.c.status.in_(LIVE_STATUS_VALUES)
-# One live payment per order, enforced by the store so that concurrent checkouts cannot both win.
+# One live payment per order, enforced by the store so that concurrent checkouts cannot both win. A payment paid
+# after its cancellation is left out (0007): the money moved, so it must be able to succeed beside a new checkout.
+_live = sa.and_(payments.c.status.in_(LIVE_STATUS_VALUES), payments.c.paid_after_cancel == sa.false())
 sa.Index(
     "uq_payments_live_order",
     payments.c.order_id,

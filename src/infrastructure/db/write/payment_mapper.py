@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from domain.payments.payment import CheckoutDetails, Payment
+from domain.payments.payment import CaptureMode, CheckoutDetails, Payment
 from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import PaymentStatus, RefundStatus
 from domain.shared.money import Currency, Money
@@ -54,6 +54,10 @@ def payment_values(payment: Payment) -> dict[str, Any]:
         "customer_name": details.customer_name,
         "description": details.description,
         "metadata": dict(details.metadata),
+        "capture_mode": payment.capture.value,
+        "amount_captured": payment.amount_captured,
+        "capture_requested": payment.capture_requested,
+        "paid_after_cancel": payment.paid_after_cancel,
         "created_at": payment.created_at,
         "updated_at": payment.updated_at,
     }
@@ -106,6 +110,10 @@ def payment_from_row(row: Mapping[str, Any]) -> Payment:
         checkout_url=row["checkout_url"],
         expires_at=row["expires_at"],
         failure_reason=row["failure_reason"],
+        capture=CaptureMode(row["capture_mode"]),
+        amount_captured=row["amount_captured"],
+        capture_requested=row["capture_requested"],
+        paid_after_cancel=bool(row["paid_after_cancel"]),
         version=row["version"],
     )
 

@@ -36,7 +36,11 @@ GET = select_with_refunds(payments.c.id == sa.bindparam("id"))
 # The partial unique index's own predicate, its values inlined as literals so that the planner can use the index.
 _LIVE_STATUSES: sa.BindParameter[str] = sa.bindparam("live", LIVE_STATUS_VALUES, expanding=True, literal_execute=True)
 LIVE_FOR_ORDER = select_with_refunds(
-    sa.and_(payments.c.order_id == sa.bindparam("order_id"), payments.c.status.in_(_LIVE_STATUSES))
+    sa.and_(
+        payments.c.order_id == sa.bindparam("order_id"),
+        payments.c.status.in_(_LIVE_STATUSES),
+        payments.c.paid_after_cancel == sa.false(),
+    )
 )
 BY_REFERENCE = select_with_refunds(
     sa.and_(payments.c.provider_reference == sa.bindparam("reference"), payments.c.provider == sa.bindparam("provider"))
