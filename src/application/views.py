@@ -62,6 +62,11 @@ class PaymentView:
     description: str | None = None
     customer_email: str | None = None
     customer_name: str | None = None
+    capture: str = "automatic"
+    amount_capturable: int = 0  # what a capture may still take (an authorization with no capture in flight)
+    amount_captured: int | None = None  # what was taken, once it was
+    capture_pending: bool = False  # a capture was asked of the provider and it has not confirmed yet
+    paid_after_cancel: bool = False
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentView:
@@ -87,6 +92,11 @@ class PaymentView:
             payment.details.description,
             payment.details.customer_email,
             payment.details.customer_name,
+            payment.capture.value,
+            payment.amount_capturable.amount,
+            payment.amount_captured,
+            payment.capture_pending,
+            payment.paid_after_cancel,
         )
 
 

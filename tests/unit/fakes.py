@@ -26,7 +26,14 @@ from application.data.callbacks import DeliveryResult
 from application.data.cause import Cause
 from application.data.janitor import DueCheck
 from application.data.outcomes import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
-from application.data.provider_news import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
+from application.data.provider_news import (
+    CheckoutSession,
+    EventAction,
+    MissedEvent,
+    ProviderCapture,
+    ProviderEvent,
+    ProviderRefund,
+)
 from application.data.reconciliation import Discrepancies, IdSample, ReconciliationSummary
 from application.data.webhook_events import (
     InboxEntry,
@@ -37,6 +44,7 @@ from application.data.webhook_events import (
     WebhookEventPage,
 )
 from application.errors import (
+    CaptureNotSupported,
     ConcurrentUpdate,
     InvalidCursor,
     InvalidSignature,
@@ -61,7 +69,7 @@ from domain.payments.events import PaymentEvent
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import LIVE_STATUSES, RefundStatus
-from domain.shared.money import Currency
+from domain.shared.money import Currency, Money
 from infrastructure.container import Container
 from infrastructure.settings import Settings
 
@@ -257,8 +265,13 @@ class FakePaymentRepository:
     def _live_for(self, order_id: str, exclude: str | None = None) -> Payment | None:
         tx = self._uow._tx_or_fail()
         visible = {**self._uow._store.payments, **tx.written}
-        live = [p for p in visible.values() if p.order_id == order_id and p.status in LIVE_STATUSES and p.id != exclude]
+        live = [p for p in visible.values() if p.order_id == order_id and _counts_as_live(p) and p.id != exclude]
         return max(live, key=lambda p: (p.created_at, p.id), default=None)
+
+
+def _counts_as_live(payment: Payment) -> bool:
+    """The store's one-live-payment-per-order index: live statuses, but not a payment paid after its cancel."""
+    return payment.status in LIVE_STATUSES and not payment.paid_after_cancel
 
 
 def _audit_row(row_id: str, event: PaymentEvent, cause: Cause) -> AuditRow:
@@ -341,7 +354,7 @@ class FakeUnitOfWork:
                 raise ConcurrentUpdate(payment_id)
         after = {**store.payments, **tx.written}
         for payment in tx.written.values():  # the uniqueness guard, checked as the rows would be
-            live = [p for p in after.values() if p.order_id == payment.order_id and p.status in LIVE_STATUSES]
+            live = [p for p in after.values() if p.order_id == payment.order_id and _counts_as_live(p)]
             if len(live) > 1:
                 raise LivePaymentExists(payment.order_id)
         store.payments.update(tx.written)
@@ -382,9 +395,22 @@ class FakeProvider:
     (see `webhook()`), accepted only with the header `x-fake-signature: ok`.
     """
 
-    def __init__(self, name: str = "fake", currencies: tuple[str, ...] = ("USD", "EUR", "JPY", "KWD")) -> None:
+    def __init__(
+        self,
+        name: str = "fake",
+        currencies: tuple[str, ...] = ("USD", "EUR", "JPY", "KWD"),
+        *,
+        holds_funds: bool = True,
+    ) -> None:
         self.name = name
         self.currencies = frozenset(currencies)
+        self.supports_manual_capture = holds_funds
+        self.captures: list[tuple[str, int]] = []  # (payment id, amount), in call order
+        self.capture_error: Exception | None = None
+        self.capture_confirmed = True  # False: the provider confirms later (its webhook)
+        self.on_capture: Callable[[Payment], object] | None = None
+        self.cancels: list[tuple[str, str]] = []  # (payment id, its status when asked), in call order
+        self.cancel_error: Exception | None = None
         self.checkouts: list[str] = []  # payment ids, in call order
         self.refunds: list[RefundCall] = []
         self.checkout_error: Exception | None = None
@@ -414,6 +440,19 @@ class FakeProvider:
         return CheckoutSession(
             self.session_reference(payment.id), self.checkout_url(payment.id), payment.created_at + SESSION_LIFETIME
         )
+
+    async def capture(self, payment: Payment, amount: Money) -> ProviderCapture:
+        self.captures.append((payment.id, amount.amount))
+        if self.on_capture is not None:
+            await _maybe_await(self.on_capture(payment))
+        if self.capture_error is not None:
+            raise self.capture_error
+        return ProviderCapture(self.capture_confirmed, f"fcp_{payment.id}")
+
+    async def cancel(self, payment: Payment) -> None:
+        self.cancels.append((payment.id, payment.status.value))
+        if self.cancel_error is not None:
+            raise self.cancel_error
 
     async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
         self.refunds.append(RefundCall(payment.id, refund.id, refund.amount.amount, refund.amount.currency.code))
@@ -538,17 +577,22 @@ class FakeProviders:
         except KeyError:
             raise UnknownProvider(name) from None
 
-    def choose(self, preference: str | None, currency: Currency) -> FakeProvider:
+    def choose(self, preference: str | None, currency: Currency, *, manual_capture: bool = False) -> FakeProvider:
+        able = [p.name for p in self._providers.values() if p.supports_manual_capture]
         if preference is not None:
             provider = self._providers.get(preference)
             if provider is None:
                 raise ProviderNotEnabled(preference, self.names())
+            if manual_capture and not provider.supports_manual_capture:
+                raise CaptureNotSupported(preference, able)
             if not provider.supports(currency):
                 raise UnsupportedCurrency(currency.code, [preference])
             return provider
         for provider in self._providers.values():
-            if provider.supports(currency):
+            if provider.supports(currency) and (provider.supports_manual_capture or not manual_capture):
                 return provider
+        if manual_capture and not able:
+            raise CaptureNotSupported(None, [])
         raise UnsupportedCurrency(currency.code, self.names())
 
     def names(self) -> list[str]:
@@ -822,6 +866,12 @@ class FakeMetrics:
 
     def checkout(self, provider: str, outcome: CheckoutOutcome) -> None:
         self.counts["checkout", provider, outcome] += 1
+
+    def capture(self, provider: str, outcome: str) -> None:
+        self.counts[("capture", provider, outcome)] += 1
+
+    def cancel(self, provider: str, outcome: str) -> None:
+        self.counts[("cancel", provider, outcome)] += 1
 
     def refund(self, provider: str, outcome: RefundOutcome) -> None:
         self.counts["refund", provider, outcome] += 1

@@ -17,7 +17,7 @@ from application.ports.payment_provider import PaymentProvider, PaymentProviders
 from application.ports.unit_of_work import UnitOfWork
 from application.views import CheckoutResult, PaymentView
 from domain.payments.checkout_policy import OneLivePaymentPerOrder
-from domain.payments.payment import CheckoutDetails, Payment
+from domain.payments.payment import CaptureMode, CheckoutDetails, Payment
 from domain.shared.money import Money
 
 
@@ -29,6 +29,7 @@ class CheckoutOrder(Command[CheckoutResult]):
     provider: str | None = None
     details: CheckoutDetails = field(default_factory=CheckoutDetails)
     actor: str | None = None
+    capture: CaptureMode = CaptureMode.AUTOMATIC
 
 
 class CheckoutOrderHandler:
@@ -59,7 +60,10 @@ class CheckoutOrderHandler:
 
     async def __call__(self, cmd: CheckoutOrder) -> CheckoutResult:
         money = Money.of(cmd.amount, cmd.currency)
-        provider = self._providers.choose(cmd.provider, money.currency)
+        # a provider that cannot hold funds refuses a manual capture here: before anything is stored or asked
+        provider = self._providers.choose(
+            cmd.provider, money.currency, manual_capture=cmd.capture is CaptureMode.MANUAL
+        )
         if cmd.details.callback_url is not None:  # like the checks above: a client's mistake, not counted
             await self._callback_destinations.check(cmd.details.callback_url)
         try:  # counted once a provider is chosen: its name is a bounded label, a client's preference is not
@@ -82,7 +86,7 @@ class CheckoutOrderHandler:
         then the live payment is read and the policy reuses or refuses it, exactly as a read-first would."""
         for _ in range(3):  # the live payment can settle (fail, expire) between our insert and our read
             payment = Payment.initiate(
-                self._ids.new("pay"), cmd.order_id, money, provider, cmd.details, self._clock.now()
+                self._ids.new("pay"), cmd.order_id, money, provider, cmd.details, self._clock.now(), cmd.capture
             )
             try:
                 async with self._uow as uow:

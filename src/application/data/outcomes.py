@@ -19,3 +19,12 @@ RefundOutcome = Literal["pending", "succeeded", "failed", "refused", "unavailabl
 
 
 NotificationOutcome = Literal["delivered", "failed", "dead"]
+
+
+# succeeded: the provider confirmed in the call; pending: it confirms later (or timed out: capture_pending);
+# refused, unavailable, rejected (not capturable, more than held), error: as for checkouts
+CaptureOutcome = Literal["succeeded", "pending", "refused", "unavailable", "rejected", "error"]
+
+
+# cancelled: the checkout closed or the hold voided; refused, unavailable, rejected (not cancellable), error
+CancelOutcome = Literal["cancelled", "refused", "unavailable", "rejected", "error"]

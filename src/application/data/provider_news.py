@@ -17,6 +17,15 @@ class CheckoutSession:
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderCapture:
+    """The provider's answer to a capture: `succeeded` when it confirmed in the call; `pending` when it will
+    confirm later (its webhook, or the janitor's lookup, settles the payment)."""
+
+    succeeded: bool
+    provider_reference: str | None = None  # the capture's own id at the provider, when it has one
+
+
+@dataclass(frozen=True, slots=True)
 class ProviderRefund:
     """The provider's answer to a refund request: usually `pending` with its reference."""
 

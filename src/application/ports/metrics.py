@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from application.data.outcomes import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
+from application.data.outcomes import (
+    CancelOutcome,
+    CaptureOutcome,
+    CheckoutOutcome,
+    NotificationOutcome,
+    RefundOutcome,
+    WebhookOutcome,
+)
 
 
 class Metrics(Protocol):
@@ -17,6 +24,10 @@ class Metrics(Protocol):
     def checkout(self, provider: str, outcome: CheckoutOutcome) -> None: ...
 
     def refund(self, provider: str, outcome: RefundOutcome) -> None: ...
+
+    def capture(self, provider: str, outcome: CaptureOutcome) -> None: ...
+
+    def cancel(self, provider: str, outcome: CancelOutcome) -> None: ...
 
     def status_transition(self, from_status: str, to_status: str) -> None:
         """A payment's status changed, counted once its transaction committed."""
@@ -37,6 +48,12 @@ class NoMetrics:
         pass
 
     def refund(self, provider: str, outcome: RefundOutcome) -> None:
+        pass
+
+    def capture(self, provider: str, outcome: CaptureOutcome) -> None:
+        pass
+
+    def cancel(self, provider: str, outcome: CancelOutcome) -> None:
         pass
 
     def status_transition(self, from_status: str, to_status: str) -> None:

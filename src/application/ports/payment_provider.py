@@ -13,17 +13,20 @@ from typing import Protocol
 from application.data.provider_news import (
     CheckoutSession,
     MissedEvent,
+    ProviderCapture,
     ProviderEvent,
     ProviderNotice,
     ProviderRefund,
 )
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
-from domain.shared.money import Currency
+from domain.shared.money import Currency, Money
 
 
 class PaymentProvider(Protocol):
     name: str
+    # can hold the funds at checkout (`capture: manual`) and take them later; the others refuse such a checkout
+    supports_manual_capture: bool
 
     def supports(self, currency: Currency) -> bool: ...
 
@@ -33,6 +36,17 @@ class PaymentProvider(Protocol):
 
     async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
         """Idempotent on refund.id where the provider allows it; otherwise the caller guarantees one call."""
+        ...
+
+    async def capture(self, payment: Payment, amount: Money) -> ProviderCapture:
+        """Takes `amount` of a held payment (less than held: the rest is released). Called once per capture: the
+        caller reserves it first; idempotent on the payment id where the provider allows it. Raises ProviderError
+        when refused, ProviderUnavailable when the answer is unknown (the capture may have happened)."""
+        ...
+
+    async def cancel(self, payment: Payment) -> None:
+        """Closes an open checkout (`processing`) or voids a hold (`authorized`) at the provider. A provider whose
+        checkouts expire by themselves and that holds no funds has nothing to do. Safe to repeat."""
         ...
 
     def parse_webhook(
@@ -78,9 +92,10 @@ class PaymentProviders(Protocol):
         """Raises UnknownProvider when no enabled provider has that name."""
         ...
 
-    def choose(self, preference: str | None, currency: Currency) -> PaymentProvider:
+    def choose(self, preference: str | None, currency: Currency, *, manual_capture: bool = False) -> PaymentProvider:
         """The preferred provider if enabled (ProviderNotEnabled otherwise, UnsupportedCurrency if it cannot
-        take the currency), else the first enabled provider that supports the currency."""
+        take the currency), else the first enabled provider that supports the currency. With `manual_capture`
+        only providers that can hold funds qualify (CaptureNotSupported when the preferred one or none can)."""
         ...
 
     def names(self) -> list[str]: ...

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from domain.payments.errors import CheckoutConflict, OrderAlreadyPaid
 from domain.payments.payment import Payment
-from domain.payments.status import LIVE_STATUSES, PAID_STATUSES, PaymentStatus
+from domain.payments.status import LIVE_STATUSES, OPEN_STATUSES, PAID_STATUSES
 from domain.shared.money import Money
 
 
@@ -27,6 +27,6 @@ class OneLivePaymentPerOrder:
             return None
         if self.live.status in PAID_STATUSES:
             raise OrderAlreadyPaid(self.order_id, self.live.id)
-        if self.live.status is PaymentStatus.PROCESSING and self.live.amount == self.requested:
-            return self.live
+        if self.live.status in OPEN_STATUSES and self.live.amount == self.requested:
+            return self.live  # the same checkout asked again: its open payment (or its hold) handed back
         raise CheckoutConflict(self.order_id, self.live.id, self.live.amount)

@@ -75,9 +75,10 @@ class CaptureExceedsAuthorized(BusinessRuleViolation):
 
 
 class PaymentNotCancellable(BusinessRuleViolation):
-    def __init__(self, payment_id: str, status: PaymentStatus) -> None:
-        super().__init__(
-            f"{payment_id} {status_phrase(status)}; only an open checkout or an authorization can be cancelled "
-            "(a paid payment is refunded, not cancelled)"
-        )
+    def __init__(self, payment_id: str, status: PaymentStatus, *, capture_pending: bool = False) -> None:
+        if capture_pending:
+            why = "has a capture in progress; it can be cancelled once the provider has answered it"
+        else:
+            why = f"{status_phrase(status)}; only an open checkout or an authorization can be cancelled"
+        super().__init__(f"{payment_id} {why} (a paid payment is refunded, not cancelled)")
         self.payment_id, self.status = payment_id, status

@@ -144,7 +144,7 @@ class Payment(PaymentRefunds, PaymentCapture):
         """Closes an open checkout or voids an authorization; a paid payment is refunded, not cancelled."""
         if self.status is _S.CANCELLED:
             return False
-        check(CancelOnlyWhileOpen(self.id, self.status))
+        check(CancelOnlyWhileOpen(self.id, self.status, self.capture_pending))
         previous = self._move_to(_S.CANCELLED, at)
         self._record(ev.PaymentCancelled, previous, at, reason=reason)
         return True

@@ -84,11 +84,14 @@ class CaptureWithinAuthorized:
 
 @dataclass(frozen=True, slots=True)
 class CancelOnlyWhileOpen:
+    """An open checkout or a hold, and not while a capture of it is in flight (the money may be taken already)."""
+
     payment_id: str
     status: PaymentStatus
+    capture_pending: bool = False
 
     def is_broken(self) -> bool:
-        return self.status not in CANCELLABLE_STATUSES
+        return self.status not in CANCELLABLE_STATUSES or self.capture_pending
 
     def violation(self) -> Exception:
-        return PaymentNotCancellable(self.payment_id, self.status)
+        return PaymentNotCancellable(self.payment_id, self.status, capture_pending=self.capture_pending)

@@ -4,6 +4,8 @@ it; and the shared application components handlers are built with."""
 from collections.abc import Mapping
 from typing import Any
 
+from application.commands.cancel_payment import CancelPayment, CancelPaymentHandler
+from application.commands.capture_payment import CapturePayment, CapturePaymentHandler
 from application.commands.checkout_order import CheckoutOrder, CheckoutOrderHandler
 from application.commands.handle_provider_webhook import HandleProviderWebhook, HandleProviderWebhookHandler
 from application.commands.refund_payment import RefundPayment, RefundPaymentHandler
@@ -31,6 +33,8 @@ HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
     CheckoutOrder: CheckoutOrderHandler,
     HandleProviderWebhook: HandleProviderWebhookHandler,
     RefundPayment: RefundPaymentHandler,
+    CapturePayment: CapturePaymentHandler,
+    CancelPayment: CancelPaymentHandler,
     GetPaymentStatus: GetPaymentStatusHandler,
     GetPayment: GetPaymentHandler,
     GetAuditTrail: GetAuditTrailHandler,

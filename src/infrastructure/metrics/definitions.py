@@ -23,6 +23,8 @@ class MetricSet:
     webhook_events: Counter
     checkouts: Counter
     refunds: Counter
+    captures: Counter
+    cancels: Counter
     provider_request_duration: Histogram
     status_transitions: Counter
     notifications: Counter
@@ -57,6 +59,12 @@ def define_metrics(registry: CollectorRegistry) -> MetricSet:
         ),
         refunds=Counter(
             "payments_refunds", "Refund requests, by provider and outcome", ("provider", "outcome"), registry=registry
+        ),
+        captures=Counter(
+            "payments_captures", "Capture requests, by provider and outcome", ("provider", "outcome"), registry=registry
+        ),
+        cancels=Counter(
+            "payments_cancels", "Cancel requests, by provider and outcome", ("provider", "outcome"), registry=registry
         ),
         provider_request_duration=Histogram(
             "payments_provider_request_duration_seconds",

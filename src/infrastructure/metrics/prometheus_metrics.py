@@ -11,7 +11,14 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from application.data.outcomes import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
+from application.data.outcomes import (
+    CancelOutcome,
+    CaptureOutcome,
+    CheckoutOutcome,
+    NotificationOutcome,
+    RefundOutcome,
+    WebhookOutcome,
+)
 from infrastructure.metrics.definitions import define_metrics
 from infrastructure.metrics.multiprocess import enable_multiprocess, multiprocess_dir
 
@@ -38,6 +45,12 @@ class PrometheusMetrics:
 
     def refund(self, provider: str, outcome: RefundOutcome) -> None:
         self._m.refunds.labels(provider, outcome).inc()
+
+    def capture(self, provider: str, outcome: CaptureOutcome) -> None:
+        self._m.captures.labels(provider, outcome).inc()
+
+    def cancel(self, provider: str, outcome: CancelOutcome) -> None:
+        self._m.cancels.labels(provider, outcome).inc()
 
     def status_transition(self, from_status: str, to_status: str) -> None:
         self._m.status_transitions.labels(from_status, to_status).inc()

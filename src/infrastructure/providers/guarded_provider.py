@@ -8,12 +8,19 @@ from collections.abc import Awaitable, Mapping
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from application.data.provider_news import CheckoutSession, MissedEvent, ProviderEvent, ProviderNotice, ProviderRefund
+from application.data.provider_news import (
+    CheckoutSession,
+    MissedEvent,
+    ProviderCapture,
+    ProviderEvent,
+    ProviderNotice,
+    ProviderRefund,
+)
 from application.errors import ProviderError, ProviderUnavailable
 from application.ports.payment_provider import PaymentProvider
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
-from domain.shared.money import Currency
+from domain.shared.money import Currency, Money
 from infrastructure.providers.circuit_breaker import CircuitBreaker
 
 T = TypeVar("T")
@@ -42,6 +49,7 @@ class GuardedProvider:
     ) -> None:
         self.inner, self.breaker, self._timeout = inner, breaker, timeout_seconds
         self.name = inner.name
+        self.supports_manual_capture = inner.supports_manual_capture
         self._observer = observer
 
     def supports(self, currency: Currency) -> bool:
@@ -52,6 +60,12 @@ class GuardedProvider:
 
     async def refund(self, payment: Payment, refund: Refund) -> ProviderRefund:
         return await self._call("refund", self.inner.refund(payment, refund))
+
+    async def capture(self, payment: Payment, amount: Money) -> ProviderCapture:
+        return await self._call("capture", self.inner.capture(payment, amount))
+
+    async def cancel(self, payment: Payment) -> None:
+        await self._call("cancel", self.inner.cancel(payment))
 
     def parse_webhook(
         self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None

@@ -11,7 +11,13 @@ from collections.abc import Callable, Sequence
 
 import httpx
 
-from application.errors import ProviderNotEnabled, ProviderUnavailable, UnknownProvider, UnsupportedCurrency
+from application.errors import (
+    CaptureNotSupported,
+    ProviderNotEnabled,
+    ProviderUnavailable,
+    UnknownProvider,
+    UnsupportedCurrency,
+)
 from application.ports.clock import Clock
 from application.ports.payment_provider import PaymentProvider
 from domain.shared.money import Currency
@@ -44,24 +50,32 @@ class ProviderRegistry:
         except KeyError:
             raise UnknownProvider(name) from None
 
-    def choose(self, preference: str | None, currency: Currency) -> GuardedProvider:
+    def choose(self, preference: str | None, currency: Currency, *, manual_capture: bool = False) -> GuardedProvider:
         # An explicit preference is never silently swapped for another provider: the caller asked for it.
         if preference is not None:
             preferred = self._by_name.get(preference)
             if preferred is None:
                 raise ProviderNotEnabled(preference, self.names())
+            if manual_capture and not preferred.supports_manual_capture:
+                raise CaptureNotSupported(preference, self._holding_funds())
             if not preferred.supports(currency):
                 raise UnsupportedCurrency(currency.code, [preference])
             self._raise_if_open([preferred])
             return preferred
-        candidates = [provider for provider in self._providers if provider.supports(currency)]
+        able = [p for p in self._providers if p.supports_manual_capture] if manual_capture else list(self._providers)
+        if not able:
+            raise CaptureNotSupported(None, [])
+        candidates = [provider for provider in able if provider.supports(currency)]
         if not candidates:
-            raise UnsupportedCurrency(currency.code, self.names())
+            raise UnsupportedCurrency(currency.code, [provider.name for provider in able])
         for provider in candidates:
             if not provider.breaker.is_open:
                 return provider
         self._raise_if_open(candidates)
         raise AssertionError("unreachable: every candidate is open")  # pragma: no cover
+
+    def _holding_funds(self) -> list[str]:
+        return [provider.name for provider in self._providers if provider.supports_manual_capture]
 
     def names(self) -> list[str]:
         return [provider.name for provider in self._providers]

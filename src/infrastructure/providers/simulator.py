@@ -45,6 +45,7 @@ from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
 from domain.shared.money import Currency
+from infrastructure.providers.holds_no_funds import HoldsNoFunds
 from infrastructure.providers.signing import sign, verify
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class _Event(msgspec.Struct):
     data: _Data
 
 
-class SimulatorPaymentProvider:
+class SimulatorPaymentProvider(HoldsNoFunds):
     name = PROVIDER
 
     def __init__(

@@ -37,6 +37,7 @@ class StubProvider:
     name: str
     currencies: frozenset[str]
     checkout_behaviour: Exception | float | None = None  # raise it, or sleep that long
+    supports_manual_capture: bool = False
 
     def supports(self, currency: Currency) -> bool:
         return currency.code in self.currencies

@@ -1,4 +1,4 @@
-"""The read side: views built straight from rows, never through the aggregate.
+"""The read side: views built straight from rows (a single payment's view through the repository's own mapping).
 
 Every query is one statement on the seam (infrastructure/db/sql), run on a pooled connection without a
 transaction: a single statement is its own snapshot, and on SQLite a reader takes no lock. On Postgres each is
@@ -17,7 +17,6 @@ from application.views import (
     AuditEntryView,
     PaymentStatusView,
     PaymentView,
-    RefundView,
     TransactionFilter,
     TransactionPage,
     TransactionView,
@@ -26,7 +25,7 @@ from infrastructure.db.read.cursor import decode_cursor, encode_cursor
 from infrastructure.db.read.transactions_query import transaction_lookup, transactions_query
 from infrastructure.db.sql.runner import Runner
 from infrastructure.db.tables import payment_events, payments, refunds
-from infrastructure.db.write.payment_mapper import REFUND_PREFIX
+from infrastructure.db.write.payment_mapper import payment_from_rows
 from infrastructure.db.write.payment_statements import GET as PAYMENT_WITH_REFUNDS
 
 _SUCCEEDED = "succeeded"
@@ -80,9 +79,8 @@ class SqlPaymentReadModel:
 
     async def payment(self, payment_id: str) -> PaymentView | None:
         rows = await self._db.fetch(PAYMENT_WITH_REFUNDS, id=payment_id)
-        if not rows:
-            return None
-        return _payment_view(rows[0], [_refund_view(payment_id, r) for r in rows if r[REFUND_PREFIX + "id"]])
+        # the same rows the repository loads, read through the same mapping: one view of a payment, whoever asks
+        return PaymentView.of(payment_from_rows(rows)) if rows else None
 
     async def audit_trail(self, payment_id: str) -> list[AuditEntryView] | None:
         entries = await self._db.fetch(_AUDIT_TRAIL, payment_id=payment_id)
@@ -103,52 +101,6 @@ class SqlPaymentReadModel:
         statement, values = transaction_lookup(id_or_reference)
         row = await self._db.fetch_one(statement, **values)
         return None if row is None else TransactionView(*row.values())
-
-
-def _payment_view(row: Mapping[str, Any], refund_views: list[RefundView]) -> PaymentView:
-    return PaymentView(
-        id=row["id"],
-        order_id=row["order_id"],
-        amount=row["amount"],
-        currency=row["currency"],
-        status=row["status"],
-        provider=row["provider"],
-        provider_reference=row["provider_reference"],
-        checkout_url=row["checkout_url"],
-        expires_at=row["expires_at"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        amount_refunded=sum(r.amount for r in refund_views if r.status == _SUCCEEDED),
-        failure_reason=row["failure_reason"],
-        refunds=tuple(refund_views),
-        callback_url=row["callback_url"],
-        return_url=row["return_url"],
-        metadata=dict(row["metadata"] or {}),
-        cancel_url=row["cancel_url"],
-        description=row["description"],
-        customer_email=row["customer_email"],
-        customer_name=row["customer_name"],
-    )
-
-
-def _refund_view(payment_id: str, row: Mapping[str, Any]) -> RefundView:
-    """From a `LOAD_COLUMNS` row, whose refund columns carry REFUND_PREFIX."""
-
-    def value(name: str) -> Any:
-        return row[REFUND_PREFIX + name]
-
-    return RefundView(
-        id=value("id"),
-        payment_id=payment_id,
-        amount=value("amount"),
-        currency=value("currency"),
-        status=value("status"),
-        reason=value("reason"),
-        provider_reference=value("provider_reference"),
-        failure_reason=value("failure_reason"),
-        created_at=value("created_at"),
-        updated_at=value("updated_at"),
-    )
 
 
 def _audit_entry(row: Mapping[str, Any]) -> AuditEntryView:

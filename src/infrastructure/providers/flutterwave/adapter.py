@@ -36,6 +36,7 @@ from infrastructure.providers.flutterwave.verification import (
     judge_refund_record,
     refund_outcome,
 )
+from infrastructure.providers.holds_no_funds import HoldsNoFunds
 
 # Flutterwave's collection currencies we route to it (https://developer.flutterwave.com/docs/collecting-payments).
 SUPPORTED_CURRENCIES = frozenset(
@@ -47,7 +48,7 @@ _REFUND_STATUSES = {
 }
 
 
-class FlutterwavePaymentProvider:
+class FlutterwavePaymentProvider(HoldsNoFunds):
     name = "flutterwave"
 
     def __init__(self, api: FlutterwaveApi, secret_hash: str, fallback_redirect_url: str) -> None:

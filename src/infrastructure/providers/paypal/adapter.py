@@ -18,6 +18,7 @@ from application.errors import ProviderError, ProviderUnavailable
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.shared.money import Currency
+from infrastructure.providers.holds_no_funds import HoldsNoFunds
 from infrastructure.providers.paypal import wire
 from infrastructure.providers.paypal.amounts import PAYPAL_CURRENCIES
 from infrastructure.providers.paypal.api import PayPalApi, segment
@@ -36,7 +37,7 @@ from infrastructure.providers.paypal.orders import (
 from infrastructure.providers.paypal.webhooks import PayPalWebhooks, UnverifiedEvent
 
 
-class PayPalPaymentProvider:
+class PayPalPaymentProvider(HoldsNoFunds):
     name = NAME
 
     def __init__(self, api: PayPalApi, webhooks: PayPalWebhooks) -> None:

@@ -14,6 +14,7 @@ from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
 from domain.shared.money import Currency
+from infrastructure.providers.holds_no_funds import HoldsNoFunds
 from infrastructure.providers.paystack import events, signature
 from infrastructure.providers.paystack.api import PaystackApi
 from infrastructure.providers.paystack.references import MAX_ATTEMPTS, transaction_reference
@@ -32,7 +33,7 @@ _PENDING = RefundStatus.PENDING
 _REFUND_STATUS = {"processed": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED}
 
 
-class PaystackPaymentProvider:
+class PaystackPaymentProvider(HoldsNoFunds):
     name = signature.PROVIDER
 
     def __init__(self, api: PaystackApi, secret_key: str) -> None:

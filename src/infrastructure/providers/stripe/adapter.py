@@ -18,6 +18,7 @@ from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
 from domain.shared.money import Currency
+from infrastructure.providers.holds_no_funds import HoldsNoFunds
 from infrastructure.providers.signing import verify
 from infrastructure.providers.stripe import currencies, lookups
 from infrastructure.providers.stripe.errors import translated_errors
@@ -38,7 +39,7 @@ EVENTS_PAGE = 100  # Stripe's maximum `limit` for list endpoints
 _REFUND_STATUSES = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED, "canceled": RefundStatus.FAILED}
 
 
-class StripePaymentProvider:
+class StripePaymentProvider(HoldsNoFunds):
     name = PROVIDER
 
     def __init__(

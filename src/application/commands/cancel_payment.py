@@ -1,0 +1,65 @@
+"""Call off a payment that has not taken money: close its open checkout, or void its hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.data.cause import Cause
+from application.messages import Command
+from application.metric_outcomes import failure_outcome
+from application.ports.clock import Clock
+from application.ports.metrics import NO_METRICS, Metrics
+from application.ports.payment_provider import PaymentProviders
+from application.ports.unit_of_work import UnitOfWork
+from application.views import PaymentView
+from domain.payments.rules import CancelOnlyWhileOpen
+from domain.payments.status import PaymentStatus
+from domain.shared.rules import check
+
+DEFAULT_REASON = "cancelled by the order system"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelPayment(Command[PaymentView]):
+    payment_id: str
+    reason: str | None = None
+    actor: str | None = None
+
+
+class CancelPaymentHandler:
+    """The provider first (Stripe: expire the Checkout Session, or cancel the PaymentIntent of a hold; PayPal: void
+    the authorization; providers whose checkouts expire by themselves: nothing), outside any transaction; then
+    the payment is `cancelled` under its row lock. Cancelling a cancelled payment changes nothing (200).
+
+    If the customer pays in that same moment, the provider's success wins when it arrives: the payment becomes
+    `succeeded`, flagged paid after cancel (and refunded automatically when configured).
+    """
+
+    def __init__(
+        self, uow: UnitOfWork, providers: PaymentProviders, clock: Clock, metrics: Metrics = NO_METRICS
+    ) -> None:
+        self._uow, self._providers, self._clock, self._metrics = uow, providers, clock, metrics
+
+    async def __call__(self, cmd: CancelPayment) -> PaymentView:
+        async with self._uow as uow:
+            payment = await uow.payments.get(cmd.payment_id)
+        if payment.status is PaymentStatus.CANCELLED:
+            return PaymentView.of(payment)
+        provider = self._providers.get(payment.provider)
+        try:
+            check(CancelOnlyWhileOpen(payment.id, payment.status, payment.capture_pending))
+            await provider.cancel(payment)  # no transaction held
+            view = await self._cancel(cmd)
+        except Exception as error:
+            self._metrics.cancel(provider.name, failure_outcome(error))
+            raise
+        self._metrics.cancel(provider.name, "cancelled")
+        return view
+
+    async def _cancel(self, cmd: CancelPayment) -> PaymentView:
+        async with self._uow as uow:
+            payment = await uow.payments.get(cmd.payment_id, for_update=True)
+            if payment.cancel(cmd.reason or DEFAULT_REASON, self._clock.now()):
+                await uow.payments.save(payment, Cause("api", cmd.actor))
+                await uow.commit()
+            return PaymentView.of(payment)
