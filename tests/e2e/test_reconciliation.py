@@ -59,6 +59,7 @@ def test_the_summary_counts_what_happened(live_server: LiveServer) -> None:
         "over_refunded": {"count": 0, "ids": []},
         "paid_without_confirmation": {"count": 0, "ids": []},
         "refunds_stuck_pending": {"count": 0, "ids": []},
+        "paid_after_cancel": {"count": 0, "ids": []},
     }
 
 

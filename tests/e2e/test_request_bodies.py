@@ -31,6 +31,8 @@ from tests.e2e.conftest import WEBHOOK_SECRET, LiveServer, serve
 
 CHECKOUT = ("POST", "/api/v1/orders/{order_id:str}/checkout")
 REFUND = ("POST", "/api/v1/payments/{payment_id:str}/refund")
+CAPTURE = ("POST", "/api/v1/payments/{payment_id:str}/capture")
+CANCEL = ("POST", "/api/v1/payments/{payment_id:str}/cancel")
 WEBHOOK = ("POST", "/api/v1/webhooks/{provider:str}")
 
 # route → (kind, unknown-field bodies with the JSON Pointer each must name). Webhooks are the providers'
@@ -47,6 +49,8 @@ BODY_ROUTES: dict[tuple[str, str], tuple[str, list[tuple[dict[str, Any], str]]]]
         ],
     ),
     REFUND: ("json", [({"amount": 100, "bogus": True}, "/bogus")]),
+    CAPTURE: ("json", [({"amount": 100, "bogus": True}, "/bogus")]),
+    CANCEL: ("json", [({"reason": "x", "bogus": True}, "/bogus")]),
     WEBHOOK: ("raw", []),
 }
 # POST routes that take no body: one sent is never read (so never parsed, never limited beyond the server's)
@@ -93,8 +97,10 @@ def good_body(route: tuple[str, str], payment_id: str, **extra: Any) -> bytes:
     """A body the route takes (for the webhook: a real simulator event about the paid payment)."""
     if route == CHECKOUT:
         return json.dumps({"amount": 100, "currency": "USD", **extra}).encode()
-    if route == REFUND:
+    if route in (REFUND, CAPTURE):
         return json.dumps({"amount": 100, **extra}).encode()
+    if route == CANCEL:
+        return json.dumps({"reason": "the order was cancelled", **extra}).encode()
     data = {"payment_id": payment_id, "amount": 5000, "currency": "USD"}
     event = {"id": f"evt_{uuid.uuid4().hex}", "type": "payment.succeeded", "created": int(time.time()), "data": data}
     return json.dumps({**event, **extra}).encode()
@@ -105,8 +111,9 @@ def target(route: tuple[str, str], payment_id: str, body: bytes) -> tuple[str, d
     signed correctly, so a refusal cannot come from its signature)."""
     if route == CHECKOUT:
         return f"/api/v1/orders/ord-{uuid.uuid4().hex[:10]}/checkout", {"Idempotency-Key": uuid.uuid4().hex}
-    if route == REFUND:
-        return f"/api/v1/payments/{payment_id}/refund", {"Idempotency-Key": uuid.uuid4().hex}
+    if route in (REFUND, CAPTURE, CANCEL):
+        action = route[1].rsplit("/", 1)[1]
+        return f"/api/v1/payments/{payment_id}/{action}", {"Idempotency-Key": uuid.uuid4().hex}
     return "/api/v1/webhooks/simulator", {"Simulator-Signature": sign(WEBHOOK_SECRET, body, int(time.time()))}
 
 

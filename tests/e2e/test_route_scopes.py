@@ -39,6 +39,8 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/payments/{payment_id:str}"): "payments:read",
     ("GET", "/api/v1/payments/{payment_id:str}/events"): "payments:read",
     ("POST", "/api/v1/payments/{payment_id:str}/refund"): "refunds:write",
+    ("POST", "/api/v1/payments/{payment_id:str}/capture"): "payments:write",
+    ("POST", "/api/v1/payments/{payment_id:str}/cancel"): "payments:write",
     ("GET", "/api/v1/transactions"): "payments:read",
     ("GET", "/api/v1/transactions/{id_or_reference:str}"): "payments:read",
     # admin only
@@ -126,8 +128,10 @@ def request_parts(method: str, path: str) -> dict[str, Any]:
     """A request the route would accept but for authentication: so any 401/403 comes from the scope check."""
     if path.endswith("/checkout") and method == "POST":
         return {"json": {"amount": 100, "currency": "USD"}}
-    if path.endswith("/refund"):
+    if path.endswith(("/refund", "/capture")):
         return {"json": {}, "headers": {"Idempotency-Key": uuid.uuid4().hex}}
+    if path.endswith("/cancel"):
+        return {"json": {}}
     if path.startswith("/api/v1/webhooks/"):
         return {"content": b"{}", "headers": {"Content-Type": "application/json"}}
     return {}

@@ -37,6 +37,9 @@ class Discrepancies:
     over_refunded: IdSample  # payments whose succeeded refunds exceed their amount
     paid_without_confirmation: IdSample  # paid payments with no succeeded audit row from a webhook or the janitor
     refunds_stuck_pending: IdSample  # refunds pending since before the threshold
+    # succeeded after we had cancelled or expired them: money the order system may not expect (refund it, or
+    # let PAYMENTS_REFUND_PAID_AFTER_CANCEL do so)
+    paid_after_cancel: IdSample = IdSample(0, ())
 
 
 @dataclass(frozen=True, slots=True)

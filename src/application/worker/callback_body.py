@@ -67,6 +67,12 @@ def payment_data(payment: PaymentView) -> dict[str, Any]:
         "return_url": payment.return_url,
         "cancel_url": payment.cancel_url,
         "callback_url": payment.callback_url,
+        "capture": payment.capture,
+        "amount_capturable": payment.amount_capturable,
+        "amount_captured": payment.amount_captured,
+        "capture_pending": payment.capture_pending,
+        # true on the `payment.succeeded` of a payment the provider took after we cancelled or expired it
+        "paid_after_cancel": payment.paid_after_cancel,
         "refunds": [refund_data(r) for r in payment.refunds],
     }
 

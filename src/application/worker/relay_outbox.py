@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 # The events an order system hears about (API.md); the rest (initiated, refund.requested, …) are internal.
 NOTIFIED_EVENT_TYPES = frozenset(
     {
+        "payment.authorized",
         "payment.succeeded",
         "payment.failed",
+        "payment.cancelled",
         "payment.expired",
         "payment.refunded",
         "payment.partially_refunded",

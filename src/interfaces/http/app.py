@@ -28,6 +28,7 @@ from interfaces.http.controllers.metrics import MetricsController
 from interfaces.http.controllers.notifications import NotificationsController
 from interfaces.http.controllers.operations import OperationsController
 from interfaces.http.controllers.pages import PagesController
+from interfaces.http.controllers.payment_actions import PaymentActionsController
 from interfaces.http.controllers.payments import PaymentsController
 from interfaces.http.controllers.problem_docs import ProblemDocsController
 from interfaces.http.controllers.reconciliation import ReconciliationController
@@ -143,6 +144,7 @@ def _routes(settings: Settings) -> list[ControllerRouterHandler]:
         CheckoutController,
         PaymentsController,
         RefundsController,
+        PaymentActionsController,
         TransactionsController,
         NotificationsController,
         ReconciliationController,

@@ -84,8 +84,13 @@ _OVER_REFUNDED = _Sample.of(
     sa.select(payments.c.id, payments.c.created_at)
     .select_from(payments.join(refunds, refunds.c.payment_id == payments.c.id))
     .where(_within(payments.c.created_at), refunds.c.status == "succeeded")
-    .group_by(payments.c.id, payments.c.created_at, payments.c.amount)
-    .having(sa.func.sum(refunds.c.amount) > payments.c.amount)
+    .group_by(payments.c.id, payments.c.created_at, payments.c.amount, payments.c.amount_captured)
+    .having(sa.func.sum(refunds.c.amount) > sa.func.coalesce(payments.c.amount_captured, payments.c.amount))
+)  # more given back than was taken (a partial capture took less than the amount)
+_PAID_AFTER_CANCEL = _Sample.of(
+    sa.select(payments.c.id, payments.c.created_at).where(
+        _within(payments.c.created_at), payments.c.paid_after_cancel == sa.true()
+    )
 )
 _CONFIRMED = (
     sa.select(payment_events.c.id)
@@ -123,6 +128,7 @@ class SqlReconciliationQuery:
                 over_refunded=await _sample(tx, _OVER_REFUNDED, window),
                 paid_without_confirmation=await _sample(tx, _UNCONFIRMED, window),
                 refunds_stuck_pending=await _sample(tx, _STUCK_REFUNDS, window),
+                paid_after_cancel=await _sample(tx, _PAID_AFTER_CANCEL, window),
             )
         return ReconciliationSummary(
             since, until, stuck_before, payment_groups, refund_groups, stuck, trouble, discrepancies

@@ -7,7 +7,7 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from application.commands.checkout_order import CheckoutOrder
-from domain.payments.payment import CheckoutDetails
+from domain.payments.payment import CaptureMode, CheckoutDetails
 from interfaces.http.schemas.common import Amount, Currency, Email, HttpUrl, Metadata, ProviderName
 
 
@@ -28,6 +28,8 @@ class CheckoutRequest(Struct, forbid_unknown_fields=True):
     callback_url: HttpUrl | None = None
     description: Annotated[str, Meta(max_length=1000)] | None = None
     metadata: Metadata = {}
+    # manual: the customer authorizes, the funds are held until captured (POST /payments/{id}/capture)
+    capture: CaptureMode = CaptureMode.AUTOMATIC
 
     def __post_init__(self) -> None:
         self.currency = self.currency.upper()
@@ -43,4 +45,4 @@ class CheckoutRequest(Struct, forbid_unknown_fields=True):
             description=self.description,
             metadata=dict(self.metadata),
         )
-        return CheckoutOrder(order_id, self.amount, self.currency, self.provider, details, actor)
+        return CheckoutOrder(order_id, self.amount, self.currency, self.provider, details, actor, self.capture)

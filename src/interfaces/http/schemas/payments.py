@@ -40,33 +40,21 @@ class PaymentResponse(Struct, kw_only=True):
     return_url: str | None
     cancel_url: str | None
     callback_url: str | None
+    capture: str  # automatic | manual
+    amount_capturable: int  # what a capture may still take: the hold of an authorized payment, else 0
+    amount_captured: int | None  # what was taken, once it was (a partial capture takes less than `amount`)
+    capture_pending: bool  # a capture was asked of the provider and it has not confirmed yet
+    paid_after_cancel: bool  # the provider took the money after the payment was cancelled or expired
 
     @classmethod
     def from_view(cls, view: PaymentView) -> PaymentResponse:
         return cls(**_payment_fields(view))
 
 
-class PaymentDetailResponse(Struct, kw_only=True, omit_defaults=True):
+class PaymentDetailResponse(PaymentResponse, kw_only=True, omit_defaults=True):
     """The payment plus its refunds and what the checkout sent; `failure_reason` appears only when it failed."""
 
-    id: str
-    order_id: str
-    amount: int
     amount_refunded: int
-    currency: str
-    status: str
-    provider: str
-    provider_reference: str | None
-    checkout_url: str | None
-    expires_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
-    customer: CustomerResponse | None
-    description: str | None
-    metadata: dict[str, str]
-    return_url: str | None
-    cancel_url: str | None
-    callback_url: str | None
     refunds: list[RefundResponse]
     failure_reason: str | None = None
 
@@ -155,6 +143,11 @@ def _payment_fields(view: PaymentView) -> dict[str, Any]:
         "return_url": view.return_url,
         "cancel_url": view.cancel_url,
         "callback_url": view.callback_url,
+        "capture": view.capture,
+        "amount_capturable": view.amount_capturable,
+        "amount_captured": view.amount_captured,
+        "capture_pending": view.capture_pending,
+        "paid_after_cancel": view.paid_after_cancel,
     }
 
 

@@ -50,6 +50,7 @@ class DiscrepanciesResponse(Struct, kw_only=True):
     over_refunded: IdSampleResponse
     paid_without_confirmation: IdSampleResponse
     refunds_stuck_pending: IdSampleResponse
+    paid_after_cancel: IdSampleResponse  # succeeded after we had cancelled or expired them
 
 
 class ReconciliationSummaryResponse(Struct, kw_only=True):
@@ -79,6 +80,7 @@ class ReconciliationSummaryResponse(Struct, kw_only=True):
                 over_refunded=IdSampleResponse.of(d.over_refunded),
                 paid_without_confirmation=IdSampleResponse.of(d.paid_without_confirmation),
                 refunds_stuck_pending=IdSampleResponse.of(d.refunds_stuck_pending),
+                paid_after_cancel=IdSampleResponse.of(d.paid_after_cancel),
             ),
         )
 
