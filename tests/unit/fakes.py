@@ -730,7 +730,7 @@ class FakeJanitorStore:
             never = next_at is None and (
                 p.created_at <= now - first_check_after or (p.expires_at is not None and p.expires_at <= now)
             )
-            if p.status.value == "processing" and (never or (next_at is not None and next_at <= now)):
+            if p.status.value in ("processing", "authorized") and (never or (next_at is not None and next_at <= now)):
                 due.append(DueCheck(p.id, checks))
         return self._lease(due[:limit], now + lease)
 

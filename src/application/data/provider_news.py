@@ -63,6 +63,7 @@ class ProviderEvent:
     currency: str | None = None
     reason: str | None = None
     occurred_at: datetime | None = None
+    hold_until: datetime | None = None  # an authorization: when the provider lets the hold lapse
     # True when the provider must be asked before we act (Paystack/Flutterwave re-verify a charge, PayPal
     # captures an approved order): the handler stores the event first, calls `confirm` outside any transaction,
     # then applies what `confirm` returned.

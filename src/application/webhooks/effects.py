@@ -42,7 +42,7 @@ def _dispatch(payment: Payment, event: ProviderEvent, at: datetime) -> bool:
     reason = event.reason or event.event_type
     match event.action:
         case EventAction.PAYMENT_AUTHORIZED:
-            return payment.authorize(at)
+            return payment.authorize(at, event.hold_until)
         case EventAction.PAYMENT_SUCCEEDED:
             return payment.succeed(at, event.amount)
         case EventAction.PAYMENT_FAILED if payment.status is PaymentStatus.AUTHORIZED:

@@ -46,7 +46,7 @@ from application.worker.janitor_schedule import (
     next_gap,
 )
 from domain.payments.payment import Payment
-from domain.payments.status import PaymentStatus, RefundStatus
+from domain.payments.status import OPEN_STATUSES, PaymentStatus, RefundStatus
 
 log = logging.getLogger(__name__)
 
@@ -132,25 +132,21 @@ class RunJanitorHandler:
                 log.exception("janitor could not reschedule %s", due.refund_id or due.payment_id)
 
     async def _check_payment(self, due: DueCheck, tally: Tally, actor: str) -> None:
+        """An open checkout, or a hold (authorized): asked about, then expired once past its deadline with no
+        final word. A hold whose capture may already have happened (capture_pending) is never expired here."""
         payment = await self._load(due.payment_id)
-        if payment.status is not PaymentStatus.PROCESSING:
+        if payment.status not in OPEN_STATUSES:
             return  # settled since it was claimed (a webhook won): nothing to ask
         event = await self._providers.get(payment.provider).lookup_payment(payment)
         now = self._clock.now()
-        if event is None and now >= _deadline(payment):
-            event = ProviderEvent(
-                provider=payment.provider,
-                event_id=f"{JANITOR}:expire:{payment.id}",
-                event_type="janitor.checkout_expired",
-                action=EventAction.PAYMENT_EXPIRED,
-                payment_id=payment.id,
-                reason="the checkout expired without a final word from the provider",
-            )
+        if event is None and now >= _deadline(payment) and not payment.capture_pending:
+            event = _expiry(payment)
             cause = Cause("worker", actor)
         else:
             cause = Cause("worker", actor, None if event is None else event.event_id)
         if event is None or not await self._apply(replace(event, payment_id=payment.id), cause, tally, None):
-            await self._reschedule(due, tally)
+            hold_end = payment.expires_at if payment.status is PaymentStatus.AUTHORIZED else None
+            await self._reschedule(due, tally, before=hold_end)  # a hold is asked about again as it ends
 
     async def _check_refund(self, due: DueCheck, tally: Tally, actor: str) -> None:
         assert due.refund_id is not None
@@ -188,9 +184,12 @@ class RunJanitorHandler:
         tally.changed.append(JanitorChange(payment.id, refund_id, before, after, cause.provider_event_id))
         return True
 
-    async def _reschedule(self, due: DueCheck, tally: Tally) -> None:
-        checks = due.checks + 1
-        at = self._clock.now() + next_gap(checks)
+    async def _reschedule(self, due: DueCheck, tally: Tally, *, before: datetime | None = None) -> None:
+        """The next check after a growing gap, but no later than `before` (a hold's end) while that is ahead."""
+        checks, now = due.checks + 1, self._clock.now()
+        at = now + next_gap(checks)
+        if before is not None and now < before < at:
+            at = before
         if due.refund_id is None:
             await self._store.schedule_payment(due.payment_id, checks, at)
         else:
@@ -202,7 +201,24 @@ class _NotApplicable(ApplicationError):
     """The provider's answer could not be applied yet (e.g. it names a refund we do not know)."""
 
 
+def _expiry(payment: Payment) -> ProviderEvent:
+    held = payment.status is PaymentStatus.AUTHORIZED
+    return ProviderEvent(
+        provider=payment.provider,
+        event_id=f"{JANITOR}:expire:{payment.id}",
+        event_type="janitor.authorization_lapsed" if held else "janitor.checkout_expired",
+        action=EventAction.PAYMENT_EXPIRED,
+        payment_id=payment.id,
+        reason=(
+            "the authorization lapsed without a capture"
+            if held
+            else "the checkout expired without a final word from the provider"
+        ),
+    )
+
+
 def _deadline(payment: Payment) -> datetime:
+    """An open checkout: its expiry (a hold: the end of the hold); without one, a day after it was made."""
     expires = payment.expires_at if payment.expires_at is not None else payment.created_at + NO_EXPIRY_MAX_AGE
     return expires + EXPIRY_GRACE
 

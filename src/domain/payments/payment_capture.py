@@ -32,8 +32,9 @@ class PaymentCapture(PaymentState):
         open_hold = self.status is _S.AUTHORIZED and not self.capture_pending
         return self.amount if open_hold else Money.zero(self.amount.currency)
 
-    def authorize(self, at: datetime) -> bool:
-        """The customer approved; the funds are held. News of it after the money was taken changes nothing."""
+    def authorize(self, at: datetime, hold_until: datetime | None = None) -> bool:
+        """The customer approved; the funds are held (until `hold_until`, when the provider says: the checkout's
+        expiry is no longer what counts). News of it after the money was taken changes nothing."""
         if self.status is _S.AUTHORIZED or self.status in (
             _S.SUCCEEDED,
             _S.PARTIALLY_REFUNDED,
@@ -42,6 +43,8 @@ class PaymentCapture(PaymentState):
         ):
             return False
         previous = self._move_to(_S.AUTHORIZED, at)
+        if hold_until is not None:
+            self.expires_at = hold_until
         self._record(ev.PaymentAuthorized, previous, at, amount=self.amount.amount, currency=self.amount.currency.code)
         return True
 

@@ -30,6 +30,7 @@ class PaymentState:
     refunds: list[Refund]
     amount_captured: int | None
     capture_requested: int | None
+    expires_at: datetime | None
     _events: list[ev.PaymentEvent]
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -11,8 +12,9 @@ from application.commands.capture_payment import CapturePayment
 from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.commands.refund_payment import RefundPayment
-from application.data.provider_news import EventAction
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import CaptureNotSupported, ProviderError, ProviderUnavailable
+from application.worker.run_janitor import RunJanitor
 from domain.payments.errors import (
     CaptureExceedsAuthorized,
     PaymentNotCancellable,
@@ -184,3 +186,41 @@ async def test_a_success_after_cancel_makes_the_payment_succeeded_and_says_so() 
     assert (stored.status, stored.paid_after_cancel) == (S.SUCCEEDED, True)
     [late] = [row for row in h.store.audit if row.payment_id == pid and row.event == "payment.succeeded"]
     assert (late.from_status, late.data["paid_after_cancel"]) == ("cancelled", True)
+
+
+async def test_the_janitor_settles_a_capture_that_timed_out_and_never_expires_it_meanwhile() -> None:
+    h = harness()
+    pid = await held(h)
+    h.provider.capture_error = ProviderUnavailable("fake", "capture timed out after 10 s")
+    await h.send(CapturePayment(pid, 6_000))
+    h.clock.advance(days=30)  # far past any deadline: a capture that may have happened is still not expired
+
+    assert (await h.send(RunJanitor())).changed == ()
+    assert h.store.payment(pid).status is S.AUTHORIZED
+    h.provider.payment_lookups[pid] = ProviderEvent(
+        "fake", "lookup_captured", "fake.captured", A.PAYMENT_SUCCEEDED, pid, amount=6_000, currency="EUR"
+    )
+    h.clock.advance(days=1)
+    report = await h.send(RunJanitor())
+
+    assert [(c.from_status, c.to_status) for c in report.changed] == [("authorized", "succeeded")]
+    stored = h.store.payment(pid)
+    assert (stored.amount_captured, stored.capture_pending) == (6_000, False)
+    assert len(h.provider.captures) == 1  # asked about, never captured again
+
+
+async def test_a_hold_the_provider_let_lapse_is_expired_by_the_janitor_and_told() -> None:
+    h = harness()
+    result = await h.send(CheckoutOrder("order-1", 10_000, "EUR", capture=CaptureMode.MANUAL))
+    pid = result.payment.id
+    hold_end = h.clock.now() + timedelta(days=7)
+    headers, body = webhook("evt_auth", A.PAYMENT_AUTHORIZED, pid, amount=10_000, currency="EUR")
+    await h.send(HandleProviderWebhook("fake", headers, body))
+    h.store.payments[pid].expires_at = hold_end  # as a provider's authorization event states it
+    h.clock.set(hold_end + timedelta(hours=1))
+
+    report = await h.send(RunJanitor())
+
+    assert [(c.from_status, c.to_status) for c in report.changed] == [("authorized", "expired")]
+    expired = [row for row in h.store.outbox if row.payment_id == pid and row.event == "payment.expired"]
+    assert len(expired) == 1

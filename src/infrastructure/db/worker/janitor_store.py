@@ -38,7 +38,7 @@ def _claim(table: sa.Table, due: sa.ColumnElement[bool], returned: tuple[str, ..
 _CLAIM_PAYMENTS = _claim(
     payments,
     sa.and_(
-        payments.c.status == "processing",
+        payments.c.status.in_(("processing", "authorized")),  # open checkouts and holds
         sa.or_(
             payments.c.next_check_at <= _NOW,
             sa.and_(
