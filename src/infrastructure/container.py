@@ -29,7 +29,7 @@ from application.ports.reconciliation import ReconciliationReadModel
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.webhook_events import WebhookEventLog, WebhookRetryQueue
 from application.worker.backoff import RetryPolicy
-from application.worker.worker_config import CallbackRouting, WorkerLeases
+from application.worker.worker_config import CallbackRouting, PaidAfterCancel, WorkerLeases
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
 from infrastructure.callbacks.host_resolver import AsyncioHostResolver
 from infrastructure.callbacks.http_callback_sender import build_callback_sender
@@ -157,6 +157,7 @@ class Container(containers.DeclarativeContainer):
         settings.provided.callback_secret,
         settings.provided.order_callback_url,
     )
+    paid_after_cancel = providers.Singleton(PaidAfterCancel, refund=settings.provided.refund_paid_after_cancel)
     retry_policy = providers.Singleton(
         RetryPolicy,
         base_seconds=settings.provided.retry_base_seconds,
@@ -188,6 +189,7 @@ def port_table(root: Container) -> dict[type[Any], Any]:
         RetryPolicy: root.retry_policy(),
         WorkerLeases: root.worker_leases(),
         CallbackRouting: root.callback_routing(),
+        PaidAfterCancel: root.paid_after_cancel(),
         Outbox: root.outbox(),
         CallbackSender: root.callback_sender(),  # None without PAYMENTS_CALLBACK_SECRET: deliveries never run
         EventPublisher: root.event_publisher(),  # None without PAYMENTS_BROKER_URL

@@ -113,6 +113,7 @@ class Settings:
     status_cache_entries: int = 10000
     status_cache_ttl_seconds: int = 30
     allow_sqlite_in_production: bool = False
+    refund_paid_after_cancel: bool = False  # refund, automatically, what a provider took after we cancelled
 
     @property
     def is_production(self) -> bool:
@@ -179,6 +180,7 @@ class _Reader:
             "status_cache_ttl_seconds": self._int("STATUS_CACHE_TTL_SECONDS", 30, 1, 86400),
             "allow_sqlite_in_production": self._choice("ALLOW_SQLITE_IN_PRODUCTION", ("true", "false"), "false")
             == "true",
+            "refund_paid_after_cancel": self._choice("REFUND_PAID_AFTER_CANCEL", ("true", "false"), "false") == "true",
             "paypal_webhook_verification": self._choice(
                 "PAYPAL_WEBHOOK_VERIFICATION", ("offline", "postback"), "offline"
             ),

@@ -25,6 +25,7 @@ from application.bus import MessageBus
 from application.data.callbacks import DeliveryResult
 from application.data.cause import Cause
 from application.data.janitor import DueCheck
+from application.data.outbox import OutboxMessage
 from application.data.outcomes import CheckoutOutcome, NotificationOutcome, RefundOutcome, WebhookOutcome
 from application.data.provider_news import (
     CheckoutSession,
@@ -918,22 +919,32 @@ class Harness:
 
 
 class FakeOutbox:
-    """An empty outbox: nothing to relay (the relay's own tests run on the real stores)."""
+    """The store's committed outbox rows as the relay sees them; `relayed` holds the ids marked relayed."""
 
-    async def claim(self, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Any]:
-        return []
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+        self.relayed: list[str] = []
+        self.failed: list[tuple[str, str]] = []
+
+    async def claim(self, worker: str, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]:
+        done = {*self.relayed, *(message_id for message_id, _ in self.failed)}
+        rows = [row for row in self._store.outbox if row.id not in done][:limit]
+        return [
+            OutboxMessage(row.id, row.event, row.payment_id, {"type": row.event, "data": row.data}, now, 0)
+            for row in rows
+        ]
 
     async def mark_relayed(self, message_id: str, now: datetime) -> None:
-        raise AssertionError("nothing was claimed")
+        self.relayed.append(message_id)
 
     async def mark_failed(self, message_id: str, error: str, next_attempt_at: datetime) -> None:
-        raise AssertionError("nothing was claimed")
+        self.failed.append((message_id, error))
 
     async def release(self, worker: str) -> None:
         return None
 
     async def pending_count(self) -> int:
-        return 0
+        return len(self._store.outbox) - len(self.relayed)
 
 
 class FakeCallbackSender:
@@ -973,7 +984,7 @@ def fake_root(
         "reconciliation": FakeReconciliation(),
         "webhook_events": FakeWebhookEvents(store),
         "retry_policy": RetryPolicy(random=lambda: 1.0),
-        "outbox": FakeOutbox(),
+        "outbox": FakeOutbox(store),
         "callback_sender": FakeCallbackSender(),
         **adapters,
     }

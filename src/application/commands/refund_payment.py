@@ -5,26 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.data.cause import Cause
-from application.data.outcomes import RefundOutcome
-from application.data.provider_news import ProviderRefund
-from application.errors import ProviderError, ProviderUnavailable
 from application.messages import Command
-from application.metric_outcomes import failure_outcome
-from application.ports.clock import Clock
-from application.ports.ids import IdGenerator
-from application.ports.metrics import NO_METRICS, Metrics
-from application.ports.payment_provider import PaymentProviders
-from application.ports.unit_of_work import UnitOfWork
+from application.refunds.refunder import Refunder
 from application.views import RefundView
 from domain.payments.refund import RefundReason
-from domain.payments.status import RefundStatus
-
-# how the provider's answer left the refund
-_ANSWERED: dict[RefundStatus, RefundOutcome] = {
-    RefundStatus.PENDING: "pending",
-    RefundStatus.SUCCEEDED: "succeeded",
-    RefundStatus.FAILED: "failed",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,67 +21,11 @@ class RefundPayment(Command[RefundView]):
 
 
 class RefundPaymentHandler:
-    """Reserves the refund in our books first, then asks the provider; never sends the same refund twice.
+    """Refund all or part of a payment (application/refunds/refunder.py has the rules)."""
 
-    The reservation (a pending refund, under a row lock) is what keeps concurrent refunds within the amount.
-    The provider call happens once per refund id: a timeout leaves the refund pending for the janitor to
-    settle by asking the provider, never a blind second call (Paystack has no idempotency on refunds).
-    """
-
-    def __init__(
-        self,
-        uow: UnitOfWork,
-        providers: PaymentProviders,
-        clock: Clock,
-        ids: IdGenerator,
-        metrics: Metrics = NO_METRICS,
-    ) -> None:
-        self._uow, self._providers, self._clock, self._ids = uow, providers, clock, ids
-        self._metrics = metrics
+    def __init__(self, refunder: Refunder) -> None:
+        self._refunder = refunder
 
     async def __call__(self, cmd: RefundPayment) -> RefundView:
         cause = Cause("admin", cmd.actor)
-        async with self._uow as uow:  # transaction 1: reserve
-            payment = await uow.payments.get(cmd.payment_id, for_update=True)
-            try:
-                refund = payment.request_refund(
-                    self._ids.new("re"), cmd.amount, cmd.reason, cmd.note, self._clock.now()
-                )
-                await uow.payments.save(payment, cause)
-                await uow.commit()
-            except Exception as error:
-                self._metrics.refund(payment.provider, failure_outcome(error))
-                raise
-        provider = self._providers.get(payment.provider)
-        try:
-            answer = await provider.refund(payment, refund)  # no transaction held
-        except ProviderUnavailable:
-            self._metrics.refund(provider.name, "unavailable")
-            return RefundView.of(payment.id, refund)  # stays pending; settled later, never re-sent blindly
-        except ProviderError as refused:
-            self._metrics.refund(provider.name, "refused")
-            answer = ProviderRefund(refund.provider_reference or "", RefundStatus.FAILED, refused.message)
-            await self._record(cmd.payment_id, refund.id, answer, cause)
-            raise
-        self._metrics.refund(provider.name, _ANSWERED[answer.status])
-        return await self._record(cmd.payment_id, refund.id, answer, cause)
-
-    async def _record(self, payment_id: str, refund_id: str, answer: ProviderRefund, cause: Cause) -> RefundView:
-        """Transaction 2: what the provider said. A webhook may already have settled it; that is fine."""
-        now = self._clock.now()
-        async with self._uow as uow:
-            payment = await uow.payments.get(payment_id, for_update=True)
-            refund = payment.refund(refund_id)
-            changed = False
-            if answer.provider_reference and refund.provider_reference is None:
-                # kept even when a webhook settled the refund first: lookups by the provider's id need it
-                changed = payment.mark_refund_submitted(refund_id, answer.provider_reference, now)
-            if refund.status is RefundStatus.PENDING and answer.status is RefundStatus.SUCCEEDED:
-                changed = payment.settle_refund_succeeded(refund_id, now) or changed
-            elif refund.status is RefundStatus.PENDING and answer.status is RefundStatus.FAILED:
-                reason = answer.failure_reason or "refused by provider"
-                changed = payment.settle_refund_failed(refund_id, reason, now) or changed
-            if changed:
-                await uow.payments.save(payment, cause)
-                await uow.commit()
-            return RefundView.of(payment.id, payment.refund(refund_id))
+        return await self._refunder.refund(cmd.payment_id, cmd.amount, cmd.reason, cmd.note, cause)

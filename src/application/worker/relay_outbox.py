@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from application.data.cause import Cause
 from application.data.notifications import NewNotification
 from application.data.outbox import OutboxMessage
 from application.messages import Command
@@ -14,9 +15,12 @@ from application.ports.ids import IdGenerator
 from application.ports.notifications import NotificationStore
 from application.ports.outbox import Outbox
 from application.ports.read_model import PaymentReadModel
+from application.refunds.refunder import Refunder
 from application.worker.backoff import RetryPolicy
 from application.worker.callback_body import callback_body
-from application.worker.worker_config import CallbackRouting, WorkerLeases
+from application.worker.worker_config import CallbackRouting, PaidAfterCancel, WorkerLeases
+from domain.payments.events import PaymentSucceeded
+from domain.payments.refund import RefundReason
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,7 @@ NOTIFIED_EVENT_TYPES = frozenset(
     }
 )
 MAX_ERROR_LENGTH = 500
+PAID_AFTER_CANCEL_NOTE = "automatic: paid after the payment was cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +72,14 @@ class RelayOutboxHandler:
         policy: RetryPolicy,
         routing: CallbackRouting,
         leases: WorkerLeases,
+        refunder: Refunder,
+        paid_after_cancel: PaidAfterCancel,
         publisher: EventPublisher | None = None,
     ) -> None:
         self._outbox, self._read, self._notifications = outbox, read_model, notifications
         self._ids, self._clock, self._policy, self._routing = ids, clock, policy, routing
         self._lease, self._publisher = leases.duration, publisher
+        self._refunder, self._refund_paid_after_cancel = refunder, paid_after_cancel.refund
 
     async def __call__(self, cmd: RelayOutbox) -> RelayReport:
         now = self._clock.now()
@@ -82,6 +90,7 @@ class RelayOutboxHandler:
                 created += await self._notify(message)
                 if self._publisher is not None:
                     await self._publisher.publish(message)
+                await self._react(message)
                 await self._outbox.mark_relayed(message.id, self._clock.now())
                 relayed += 1
             # Any failure (store, broker, a bug on one odd message) must not stop the rest of the batch: the
@@ -93,6 +102,19 @@ class RelayOutboxHandler:
                 reason = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
                 await self._outbox.mark_failed(message.id, reason, self._clock.now() + delay)
         return RelayReport(len(messages), relayed, failed, created)
+
+    async def _react(self, message: OutboxMessage) -> None:
+        """What the service itself does about an event: a payment paid after we cancelled it is refunded in full
+        when configured. Exactly once: the refund carries a note the refunder looks for under the row lock, so
+        a message relayed twice finds the refund it already made and asks the provider nothing."""
+        if not self._refund_paid_after_cancel or message.event_type != PaymentSucceeded.name:
+            return
+        if not dict(message.payload.get("data") or {}).get("paid_after_cancel"):
+            return
+        cause = Cause("worker", "paid-after-cancel")
+        await self._refunder.refund(
+            message.payment_id, None, RefundReason.OTHER, PAID_AFTER_CANCEL_NOTE, cause, once_per_note=True
+        )
 
     async def _notify(self, message: OutboxMessage) -> int:
         if not self._routing.enabled or message.event_type not in NOTIFIED_EVENT_TYPES:

@@ -25,3 +25,11 @@ class WorkerLeases:
     soon."""
 
     duration: timedelta = DEFAULT_LEASE
+
+
+@dataclass(frozen=True, slots=True)
+class PaidAfterCancel:
+    """PAYMENTS_REFUND_PAID_AFTER_CANCEL: refund in full, automatically, a payment the provider took after we had
+    cancelled or expired it (the order system called the order off: it does not expect the money)."""
+
+    refund: bool = False

@@ -22,6 +22,7 @@ from application.queries.list_notifications import ListNotifications, ListNotifi
 from application.queries.list_transactions import ListTransactions, ListTransactionsHandler
 from application.queries.list_webhook_events import ListWebhookEvents, ListWebhookEventsHandler
 from application.queries.reconciliation_summary import GetReconciliationSummary, GetReconciliationSummaryHandler
+from application.refunds.refunder import Refunder
 from application.webhooks.processor import WebhookProcessor
 from application.worker.deliver_notifications import DeliverNotifications, DeliverNotificationsHandler
 from application.worker.relay_outbox import RelayOutbox, RelayOutboxHandler
@@ -55,4 +56,4 @@ HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
 }
 
 # Built per handler like handlers are (they hold a unit of work), injected where a use case shares their logic.
-COMPONENTS: tuple[type[Any], ...] = (WebhookProcessor,)
+COMPONENTS: tuple[type[Any], ...] = (WebhookProcessor, Refunder)

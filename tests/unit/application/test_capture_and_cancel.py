@@ -14,7 +14,9 @@ from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.commands.refund_payment import RefundPayment
 from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import CaptureNotSupported, ProviderError, ProviderUnavailable
+from application.worker.relay_outbox import PAID_AFTER_CANCEL_NOTE, RelayOutbox
 from application.worker.run_janitor import RunJanitor
+from application.worker.worker_config import PaidAfterCancel
 from domain.payments.errors import (
     CaptureExceedsAuthorized,
     PaymentNotCancellable,
@@ -23,7 +25,7 @@ from domain.payments.errors import (
 )
 from domain.payments.payment import CaptureMode, Payment
 from domain.payments.status import PaymentStatus
-from tests.unit.fakes import FakeProvider, Harness, harness, webhook
+from tests.unit.fakes import FakeOutbox, FakeProvider, Harness, fake_root, harness, webhook
 
 A = EventAction
 S = PaymentStatus
@@ -224,3 +226,28 @@ async def test_a_hold_the_provider_let_lapse_is_expired_by_the_janitor_and_told(
     assert [(c.from_status, c.to_status) for c in report.changed] == [("authorized", "expired")]
     expired = [row for row in h.store.outbox if row.payment_id == pid and row.event == "payment.expired"]
     assert len(expired) == 1
+
+
+@pytest.mark.parametrize("refund_automatically", [False, True])
+async def test_a_payment_paid_after_cancel_is_refunded_in_full_exactly_once_when_configured(
+    refund_automatically: bool,
+) -> None:
+    h = harness(paid_after_cancel=PaidAfterCancel(refund=refund_automatically))
+    pid = (await h.send(CheckoutOrder("order-1", 10_000, "EUR"))).payment.id
+    await h.send(CancelPayment(pid))
+    headers, body = webhook("evt_late", A.PAYMENT_SUCCEEDED, pid)
+    await h.send(HandleProviderWebhook("fake", headers, body))
+
+    await h.send(RelayOutbox("w1"))
+    # every message relayed once more, as after a worker died before marking them: at least once
+    again = fake_root(
+        h.store, h.providers, outbox=FakeOutbox(h.store), paid_after_cancel=PaidAfterCancel(refund_automatically)
+    )
+    await again.bus().send(RelayOutbox("w2"))
+
+    refunds = h.store.payment(pid).refunds
+    if refund_automatically:
+        assert [(r.amount.amount, r.note) for r in refunds] == [(10_000, PAID_AFTER_CANCEL_NOTE)]
+        assert len(h.provider.refunds) == 1
+    else:
+        assert (refunds, h.provider.refunds) == ([], [])
