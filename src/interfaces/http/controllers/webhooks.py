@@ -43,9 +43,9 @@ class WebhooksController(Controller):
     async def receive(
         self, request: Request[Any, Any, Any], provider: FromPath[str], bus: NamedDependency[MessageBus]
     ) -> WebhookReceiptResponse:
-        content_type = request.headers.get("content-type", "")
-        if not accepts(content_type, catalogue.webhook_media_types(provider)):  # not what this provider sends
-            raise UnsupportedMediaType(content_type.split(";", 1)[0].strip())
+        content_type, media_types = request.headers.get("content-type", ""), catalogue.webhook_media_types(provider)
+        if not accepts(content_type, media_types):  # not what this provider sends: not its event
+            raise UnsupportedMediaType(content_type.split(";", 1)[0].strip(), " or ".join(media_types))
         body = await request.body()
         receipt = await bus.send(HandleProviderWebhook(provider, request.headers, body))
         return WebhookReceiptResponse.from_receipt(receipt)
