@@ -194,7 +194,8 @@ class _Reader(EnvReader):
                 f"must be the service's https:// address in production (http only on localhost); {got}",
             )
         for provider, config in _enabled(values):
-            for variable, base in (provider.api_bases(config) if config is not None else {}).items():
+            bases = {} if config is None else provider.api_bases(config)
+            for variable, base in bases.items():
                 if not base.startswith("https://"):
                     self.problems.append(
                         f"{variable} must be https in production (it carries the secret key); got {base!r}"
