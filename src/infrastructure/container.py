@@ -53,8 +53,10 @@ from infrastructure.db.write.webhook_events import SqlWebhookEvents
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.messaging.punq_bus import PerUse, build_bus
 from infrastructure.metrics import build_metrics
+from infrastructure.providers.plugin import ProviderContext
 from infrastructure.providers.registry import build_provider_registry
-from infrastructure.providers.simulator import SimulatorPaymentProvider
+from infrastructure.providers.simulator.adapter import SimulatorPaymentProvider
+from infrastructure.providers.simulator.wiring import shared_simulator
 from infrastructure.rate_limit import RateLimiter, build_rate_limiter
 from infrastructure.settings import Settings
 
@@ -102,16 +104,21 @@ class Container(containers.DeclarativeContainer):
     # one per process; multiprocess mode (summed across processes at scrape) when PROMETHEUS_MULTIPROC_DIR is set
     metrics = providers.Singleton(build_metrics)
 
-    simulator = providers.Singleton(
-        SimulatorPaymentProvider,
+    provider_context = providers.Singleton(
+        ProviderContext,
         public_url=settings.provided.public_url,
-        webhook_secret=settings.provided.simulator_webhook_secret,
-        refund_delay_seconds=settings.provided.simulator_refund_delay_seconds,
         http=http_client,
         clock=clock,
+        timeout_seconds=settings.provided.provider_timeout_seconds,
     )
+    # one simulator, shared by the registry and the simulator's pages (its refund settlements are its tasks)
+    simulator = providers.Singleton(shared_simulator, settings.provided.provider_configs, provider_context)
     payment_providers = providers.Singleton(
-        build_provider_registry, settings=settings, simulator=simulator, http=http_client, clock=clock, observer=metrics
+        build_provider_registry,
+        settings=settings,
+        context=provider_context,
+        observer=metrics,
+        built=providers.Dict(simulator=simulator),
     )
 
     # the store's transaction, wrapped to report what it committed: status changes to the metrics, and the

@@ -10,7 +10,8 @@ authorization (`Stripe-Signature: …`, `"api_key": "…"`, `client_secret=…`,
 token, the `v1=` of a signature, a password in a URL; by the prefixes secrets carry wherever they
 occur (our `pay_sk_` keys, Stripe's `sk_live_`/`whsec_`, Flutterwave's `FLWSECK`); and, exactly, by the values
 this process was configured with (`RedactionRules.secrets`), which covers secrets without a name or a prefix
-such as PayPal client secrets. Control characters from requests (a NUL or a newline in an order id) are
+such as PayPal client secrets. Each provider's signature headers, key prefixes and configured secrets come from
+its plugin (`infrastructure/providers/catalogue.py`): a new provider is covered without a change here. Control characters from requests (a NUL or a newline in an order id) are
 escaped by `escape_controls`, so one record stays one line and cannot drive a terminal.
 """
 
@@ -22,6 +23,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from infrastructure.providers import catalogue
+
 if TYPE_CHECKING:
     from infrastructure.settings import Settings
 
@@ -31,14 +34,24 @@ _MIN_SECRET_LENGTH = 8  # shorter configured values would mask ordinary words; n
 # Every pattern below runs in time linear in the text (possessive quantifiers, starts pinned by lookbehinds,
 # bounded lookaheads): they see every request's path, which a client can make long and adversarial.
 
+_PROVIDER_HEADERS = tuple(dict.fromkeys(h.lower() for p in catalogue.PROVIDERS for h in p.signature_headers))
 # Header names whose values are credentials or signatures, also as written in a header dump (`Name: value`).
-_SENSITIVE_HEADERS = (
-    "authorization|proxy-authorization|x-api-key|stripe-signature|x-paystack-signature|verif-hash|"
-    "flutterwave-signature|paypal-transmission-sig|payments-signature|simulator-signature|cookie"
+_SENSITIVE_HEADERS = "|".join(
+    re.escape(name)
+    for name in (
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        *_PROVIDER_HEADERS,
+        "payments-signature",
+        "cookie",
+    )
 )
-# Any field or key whose name says it holds a secret: client_secret, api_key, access_token, password, …
-_SENSITIVE_WORDS = (
-    r"secret|passw(?:or)?d|token|(?:api|private)[_-]?key|signature|authorization|cookie|verif-hash|transmission-sig"
+# Any field or key whose name says it holds a secret: client_secret, api_key, access_token, password, …, and
+# the providers' signature headers these words do not cover (Flutterwave's `verif-hash`)
+_GENERIC_WORDS = r"secret|passw(?:or)?d|token|(?:api|private)[_-]?key|signature|authorization|cookie"
+_SENSITIVE_WORDS = "|".join(
+    [_GENERIC_WORDS, *(re.escape(h) for h in _PROVIDER_HEADERS if not re.search(_GENERIC_WORDS, h))]
 )
 _SENSITIVE_NAME = rf"(?=[\w-]{{0,64}}?(?:{_SENSITIVE_WORDS}))[\w-]++"
 _ATOM = r"[^\s'\",;&()\[\]{}]++"
@@ -52,13 +65,26 @@ _NAMED_SECRET = re.compile(
     rf"|(?:(?:bearer|basic)\s++)?{_ATOM}(?:,{_ATOM}|; ?{_ATOM})*+)"  # unquoted: `t=…,v1=…`, a cookie's pairs
 )
 # Cheap substring tests that must pass before `_NAMED_SECRET` is worth a scan (lower case)
-_NAME_HINTS = ("secret", "passw", "token", "key", "sig", "authoriz", "cookie", "verif-hash")
+_GENERIC_HINTS = ("secret", "passw", "token", "key", "sig", "authoriz", "cookie")
+_NAME_HINTS = _GENERIC_HINTS + tuple(h for h in _PROVIDER_HEADERS if not any(g in h for g in _GENERIC_HINTS))
 _BEARER = re.compile(r"(?i)\b(bearer\s++)[A-Za-z0-9._~+/=-]++")
+
+
+def _shortest(strings: Iterable[str]) -> tuple[str, ...]:
+    """Without the strings another one already covers (`whsec_sim_` under `whsec_`), sorted."""
+    unique = set(strings)
+    return tuple(sorted(s for s in unique if not any(s != other and other in s for other in unique)))
+
+
+# The providers' key prefixes; each is matched where a word starts, so `task_live_1` is no Stripe key.
+_PROVIDER_PREFIXES = _shortest(prefix for p in catalogue.PROVIDERS for prefix in p.secret_prefixes)
 # Prefixes secrets carry, wherever they occur; each keeps its prefix, so a reader still sees *which* secret it was.
 _SECRET_PREFIXES = re.compile(
-    r"(pay_sk_|(?<![A-Za-z0-9])(?:sk|rk)_(?:live|test)_|whsec_|FLWSECK(?:_TEST)?-)[A-Za-z0-9_-]++"
+    rf"(pay_sk_|(?<![A-Za-z0-9])(?:{'|'.join(map(re.escape, _PROVIDER_PREFIXES))}))[A-Za-z0-9_-]++"
     r"|\b(v[01]=)[0-9a-fA-F]{32,}+"  # the HMAC named `v1` in a Stripe-scheme signature (`t=…,v1=…`)
 )
+# Substrings `_SECRET_PREFIXES` cannot match without (lower case, as the hints above)
+_PREFIX_HINTS = _shortest(["pay_sk_", "v1=", "v0=", *(p.lower() for p in _PROVIDER_PREFIXES)])
 _URL_CREDENTIALS = re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*+://[^/\s:@]*+:)[^/\s@]++@")
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+-])(\.*+[A-Za-z0-9_%+-])[A-Za-z0-9._%+-]*+@([A-Za-z0-9-]++(?:\.[A-Za-z0-9-]++)++)"
@@ -121,14 +147,7 @@ class RedactionRules:
             text = _NAMED_SECRET.sub(_keep_name, text)
         if "bearer" in lowered:
             text = _BEARER.sub(r"\1" + REDACTED, text)
-        if (
-            "sk_" in lowered
-            or "rk_" in lowered
-            or "whsec_" in lowered
-            or "flwseck" in lowered
-            or "v1=" in lowered
-            or "v0=" in lowered
-        ):
+        if any(hint in lowered for hint in _PREFIX_HINTS):
             text = _SECRET_PREFIXES.sub(_keep_prefix, text)
         if "@" in text:
             text = _URL_CREDENTIALS.sub(r"\1" + REDACTED + "@", text)
@@ -153,21 +172,16 @@ class RedactionRules:
 
 
 def configured_secrets(settings: Settings) -> list[str]:
-    """Every secret value in the settings: keys, provider secrets, signing secrets, URL passwords."""
+    """Every secret value in the settings: keys, every provider's secrets, signing secrets, URL passwords."""
     values = [key.key for key in settings.api_keys]
-    values += list(settings.stripe_webhook_secrets)
-    optional = (
-        settings.stripe_secret_key,
-        settings.paystack_secret_key,
-        settings.flutterwave_secret_key,
-        settings.flutterwave_secret_hash,
-        settings.paypal_client_secret,
-        settings.simulator_webhook_secret,
-        settings.callback_secret,
-    )
-    values += [value for value in optional if value]
+    for name, config in settings.provider_configs.items():
+        provider = catalogue.plugin(name)
+        if provider is not None:
+            values += provider.secrets(config)
+    if settings.callback_secret:
+        values.append(settings.callback_secret)
     for url in (settings.database_url, settings.redis_url, settings.broker_url):
         password = urlsplit(url).password if url else None
         if password:
             values.append(password)
-    return values
+    return [value for value in values if value]

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -26,8 +26,10 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from infrastructure.container import Container, build_container
 from infrastructure.db.tables import webhook_events
 from infrastructure.providers.signing import sign
+from infrastructure.providers.simulator.config import SimulatorConfig
 from infrastructure.settings import ConfiguredApiKey, Settings
 from interfaces.http.app import create_app
+from tests.provider_settings import settings_with
 
 WEBHOOK_SECRET = "whsec_e2e_" + "0" * 24
 API_KEYS: dict[str, tuple[str, ...]] = {
@@ -141,11 +143,10 @@ def _settings(database_url: str, base_url: str, keys: dict[str, str], overrides:
         database_url=database_url,
         api_keys=tuple(ConfiguredApiKey(name, keys[name], scopes) for name, scopes in API_KEYS.items()),
         providers=("simulator",),
-        simulator_webhook_secret=WEBHOOK_SECRET,
-        simulator_refund_delay_seconds=0.05,
+        provider_configs={"simulator": SimulatorConfig(webhook_secrets=(WEBHOOK_SECRET,), refund_delay_seconds=0.05)},
         db_pool_size=5,
     )
-    return replace(settings, **overrides)
+    return settings_with(settings, **overrides)
 
 
 @pytest.fixture(scope="session")
@@ -160,7 +161,8 @@ def serve(
     customize: Callable[[Container], None] | None = None,
     **overrides: Any,
 ) -> Iterator[LiveServer]:
-    """`overrides` replace settings; `customize` may override the composition root's providers (e.g. a fake
+    """`overrides` replace settings (a provider's name: its configuration, see tests/provider_settings.py);
+    `customize` may override the composition root's providers (e.g. a fake
     resolver) before the app is built from it."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that name it, and without it every

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import httpx
 import pytest
 
+from infrastructure.providers.flutterwave.config import FlutterwaveConfig
 from tests.e2e.conftest import LiveServer, serve
 from tests.e2e.webhook_refusals import (
     LONG_EVENT_ID,
@@ -46,9 +47,9 @@ def server(
         database_url,
         api_keys,
         providers=("flutterwave",),
-        flutterwave_secret_key=SECRET_KEY,
-        flutterwave_secret_hash=SECRET_HASH,
-        flutterwave_api_base=fake_flutterwave[1],
+        flutterwave=FlutterwaveConfig(
+            secret_key=SECRET_KEY, secret_hashes=(SECRET_HASH,), api_base=fake_flutterwave[1]
+        ),
         provider_timeout_seconds=1,
     )
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from infrastructure.providers.paypal.config import PayPalConfig
 from tests.e2e.conftest import LiveServer, serve
 from tests.e2e.webhook_refusals import (
     LONG_EVENT_ID,
@@ -60,11 +61,13 @@ def server(
         database_url,
         api_keys,
         providers=("paypal",),
-        paypal_client_id=CLIENT_ID,
-        paypal_client_secret=CLIENT_SECRET,
-        paypal_webhook_id=WEBHOOK_ID,
-        paypal_api_base=paypal_server[1],
-        paypal_webhook_verification="postback",
+        paypal=PayPalConfig(
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            webhook_id=WEBHOOK_ID,
+            api_base=paypal_server[1],
+            webhook_verification="postback",
+        ),
         provider_timeout_seconds=1,
     )
 

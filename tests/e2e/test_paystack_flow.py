@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from infrastructure.providers.paystack.config import PaystackConfig
 from tests.e2e.conftest import TWO_STEP_REFUND_TRAIL, LiveServer, serve
 from tests.e2e.webhook_refusals import NOT_AN_EVENT, assert_malformed, assert_refused, stored_webhooks
 from tests.provider_fakes.paystack import SECRET_KEY, FakePaystack
@@ -43,8 +44,7 @@ def server(
         database_url,
         api_keys,
         providers=("paystack",),
-        paystack_secret_key=SECRET_KEY,
-        paystack_api_base=paystack_server[1],
+        paystack=PaystackConfig(secret_keys=(SECRET_KEY,), api_base=paystack_server[1]),
         provider_timeout_seconds=1,
     )
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from infrastructure.providers.stripe.config import StripeConfig
 from tests.e2e.conftest import LiveServer, serve
 from tests.e2e.test_problem_families import assert_problem
 
@@ -83,8 +84,7 @@ def webhook_limited(sqlite: str, api_keys: dict[str, str]) -> Iterator[LiveServe
         api_keys,
         webhook_rate_limit_per_second=1,
         providers=("simulator", "stripe"),
-        stripe_secret_key="sk_test_rate_limits",
-        stripe_webhook_secrets=("whsec_rate_limits_" + "0" * 16,),
+        stripe=StripeConfig(secret_key="sk_test_rate_limits", webhook_secrets=("whsec_rate_limits_" + "0" * 16,)),
     )
 
 

@@ -17,6 +17,9 @@ import httpx
 import pytest
 
 from infrastructure.db import migrate
+from infrastructure.providers.paypal.config import PayPalConfig
+from infrastructure.providers.paystack.config import PaystackConfig
+from infrastructure.providers.stripe.config import StripeConfig
 from tests.e2e.conftest import LiveServer, serve
 from tests.e2e.test_problem_families import assert_problem
 
@@ -103,34 +106,27 @@ def test_configured_broker_that_does_not_answer(sqlite: str, api_keys: dict[str,
         (
             {
                 "providers": ("simulator", "paystack"),
-                "paystack_secret_key": "sk_test_x",
-                "paystack_api_base": "ftp://x",
+                "paystack": PaystackConfig(secret_keys=("sk_test_x",), api_base="ftp://x"),
             },
             "paystack",
             "PAYMENTS_PAYSTACK_API_BASE is not an http(s) URL",
         ),
         (
-            {"providers": ("simulator", "stripe"), "stripe_secret_key": "sk_test_x"},
+            {"providers": ("simulator", "stripe"), "stripe": StripeConfig(secret_key="sk_test_x")},
             "stripe",
             "PAYMENTS_STRIPE_WEBHOOK_SECRETS is not set",
         ),
         (
-            {
-                "providers": ("simulator", "paypal"),
-                "paypal_client_id": "client",
-                "paypal_client_secret": "secret",
-                "paypal_webhook_id": None,
-            },
+            {"providers": ("simulator", "paypal"), "paypal": PayPalConfig(client_id="client", client_secret="secret")},
             "paypal",
             "PAYMENTS_PAYPAL_WEBHOOK_ID is not set",
         ),
         (
             {
                 "providers": ("simulator", "paypal"),
-                "paypal_client_id": "client",
-                "paypal_client_secret": "secret",
-                "paypal_webhook_id": "WH-1",
-                "paypal_webhook_verification": "trust-me",
+                "paypal": PayPalConfig(
+                    client_id="client", client_secret="secret", webhook_id="WH-1", webhook_verification="trust-me"
+                ),
             },
             "paypal",
             "PAYMENTS_PAYPAL_WEBHOOK_VERIFICATION must be offline or postback",
@@ -153,8 +149,7 @@ def test_an_open_circuit_is_reported_but_the_service_stays_ready(sqlite: str, ap
     """A provider's outage is not ours: the load balancer must keep sending webhooks, reads and other checkouts."""
     down = {
         "providers": ("simulator", "paystack"),
-        "paystack_secret_key": "sk_test_x",
-        "paystack_api_base": f"http://127.0.0.1:{closed_port()}",
+        "paystack": PaystackConfig(secret_keys=("sk_test_x",), api_base=f"http://127.0.0.1:{closed_port()}"),
         "circuit_failure_threshold": 1,
         "circuit_reset_seconds": 3600,
     }

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from infrastructure.providers.stripe.config import StripeConfig
 from tests.e2e.conftest import TWO_STEP_REFUND_TRAIL, LiveServer, serve
 from tests.e2e.webhook_refusals import (
     LONG_EVENT_ID,
@@ -38,9 +39,9 @@ def server(database_url: str, api_keys: dict[str, str], fake: FakeStripe) -> Ite
         database_url,
         api_keys,
         providers=("stripe",),
-        stripe_secret_key=fake.secret_key,
-        stripe_webhook_secrets=(ROTATED_OUT, fake.webhook_secret),
-        stripe_api_base=fake.api_base,
+        stripe=StripeConfig(
+            secret_key=fake.secret_key, webhook_secrets=(ROTATED_OUT, fake.webhook_secret), api_base=fake.api_base
+        ),
         provider_timeout_seconds=1,
     ):
         fake.webhook_url = f"{live.base_url}/api/v1/webhooks/stripe"

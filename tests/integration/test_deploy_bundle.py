@@ -16,6 +16,7 @@ import pytest
 import yaml
 from litestar.testing import AsyncTestClient
 
+from infrastructure.providers import catalogue
 from infrastructure.settings import ConfiguredApiKey, Settings
 from interfaces.http.app import create_app
 
@@ -173,6 +174,18 @@ def test_compose_names_the_services_and_configures_them_through_env_placeholders
     required = set(re.findall(r"\$\{([A-Z_]+):\?", (DEPLOY / "docker-compose.yml").read_text()))
     assert required
     assert all(re.search(rf"^{name}=", example, re.MULTILINE) for name in required)
+
+
+def test_compose_passes_every_variable_a_real_provider_requires() -> None:
+    """From the catalogue: a provider added there fails here until compose and .env.example can configure it."""
+    env = _compose()["services"]["api"]["environment"]
+    example = (DEPLOY / ".env.example").read_text()
+    required = [
+        variable for plugin in catalogue.PROVIDERS if plugin.name != "simulator" for variable in plugin.required
+    ]
+    assert required
+    assert [v for v in required if env.get(v) != f"${{{v}:-}}"] == []
+    assert [v for v in required if not re.search(rf"^{v}=", example, re.MULTILINE)] == []
 
 
 def test_dockerfile_is_multi_stage_from_the_lock_and_runs_unprivileged() -> None:

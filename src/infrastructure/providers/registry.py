@@ -1,15 +1,12 @@
 """The enabled payment providers, in routing order (PAYMENTS_PROVIDERS), behind the PaymentProviders port.
 
-Each real provider lives in its own package with a `build(settings, http, clock)` function; the registry wraps
+Each provider's adapter is built by its plugin (`catalogue.py`) from its configuration; the registry wraps
 every adapter in a GuardedProvider (timeout + circuit breaker) and routes new checkouts around open circuits.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
-
-import httpx
+from collections.abc import Mapping, Sequence
 
 from application.errors import (
     CaptureNotSupported,
@@ -18,23 +15,13 @@ from application.errors import (
     UnknownProvider,
     UnsupportedCurrency,
 )
-from application.ports.clock import Clock
 from application.ports.payment_provider import PaymentProvider
 from domain.shared.money import Currency
+from infrastructure.providers import catalogue
 from infrastructure.providers.circuit_breaker import CircuitBreaker
 from infrastructure.providers.guarded_provider import GuardedProvider, ProviderCallObserver
-from infrastructure.providers.simulator import SimulatorPaymentProvider
+from infrastructure.providers.plugin import ProviderContext
 from infrastructure.settings import Settings, SettingsError
-
-Builder = Callable[[Settings, httpx.AsyncClient, Clock], PaymentProvider]
-
-# name → module whose `build` makes the adapter (imported only when the provider is enabled)
-ADAPTER_MODULES = {
-    "stripe": "infrastructure.providers.stripe",
-    "paystack": "infrastructure.providers.paystack",
-    "flutterwave": "infrastructure.providers.flutterwave",
-    "paypal": "infrastructure.providers.paypal",
-}
 
 
 class ProviderRegistry:
@@ -90,26 +77,39 @@ class ProviderRegistry:
 
 def build_provider_registry(
     settings: Settings,
-    simulator: SimulatorPaymentProvider,
-    http: httpx.AsyncClient,
-    clock: Clock,
+    context: ProviderContext,
     observer: ProviderCallObserver | None = None,
+    *,
+    built: Mapping[str, PaymentProvider] | None = None,
 ) -> ProviderRegistry:
-    """One guarded adapter per name in settings.providers, in that order; `observer` times every call."""
+    """One guarded adapter per name in settings.providers, in that order; `observer` times every call. `built`
+    holds adapters made elsewhere that must be the same instance (the container's simulator, shared with its
+    pages); every other adapter is built by its plugin from its configuration."""
     guarded: list[GuardedProvider] = []
     problems: list[str] = []
     for name in settings.providers:
-        adapter: PaymentProvider
-        if name == "simulator":
-            adapter = simulator
-        elif name in ADAPTER_MODULES:
-            builder: Builder = importlib.import_module(ADAPTER_MODULES[name]).build
-            adapter = builder(settings, http, clock)
-        else:
-            problems.append(f"PAYMENTS_PROVIDERS names {name}, which this version does not implement")
+        adapter = (built or {}).get(name) or _build(name, settings, context, problems)
+        if adapter is None:
             continue
         breaker = CircuitBreaker(settings.circuit_failure_threshold, settings.circuit_reset_seconds)
         guarded.append(GuardedProvider(adapter, breaker, settings.provider_timeout_seconds, observer))
     if problems:
         raise SettingsError(problems)
     return ProviderRegistry(guarded)
+
+
+def _build(name: str, settings: Settings, context: ProviderContext, problems: list[str]) -> PaymentProvider | None:
+    """The adapter, or None with the reasons added to `problems` (load_settings refuses these configurations;
+    Settings made in code may still have them)."""
+    provider = catalogue.plugin(name)
+    if provider is None:
+        problems.append(f"PAYMENTS_PROVIDERS names {name}, which this version does not implement")
+        return None
+    config = settings.provider_configs.get(name)
+    refusals = provider.refusals(config)
+    if config is None and not refusals:
+        refusals = [f"PAYMENTS_PROVIDERS names {name}, which has no configuration"]
+    problems += refusals
+    if refusals or config is None:
+        return None
+    return provider.build(config, context)

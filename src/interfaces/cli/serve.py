@@ -23,6 +23,7 @@ from uvicorn.supervisors import Multiprocess
 
 from infrastructure.container import build_container, close_resources
 from infrastructure.metrics.multiprocess import serving_directory
+from infrastructure.providers.simulator.config import WEBHOOK_SECRET, SimulatorConfig
 from infrastructure.settings import Settings, load_settings
 from interfaces.cli import CommandFailed
 from interfaces.cli.db import ensure_schema
@@ -76,7 +77,7 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["PAYMENTS_PORT"] = str(args.port)
     settings = load_settings()
     with _listening_socket(settings.host, settings.port) as listener:
-        os.environ.setdefault("PAYMENTS_SIMULATOR_WEBHOOK_SECRET", settings.simulator_webhook_secret)
+        _share_simulator_secrets(settings)
         configure_logging(settings.log_level, settings.log_format, secrets=configured_secrets(settings))
         if not settings.is_production:
             ensure_schema(settings)
@@ -88,6 +89,14 @@ def _serve(args: argparse.Namespace) -> int:
             flush=True,
         )
         return _run_uvicorn(settings, args.workers, listener)
+
+
+def _share_simulator_secrets(settings: Settings) -> None:
+    """The simulator's secrets, random per start unless configured, become the environment of uvicorn's processes:
+    a webhook signed by one process's simulator must verify in every other."""
+    simulator = settings.provider_configs.get("simulator")
+    if isinstance(simulator, SimulatorConfig):
+        os.environ.setdefault(WEBHOOK_SECRET, ",".join(simulator.webhook_secrets))
 
 
 @contextmanager

@@ -28,6 +28,7 @@ from litestar.openapi.spec import (
 )
 from msgspec import Struct
 
+from infrastructure.providers import catalogue
 from interfaces.http.idempotency import IDEMPOTENCY_KEY
 from interfaces.http.problems import PROBLEM_JSON
 
@@ -88,14 +89,16 @@ def problem_responses(*statuses: int, described: Mapping[int, str] | None = None
 
 
 @dataclass
-class RawJsonBodyOperation(Operation):
+class RawWebhookBodyOperation(Operation):
     """For a handler that reads the raw body itself (webhooks verify a signature over the exact bytes), so
-    Litestar sees no `data` parameter to document: the body is a JSON object, the provider's event."""
+    Litestar sees no `data` parameter to document: the body is the provider's event, in a media type some
+    provider sends (the catalogue's plugins say which)."""
 
     def __post_init__(self) -> None:
         if self.request_body is None:
             event = Schema(type=OpenAPIType.OBJECT, description="The provider's event, exactly as it was signed")
-            self.request_body = RequestBody(content={"application/json": OpenAPIMediaType(schema=event)}, required=True)
+            content = {kind: OpenAPIMediaType(schema=event) for kind in catalogue.all_webhook_media_types()}
+            self.request_body = RequestBody(content=content, required=True)
 
 
 @dataclass

@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
+from infrastructure.config_reader import is_http_url
 from infrastructure.db import migrate
-from infrastructure.settings import KNOWN_PROVIDERS, Settings, missing_provider_settings
+from infrastructure.providers import catalogue
 from interfaces.http.schemas.operations import ReadinessChecks, ReadinessResponse
 
 if TYPE_CHECKING:
@@ -115,32 +115,23 @@ def failures(checks: ReadinessChecks) -> str:
 
 
 def provider_configuration_problems(settings: Settings, name: str) -> list[str]:
-    """What keeps an enabled provider from working, found without calling it: missing secrets, an API base that
-    is not an absolute http(s) URL, PayPal's verification mode and what it needs."""
-    if name not in KNOWN_PROVIDERS:
+    """What keeps an enabled provider from working, found without calling it: the variables it requires and
+    lacks, an API base that is not an absolute http(s) URL, and what its plugin checks besides (PayPal's
+    verification mode, the simulator's secret). `load_settings` refuses most of these; /ready asks again of
+    the Settings the process actually runs with, however they were made."""
+    provider = catalogue.plugin(name)
+    if provider is None:
         return ["not implemented by this version"]
-    problems = [f"{variable} is not set" for variable in missing_provider_settings(settings, name)]
-    if name == "simulator":
-        if not settings.simulator_webhook_secret:
-            problems.append("PAYMENTS_SIMULATOR_WEBHOOK_SECRET is empty")
-        if not _is_http_url(settings.public_url):  # its checkout links and its own webhooks go there
-            problems.append("PAYMENTS_PUBLIC_URL is not an http(s) URL")
-        return problems
-    base_variable = f"{name}_api_base"
-    if not _is_http_url(getattr(settings, base_variable, "")):
-        problems.append(f"PAYMENTS_{base_variable.upper()} is not an http(s) URL")
-    if name == "paypal" and settings.paypal_webhook_verification not in ("offline", "postback"):
-        # both modes check the event against PAYMENTS_PAYPAL_WEBHOOK_ID (a required secret above); postback
-        # also calls PayPal's verify API with the client credentials (required above too)
-        problems.append("PAYMENTS_PAYPAL_WEBHOOK_VERIFICATION must be offline or postback")
-    return problems
-
-
-def _is_http_url(value: object) -> bool:
-    if not isinstance(value, str):
-        return False
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    config = settings.provider_configs.get(name)
+    problems = [f"{variable} is not set" for variable in provider.missing(config)]
+    if config is None:
+        return problems or ["not configured"]
+    problems += [
+        f"{variable} is not an http(s) URL"
+        for variable, base in provider.api_bases(config).items()
+        if not is_http_url(base)
+    ]
+    return problems + provider.local_problems(config, settings.public_url)
 
 
 def _first_line(error: BaseException) -> str:

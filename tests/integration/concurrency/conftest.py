@@ -15,7 +15,8 @@ from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.views import PaymentView
 from infrastructure.container import Container, build_container, close_resources
 from infrastructure.providers.signing import sign
-from infrastructure.settings import Settings
+from infrastructure.providers.simulator.config import SimulatorConfig
+from tests.provider_settings import settings_with
 
 SECRET = "whsec_sim_concurrency_tests"
 
@@ -24,10 +25,9 @@ SECRET = "whsec_sim_concurrency_tests"
 async def container(postgres: str) -> AsyncIterator[Container]:
     # The simulator would settle refunds by POSTing to public_url; a long delay keeps these tests about
     # the database (close_resources cancels the pending settlements).
-    settings = Settings(
+    settings = settings_with(
         database_url=postgres,
-        simulator_webhook_secret=SECRET,
-        simulator_refund_delay_seconds=3600,
+        simulator=SimulatorConfig(webhook_secrets=(SECRET,), refund_delay_seconds=3600),
         db_pool_size=20,
     )
     container = build_container(settings)

@@ -13,8 +13,9 @@ from application.commands.checkout_order import CheckoutOrder
 from application.queries.get_payment_status import GetPaymentStatus
 from infrastructure.container import Container, build_container, close_resources
 from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed
-from infrastructure.settings import Settings
+from infrastructure.providers.simulator.config import SimulatorConfig
 from tests.integration.concurrency.conftest import SECRET, simulator_webhook
+from tests.provider_settings import settings_with
 
 pytestmark = pytest.mark.postgres
 
@@ -32,7 +33,9 @@ async def started_feed(container: Container) -> PostgresPaymentChangeFeed:
 @pytest.fixture
 async def other_process(postgres: str) -> AsyncIterator[Container]:
     """A second API process: its own container, so its own pool, cache and feed."""
-    container = build_container(Settings(database_url=postgres, simulator_webhook_secret=SECRET))
+    container = build_container(
+        settings_with(database_url=postgres, simulator=SimulatorConfig(webhook_secrets=(SECRET,)))
+    )
     await started_feed(container)
     yield container
     await close_resources(container)

@@ -14,17 +14,18 @@ import httpx
 import pytest
 
 from application.data.provider_news import EventAction, ProviderEvent
-from application.errors import ProviderError, ProviderUnavailable
+from application.errors import InvalidSignature, ProviderError, ProviderUnavailable
 from application.ports.payment_provider import PaymentProvider
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import RefundStatus
 from domain.shared.money import Currency, Money
-from infrastructure.clock import SystemClock
-from infrastructure.providers.flutterwave import build
-from infrastructure.settings import Settings
+from infrastructure.providers.flutterwave.config import FlutterwaveConfig
+from infrastructure.providers.flutterwave.wiring import build
+from infrastructure.providers.plugin import ProviderContext
 from tests.provider_fakes.flutterwave import SECRET_HASH, SECRET_KEY, FakeFlutterwave, Webhook
 from tests.provider_fakes.server import running
+from tests.provider_settings import provider_context
 
 AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 TIMEOUT = 0.5
@@ -44,21 +45,18 @@ def fake(served: tuple[FakeFlutterwave, str]) -> FakeFlutterwave:
     return served[0]
 
 
-def _settings(api_base: str) -> Settings:
-    return Settings(
-        providers=("flutterwave",),
-        public_url="https://payments.example",
-        flutterwave_secret_key=SECRET_KEY,
-        flutterwave_secret_hash=SECRET_HASH,
-        flutterwave_api_base=api_base,
-        provider_timeout_seconds=TIMEOUT,
-    )
+def _config(api_base: str) -> FlutterwaveConfig:
+    return FlutterwaveConfig(secret_key=SECRET_KEY, secret_hashes=(SECRET_HASH,), api_base=api_base)
+
+
+def _context(http: httpx.AsyncClient) -> ProviderContext:
+    return provider_context(http, public_url="https://payments.example", timeout_seconds=TIMEOUT)
 
 
 @pytest.fixture
 async def provider(served: tuple[FakeFlutterwave, str], fake: FakeFlutterwave) -> AsyncIterator[PaymentProvider]:
     async with httpx.AsyncClient(timeout=5) as http:
-        yield build(_settings(served[1]), http, SystemClock())
+        yield build(_config(served[1]), _context(http))
 
 
 def new_payment(amount: int = 10_050, currency: str = "NGN", **details: str) -> Payment:
@@ -150,8 +148,8 @@ async def test_a_wrong_key_is_a_refusal_with_flutterwaves_message(
     served: tuple[FakeFlutterwave, str], fake: FakeFlutterwave
 ) -> None:
     async with httpx.AsyncClient() as http:
-        settings = dataclasses.replace(_settings(served[1]), flutterwave_secret_key="FLWSECK-wrong")
-        wrong = build(settings, http, SystemClock())
+        config = dataclasses.replace(_config(served[1]), secret_key="FLWSECK-wrong")
+        wrong = build(config, _context(http))
         with pytest.raises(ProviderError) as raised:
             await wrong.create_checkout(new_payment())
     assert (raised.value.message, raised.value.status) == ("Invalid authorization key", 401)
@@ -169,14 +167,28 @@ async def test_checkout_timeout_and_unreachable_are_unavailable(
     probe.close()
     await probe.wait_closed()
     async with httpx.AsyncClient() as http:
-        nowhere = build(_settings(f"http://127.0.0.1:{port}"), http, SystemClock())
+        nowhere = build(_config(f"http://127.0.0.1:{port}"), _context(http))
         with pytest.raises(ProviderUnavailable, match="ConnectError"):
             await nowhere.create_checkout(new_payment())
 
 
+async def test_while_the_secret_hash_is_rotated_the_old_one_still_vouches(
+    served: tuple[FakeFlutterwave, str], fake: FakeFlutterwave
+) -> None:
+    """PAYMENTS_FLUTTERWAVE_SECRET_HASH=new,old: the dashboard still sends the old hash until it is switched."""
+    async with httpx.AsyncClient() as http:
+        config = dataclasses.replace(_config(served[1]), secret_hashes=("new-secret-hash", SECRET_HASH))
+        rotating = build(config, _context(http))
+        payment, webhook = await paid(rotating, fake)
+    assert parse(rotating, webhook).payment_id == payment.id  # v3, signed with the old hash
+    assert rotating.parse_webhook(fake.v4_headers(webhook.body, "hmac"), webhook.body).payment_id == payment.id
+    with pytest.raises(InvalidSignature):
+        parse(rotating, Webhook(webhook.body, {**webhook.headers, "verif-hash": "neither-hash"}))
+
+
 async def test_supported_currencies() -> None:
     async with httpx.AsyncClient() as http:
-        adapter = build(_settings("http://127.0.0.1:9"), http, SystemClock())
+        adapter = build(_config("http://127.0.0.1:9"), _context(http))
     assert all(adapter.supports(Currency(c)) for c in ("NGN", "GHS", "KES", "UGX", "ZAR", "XOF", "USD", "GBP"))
     assert not any(adapter.supports(Currency(c)) for c in ("JPY", "KWD", "BRL"))
 

@@ -20,11 +20,14 @@ from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import RefundStatus
 from domain.shared.money import Money
-from infrastructure.providers.paypal import PayPalPaymentProvider, build
+from infrastructure.providers.paypal import wiring
+from infrastructure.providers.paypal.adapter import PayPalPaymentProvider
 from infrastructure.providers.paypal.cert_sources import HttpCertificateSource
 from infrastructure.providers.paypal.certificates import PayPalCertificates
+from infrastructure.providers.paypal.config import PayPalConfig
 from infrastructure.providers.paypal.webhooks import UnverifiedEvent
-from infrastructure.settings import Settings, SettingsError
+from infrastructure.providers.registry import build_provider_registry
+from infrastructure.settings import SettingsError
 from tests.provider_fakes.paypal import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -36,21 +39,31 @@ from tests.provider_fakes.paypal import (
     sign_webhook,
 )
 from tests.provider_fakes.server import running
+from tests.provider_settings import provider_context, settings_with
 from tests.unit.fakes import FakeClock
 
 A = EventAction
 
 
-def settings(api_base: str, verification: str = "offline", timeout: float = 3.0) -> Settings:
-    return Settings(
-        providers=("paypal",),
-        paypal_client_id=CLIENT_ID,
-        paypal_client_secret=CLIENT_SECRET,
-        paypal_webhook_id=WEBHOOK_ID,
-        paypal_api_base=api_base,
-        paypal_webhook_verification=verification,
-        provider_timeout_seconds=timeout,
+def paypal_config(api_base: str, verification: str = "offline") -> PayPalConfig:
+    return PayPalConfig(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        webhook_id=WEBHOOK_ID,
+        api_base=api_base,
+        webhook_verification=verification,
     )
+
+
+def build(
+    config: PayPalConfig,
+    http: httpx.AsyncClient,
+    clock: FakeClock,
+    *,
+    timeout: float = 3.0,
+    certificates: PayPalCertificates | None = None,
+) -> PayPalPaymentProvider:
+    return wiring.build(config, provider_context(http, clock, timeout_seconds=timeout), certificates=certificates)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +107,7 @@ async def certificates(fake: FakePayPal, fake_url: str, clock: FakeClock) -> Asy
 def paypal(
     fake_url: str, http: httpx.AsyncClient, clock: FakeClock, certificates: PayPalCertificates
 ) -> PayPalPaymentProvider:
-    return build(settings(fake_url), http, clock, certificates=certificates)
+    return build(paypal_config(fake_url), http, clock, certificates=certificates)
 
 
 def new_payment(amount: int = 1000, currency: str = "USD") -> Payment:
@@ -254,7 +267,7 @@ async def test_a_token_refused_again_after_refreshing_is_an_error_not_a_loop(
 async def test_wrong_client_credentials_are_a_provider_error_without_the_secret(
     fake_url: str, http: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    wrong = build(replace(settings(fake_url), paypal_client_secret="EL-not-the-secret"), http, clock)
+    wrong = build(replace(paypal_config(fake_url), client_secret="EL-not-the-secret"), http, clock)
     with pytest.raises(ProviderError, match="invalid_client") as error:
         await wrong.create_checkout(new_payment())
     assert "EL-not-the-secret" not in str(error.value)
@@ -379,8 +392,8 @@ async def test_a_refund_beyond_the_capture_is_refused_with_paypals_words(
 async def test_a_refund_that_timed_out_is_found_on_the_order_later(
     fake: FakePayPal, fake_url: str, http: httpx.AsyncClient, clock: FakeClock, certificates: PayPalCertificates
 ) -> None:
-    paypal = build(settings(fake_url), http, clock, certificates=certificates)
-    impatient = build(settings(fake_url, timeout=0.3), http, clock, certificates=certificates)
+    paypal = build(paypal_config(fake_url), http, clock, certificates=certificates)
+    impatient = build(paypal_config(fake_url), http, clock, timeout=0.3, certificates=certificates)
     payment = await paid(paypal, fake, 1000)
     refund = new_refund(payment, 400)
     fake.delay("refund", 1.0)
@@ -469,7 +482,7 @@ ODD_BODY = (
 async def test_postback_verification_sends_the_raw_body_spliced_in(
     fake: FakePayPal, fake_url: str, http: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    paypal = build(settings(fake_url, "postback"), http, clock)
+    paypal = build(paypal_config(fake_url, "postback"), http, clock)
     headers = sign_webhook(ODD_BODY, fake.pki.leaf_key)
 
     stored = paypal.parse_webhook(headers, ODD_BODY)
@@ -494,7 +507,7 @@ async def test_postback_verification_sends_the_raw_body_spliced_in(
 async def test_postback_failure_is_never_applied(
     fake: FakePayPal, fake_url: str, http: httpx.AsyncClient, clock: FakeClock
 ) -> None:
-    paypal = build(settings(fake_url, "postback"), http, clock)
+    paypal = build(paypal_config(fake_url, "postback"), http, clock)
     forged = sign_webhook(ODD_BODY, new_key())
     with pytest.raises(ProviderError, match="FAILURE"):
         await paypal.confirm(paypal.parse_webhook(forged, ODD_BODY))
@@ -563,23 +576,23 @@ async def test_a_slow_paypal_is_unavailable(
 ) -> None:
     fake.delay("create_order", 1.0)
     with pytest.raises(ProviderUnavailable, match="timed out"):
-        await build(settings(fake_url, timeout=0.3), http, clock).create_checkout(new_payment())
+        await build(paypal_config(fake_url), http, clock, timeout=0.3).create_checkout(new_payment())
 
 
 async def test_an_unreachable_paypal_is_unavailable(http: httpx.AsyncClient, clock: FakeClock) -> None:
     with running(FakePayPal()) as url:
         closed = url
     with pytest.raises(ProviderUnavailable, match="failed"):
-        await build(settings(closed), http, clock).create_checkout(new_payment())
+        await build(paypal_config(closed), http, clock).create_checkout(new_payment())
 
 
 def test_build_names_missing_credentials(http: httpx.AsyncClient, clock: FakeClock) -> None:
-    incomplete = replace(settings("http://127.0.0.1:9"), paypal_client_secret=None, paypal_webhook_id=None)
+    incomplete = replace(paypal_config("http://127.0.0.1:9"), client_secret="", webhook_id="")
     with pytest.raises(SettingsError) as error:
-        build(incomplete, http, clock)
+        build_provider_registry(settings_with(providers=("paypal",), paypal=incomplete), provider_context(http, clock))
     assert error.value.problems == [
-        "PAYMENTS_PAYPAL_CLIENT_SECRET is required because paypal is enabled",
-        "PAYMENTS_PAYPAL_WEBHOOK_ID is required because paypal is enabled",
+        "PAYMENTS_PAYPAL_CLIENT_SECRET is required because paypal is in PAYMENTS_PROVIDERS",
+        "PAYMENTS_PAYPAL_WEBHOOK_ID is required because paypal is in PAYMENTS_PROVIDERS",
     ]
 
 

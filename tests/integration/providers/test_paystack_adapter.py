@@ -14,19 +14,21 @@ import httpx
 import pytest
 
 from application.data.provider_news import EventAction, ProviderEvent
-from application.errors import ProviderError, ProviderUnavailable
+from application.errors import InvalidSignature, ProviderError, ProviderUnavailable
 from application.ports.payment_provider import PaymentProvider
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import RefundStatus
 from domain.shared.money import Currency, Money
-from infrastructure.clock import SystemClock
 from infrastructure.ids import SortableIdGenerator
-from infrastructure.providers.paystack import build
+from infrastructure.providers.paystack.config import PaystackConfig
 from infrastructure.providers.paystack.references import MAX_ATTEMPTS, transaction_reference
-from infrastructure.settings import Settings, SettingsError
+from infrastructure.providers.paystack.wiring import build
+from infrastructure.providers.registry import build_provider_registry
+from infrastructure.settings import SettingsError
 from tests.provider_fakes.paystack import SECRET_KEY, FakePaystack
 from tests.provider_fakes.server import running
+from tests.provider_settings import provider_context, settings_with
 
 TIMEOUT = 0.3
 AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -61,8 +63,8 @@ async def env(served: tuple[FakePaystack, str]) -> AsyncIterator[Env]:
 
 
 def _build(http: httpx.AsyncClient, url: str, key: str = SECRET_KEY) -> PaymentProvider:
-    settings = Settings(paystack_secret_key=key, paystack_api_base=url, provider_timeout_seconds=TIMEOUT)
-    return build(settings, http, SystemClock())
+    config = PaystackConfig(secret_keys=(key,), api_base=url)
+    return build(config, provider_context(http, timeout_seconds=TIMEOUT))
 
 
 def _payment(amount: int = 10_000, order_id: str = "order-1", **details: Any) -> Payment:
@@ -232,6 +234,22 @@ async def test_a_wrong_key_is_refused_without_leaking_it(served: tuple[FakePayst
     assert "sk_test" not in str(refused.value)
 
 
+async def test_while_a_key_is_rotated_the_first_calls_paystack_and_either_verifies(
+    served: tuple[FakePaystack, str],
+) -> None:
+    fake, url = served
+    old = "sk_test_" + "0" * 40
+    async with httpx.AsyncClient() as http:
+        config = PaystackConfig(secret_keys=(SECRET_KEY, old), api_base=url)
+        paystack = build(config, provider_context(http, timeout_seconds=TIMEOUT))
+        session = await paystack.create_checkout(_payment())  # the fake takes only SECRET_KEY: the first is used
+    body = fake.charge_success(session.provider_reference)
+    for key in (SECRET_KEY, old):
+        assert paystack.parse_webhook(fake.headers(body, key), body).event_type == "charge.success"
+    with pytest.raises(InvalidSignature):
+        paystack.parse_webhook(fake.headers(body, "sk_test_" + "1" * 40), body)
+
+
 async def test_an_unreachable_paystack_is_unavailable() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -372,4 +390,4 @@ async def test_currencies_and_configuration(env: Env) -> None:
     ]
     async with httpx.AsyncClient() as http:
         with pytest.raises(SettingsError, match="PAYMENTS_PAYSTACK_SECRET_KEY"):
-            build(Settings(paystack_secret_key=None), http, SystemClock())
+            build_provider_registry(settings_with(providers=("paystack",)), provider_context(http))

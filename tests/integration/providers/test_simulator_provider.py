@@ -19,7 +19,7 @@ from domain.payments.status import RefundStatus
 from domain.shared.money import Money
 from infrastructure.clock import SystemClock
 from infrastructure.providers.signing import sign
-from infrastructure.providers.simulator import SimulatorPaymentProvider
+from infrastructure.providers.simulator.adapter import SimulatorPaymentProvider
 from tests.unit.fakes import FakeClock
 
 SECRET = "whsec_sim_test"
@@ -70,7 +70,7 @@ async def receiver() -> AsyncIterator[Receiver]:
 async def simulator(receiver: Receiver) -> AsyncIterator[SimulatorPaymentProvider]:
     async with httpx.AsyncClient(timeout=5) as http:
         simulator = SimulatorPaymentProvider(
-            receiver.url, SECRET, refund_delay_seconds=0.05, http=http, clock=SystemClock(), retry_delays=(0.05, 0.05)
+            receiver.url, (SECRET,), 0.05, http=http, clock=SystemClock(), retry_delays=(0.05, 0.05)
         )
         yield simulator
         await simulator.aclose()
@@ -193,7 +193,7 @@ async def test_deliver_to_nowhere_is_provider_unavailable() -> None:
     await probe.wait_closed()  # the port is now free: nobody listens there
     async with httpx.AsyncClient(timeout=2) as http:
         simulator = SimulatorPaymentProvider(
-            f"http://127.0.0.1:{port}", SECRET, 0, http, SystemClock(), retry_delays=(0.01,)
+            f"http://127.0.0.1:{port}", (SECRET,), 0, http, SystemClock(), retry_delays=(0.01,)
         )
         with pytest.raises(ProviderUnavailable):
             await simulator.deliver(simulator.payment_event("pay_1", 1, "USD", "succeeded"))
@@ -248,7 +248,7 @@ async def test_refund_settlement_retries_a_5xx(simulator: SimulatorPaymentProvid
 
 async def test_aclose_cancels_pending_settlements(receiver: Receiver) -> None:
     async with httpx.AsyncClient() as http:
-        simulator = SimulatorPaymentProvider(receiver.url, SECRET, 30, http, SystemClock())
+        simulator = SimulatorPaymentProvider(receiver.url, (SECRET,), 30, http, SystemClock())
         payment = _paid_payment()
         refund = payment.request_refund("re_01LATER", 100, RefundReason.OTHER, None, payment.updated_at)
         await simulator.refund(payment, refund)
@@ -266,7 +266,7 @@ async def test_a_refund_lookup_answers_what_its_webhook_says_once_its_delay_has_
 ) -> None:
     clock = FakeClock(datetime(2025, 1, 2, 3, 5, tzinfo=UTC))
     async with httpx.AsyncClient() as http:
-        simulator = SimulatorPaymentProvider(receiver.url, SECRET, 30, http, clock, retry_delays=(0.01,))
+        simulator = SimulatorPaymentProvider(receiver.url, (SECRET,), 30, http, clock, retry_delays=(0.01,))
         payment = _paid_payment()
         refund = payment.request_refund("re_01LOOKUP", 700, RefundReason.OTHER, note, clock.now())
         await simulator.refund(payment, refund)

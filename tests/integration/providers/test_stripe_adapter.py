@@ -18,12 +18,12 @@ from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import RefundStatus
 from domain.shared.money import Money
-from infrastructure.clock import SystemClock
 from infrastructure.providers.stripe import adapter as stripe_adapter
-from infrastructure.providers.stripe import build
-from infrastructure.settings import Settings
+from infrastructure.providers.stripe.config import StripeConfig
+from infrastructure.providers.stripe.wiring import build
 from tests.provider_fakes.server import running
 from tests.provider_fakes.stripe import FakeStripe
+from tests.provider_settings import provider_context
 
 PUBLIC_URL = "https://payments.example"
 DETAILS = CheckoutDetails(
@@ -52,15 +52,9 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def make_provider(fake: FakeStripe, url: str, http: httpx.AsyncClient, **overrides: Any) -> PaymentProvider:
-    settings = Settings(
-        public_url=PUBLIC_URL,
-        providers=("stripe",),
-        stripe_secret_key=fake.secret_key,
-        stripe_webhook_secrets=(fake.webhook_secret,),
-        stripe_api_base=url,
-        provider_timeout_seconds=0.5,
-    )
-    return build(replace(settings, **overrides), http, SystemClock())
+    config = StripeConfig(secret_key=fake.secret_key, webhook_secrets=(fake.webhook_secret,), api_base=url)
+    context = provider_context(http, public_url=PUBLIC_URL, timeout_seconds=0.5)
+    return build(replace(config, **overrides), context)
 
 
 @pytest.fixture
@@ -202,7 +196,7 @@ async def test_a_wrong_key_is_a_provider_error_that_never_shows_the_key(
     fake: FakeStripe, fake_url: str, http: httpx.AsyncClient
 ) -> None:
     wrong = "sk_test_wrong_" + "9" * 30
-    provider = make_provider(fake, fake_url, http, stripe_secret_key=wrong)
+    provider = make_provider(fake, fake_url, http, secret_key=wrong)
     with pytest.raises(ProviderError) as refused:
         await provider.create_checkout(new_payment())
     assert refused.value.status == 401

@@ -15,9 +15,10 @@ from application.worker.run_janitor import RunJanitor
 from infrastructure.container import Container, build_container, close_resources
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
-from infrastructure.providers.simulator import SimulatorPaymentProvider
-from infrastructure.settings import Settings
+from infrastructure.providers.simulator.adapter import SimulatorPaymentProvider
+from infrastructure.providers.simulator.config import SimulatorConfig
 from tests.integration.db.builders import T0, paid_payment, store
+from tests.provider_settings import settings_with
 from tests.unit.fakes import FakeClock
 
 SETTLE_DELAY = 60.0  # seconds: far longer than the test, so only the janitor can settle the refunds
@@ -30,10 +31,10 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def container(database_url: str, clock: FakeClock) -> AsyncIterator[Container]:
-    settings = Settings(
+    settings = settings_with(
         database_url=database_url,
         public_url="http://127.0.0.1:9",  # nothing listens: no settlement webhook could arrive anyway
-        simulator_refund_delay_seconds=SETTLE_DELAY,
+        simulator=SimulatorConfig(refund_delay_seconds=SETTLE_DELAY),
         db_pool_size=2,
     )
     container = build_container(settings)

@@ -31,7 +31,7 @@ from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.db.write.webhook_events import SqlWebhookEvents
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.providers.signing import sign
-from infrastructure.providers.simulator import SimulatorPaymentProvider
+from infrastructure.providers.simulator.adapter import SimulatorPaymentProvider
 from infrastructure.settings import Settings
 from tests.integration.db.builders import store
 from tests.unit.fakes import FakeClock
@@ -54,7 +54,7 @@ class World:
 
     def __init__(self, engine: AsyncEngine, http: httpx.AsyncClient) -> None:
         self.engine, self.ids, self.clock = engine, SortableIdGenerator(), FakeClock(T0)
-        self.provider = SimulatorPaymentProvider("http://sim.test", SECRET, 0.0, http, self.clock)
+        self.provider = SimulatorPaymentProvider("http://sim.test", (SECRET,), 0.0, http, self.clock)
         self.retries = SqlWebhookEvents(Database(engine))
         root = Container(settings=Settings())
         for name, adapter in {

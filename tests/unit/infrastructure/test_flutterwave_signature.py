@@ -95,3 +95,32 @@ def test_v4_missing_header_is_refused() -> None:
 def test_wrong_values_in_both_headers_are_refused() -> None:
     with pytest.raises(InvalidSignature):
         verify({"verif-hash": "wrong", "flutterwave-signature": "also-wrong"}, BODY, SECRET_HASH)
+
+
+# ---- rotation: PAYMENTS_FLUTTERWAVE_SECRET_HASH=new,old ----------------------------------------------------------
+NEW_HASH = "my-new-dashboard-secret-hash"
+
+
+@pytest.mark.parametrize(
+    ("headers", "scheme"),
+    [
+        ({"verif-hash": SECRET_HASH}, Scheme.V3),
+        ({"flutterwave-signature": SECRET_HASH}, Scheme.V4),
+        ({"flutterwave-signature": hmac_reading(BODY)}, Scheme.V4),
+    ],
+)
+def test_while_the_hash_is_rotated_the_old_one_is_accepted(headers: dict[str, str], scheme: Scheme) -> None:
+    assert verify(headers, BODY, NEW_HASH, SECRET_HASH) is scheme
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"verif-hash": "neither-hash"},
+        {"flutterwave-signature": "neither-hash"},
+        {"flutterwave-signature": hmac_reading(BODY, "neither-hash")},
+    ],
+)
+def test_while_the_hash_is_rotated_neither_hash_is_refused(headers: dict[str, str]) -> None:
+    with pytest.raises(InvalidSignature, match="does not match"):
+        verify(headers, BODY, NEW_HASH, SECRET_HASH)

@@ -84,3 +84,14 @@ def test_the_header_is_found_whatever_its_case() -> None:
     assert header_value({"X-Paystack-Signature": "abc"}) == "abc"
     assert header_value({"x-paystack-signature": "def", "content-type": "application/json"}) == "def"
     assert header_value({"content-type": "application/json"}) is None
+
+
+def test_while_the_key_is_rotated_a_body_signed_with_the_old_key_passes() -> None:
+    new, old = "sk_test_new_key", SECRET
+    verify(_hmac(old, BODY), BODY, new, old)
+    verify(_hmac(new, BODY), BODY, new, old)
+
+
+def test_a_body_signed_with_neither_key_is_rejected() -> None:
+    with pytest.raises(InvalidSignature, match="does not match"):
+        verify(_hmac("sk_test_other", BODY), BODY, "sk_test_new_key", SECRET)

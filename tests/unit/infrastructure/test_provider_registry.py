@@ -26,8 +26,9 @@ from infrastructure.clock import SystemClock
 from infrastructure.providers.circuit_breaker import CircuitBreaker
 from infrastructure.providers.guarded_provider import GuardedProvider
 from infrastructure.providers.registry import ProviderRegistry, build_provider_registry
-from infrastructure.providers.simulator import SimulatorPaymentProvider
+from infrastructure.providers.simulator.adapter import SimulatorPaymentProvider
 from infrastructure.settings import Settings
+from tests.provider_settings import provider_context
 
 
 @dataclass
@@ -180,7 +181,9 @@ async def test_a_slow_provider_times_out_as_unavailable() -> None:
 
 async def test_build_from_settings_uses_the_simulator() -> None:
     async with httpx.AsyncClient() as http:
-        simulator = SimulatorPaymentProvider("http://127.0.0.1:1", "whsec_x", 0, http, SystemClock())
-        registry = build_provider_registry(Settings(providers=("simulator",)), simulator, http, SystemClock())
+        simulator = SimulatorPaymentProvider("http://127.0.0.1:1", ("whsec_x",), 0, http, SystemClock())
+        registry = build_provider_registry(
+            Settings(providers=("simulator",)), provider_context(http), built={"simulator": simulator}
+        )
         assert registry.get("simulator").inner is simulator
         assert registry.choose(None, Currency("KWD")).name == "simulator"  # the simulator takes every currency

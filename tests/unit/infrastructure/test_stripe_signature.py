@@ -20,14 +20,15 @@ import stripe
 from application.data.provider_news import EventAction
 from application.errors import InvalidSignature, MalformedWebhook
 from application.ports.payment_provider import PaymentProvider
-from infrastructure.providers.stripe import build
-from infrastructure.settings import Settings
+from infrastructure.providers.stripe.config import StripeConfig
+from infrastructure.providers.stripe.wiring import build
+from tests.provider_settings import provider_context
 from tests.unit.fakes import FakeClock
 
 SECRET = "whsec_current_" + "a" * 24
 OLD_SECRET = "whsec_previous_" + "b" * 24
 NOW = 1_760_000_000
-SETTINGS = Settings(providers=("stripe",), stripe_secret_key="sk_test_x", stripe_webhook_secrets=(SECRET,))
+CONFIG = StripeConfig(secret_key="sk_test_x", webhook_secrets=(SECRET,))
 BODY = json.dumps(
     {
         "id": "evt_1",
@@ -48,8 +49,8 @@ def header(body: bytes = BODY, timestamp: int = NOW, secret: str = SECRET) -> st
 
 
 def adapter(*secrets: str, now: int = NOW) -> PaymentProvider:
-    settings = replace(SETTINGS, stripe_webhook_secrets=secrets or (SECRET,))
-    return build(settings, httpx.AsyncClient(), FakeClock(datetime.fromtimestamp(now, tz=UTC)))
+    config = replace(CONFIG, webhook_secrets=secrets or (SECRET,))
+    return build(config, provider_context(httpx.AsyncClient(), FakeClock(datetime.fromtimestamp(now, tz=UTC))))
 
 
 def rejected(headers: dict[str, str], body: bytes = BODY, provider: PaymentProvider | None = None) -> str:

@@ -10,9 +10,14 @@ import time
 
 import pytest
 
-from infrastructure.settings import ConfiguredApiKey, Settings
+from infrastructure.providers.flutterwave.config import FlutterwaveConfig
+from infrastructure.providers.paypal.config import PayPalConfig
+from infrastructure.providers.simulator.config import SimulatorConfig
+from infrastructure.providers.stripe.config import StripeConfig
+from infrastructure.settings import ConfiguredApiKey
 from interfaces.log_redaction import REDACTED, RedactionRules, configured_secrets, escape_controls, mask_email
 from interfaces.logging_setup import ConsoleFormatter, JsonFormatter
+from tests.provider_settings import settings_with
 
 R = REDACTED
 
@@ -105,15 +110,14 @@ def test_configured_secret_values_are_redacted_exactly_whatever_their_shape() ->
 
 
 def test_configured_secrets_lists_every_secret_of_the_settings() -> None:
-    settings = Settings(
+    settings = settings_with(
         database_url="postgresql+asyncpg://app:db-password-1@db/payments",
         redis_url="redis://:redis-password-2@cache:6379/0",
         api_keys=(ConfiguredApiKey("orders", "orders-key-0123456789", ("payments:read",)),),
-        stripe_secret_key="sk_test_x",
-        stripe_webhook_secrets=("whsec_a", "whsec_b"),
-        paypal_client_secret="paypal-secret",
-        flutterwave_secret_hash="flw-hash",
-        simulator_webhook_secret="whsec_sim_1",
+        stripe=StripeConfig(secret_key="sk_test_x", webhook_secrets=("whsec_a", "whsec_b")),
+        paypal=PayPalConfig(client_secret="paypal-secret"),
+        flutterwave=FlutterwaveConfig(secret_hashes=("flw-hash",)),
+        simulator=SimulatorConfig(webhook_secrets=("whsec_sim_1",)),
         callback_secret="cbsec_1",
     )
     assert set(configured_secrets(settings)) == {

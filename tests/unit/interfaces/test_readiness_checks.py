@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from infrastructure.settings import Settings
+from infrastructure.providers.flutterwave.config import FlutterwaveConfig
+from infrastructure.providers.paypal.config import PayPalConfig
+from infrastructure.providers.paystack.config import PaystackConfig
+from infrastructure.providers.simulator.config import SimulatorConfig
+from infrastructure.providers.stripe.config import StripeConfig
 from interfaces.http.readiness import failures, provider_configuration_problems
 from interfaces.http.schemas.operations import ReadinessChecks
+from tests.provider_settings import settings_with
 
-COMPLETE = Settings(
+COMPLETE = settings_with(
     providers=("stripe", "paystack", "flutterwave", "paypal", "simulator"),
-    stripe_secret_key="sk",
-    stripe_webhook_secrets=("whsec",),
-    paystack_secret_key="sk",
-    flutterwave_secret_key="sk",
-    flutterwave_secret_hash="hash",
-    paypal_client_id="id",
-    paypal_client_secret="secret",
-    paypal_webhook_id="WH-1",
+    stripe=StripeConfig(secret_key="sk", webhook_secrets=("whsec",)),
+    paystack=PaystackConfig(secret_keys=("sk",)),
+    flutterwave=FlutterwaveConfig(secret_key="sk", secret_hashes=("hash",)),
+    paypal=PayPalConfig(client_id="id", client_secret="secret", webhook_id="WH-1"),
 )
 
 
@@ -31,22 +30,22 @@ def test_a_complete_configuration_has_no_problems(provider: str) -> None:
 @pytest.mark.parametrize(
     ("changes", "provider", "expected"),
     [
-        ({"stripe_secret_key": None, "stripe_webhook_secrets": ()}, "stripe", [
+        ({"stripe": StripeConfig()}, "stripe", [
             "PAYMENTS_STRIPE_SECRET_KEY is not set", "PAYMENTS_STRIPE_WEBHOOK_SECRETS is not set"
         ]),
-        ({"flutterwave_api_base": "api.flutterwave.com"}, "flutterwave", [
-            "PAYMENTS_FLUTTERWAVE_API_BASE is not an http(s) URL"
+        ({"flutterwave": FlutterwaveConfig(secret_key="sk", secret_hashes=("hash",), api_base="api.flutterwave.com")},
+         "flutterwave", ["PAYMENTS_FLUTTERWAVE_API_BASE is not an http(s) URL"]),
+        ({"paypal": PayPalConfig(client_id="id", client_secret="secret", webhook_id="WH-1", webhook_verification="none")},
+         "paypal", ["PAYMENTS_PAYPAL_WEBHOOK_VERIFICATION must be offline or postback"]),
+        ({"simulator": SimulatorConfig(webhook_secrets=("",))}, "simulator", [
+            "PAYMENTS_SIMULATOR_WEBHOOK_SECRET is empty"
         ]),
-        ({"paypal_webhook_verification": "none"}, "paypal", [
-            "PAYMENTS_PAYPAL_WEBHOOK_VERIFICATION must be offline or postback"
-        ]),
-        ({"simulator_webhook_secret": ""}, "simulator", ["PAYMENTS_SIMULATOR_WEBHOOK_SECRET is empty"]),
         ({"public_url": "payments.example"}, "simulator", ["PAYMENTS_PUBLIC_URL is not an http(s) URL"]),
         ({}, "acme", ["not implemented by this version"]),
     ],
 )  # fmt: skip
 def test_incomplete_configurations_are_named(changes: dict[str, object], provider: str, expected: list[str]) -> None:
-    assert provider_configuration_problems(replace(COMPLETE, **changes), provider) == expected
+    assert provider_configuration_problems(settings_with(COMPLETE, **changes), provider) == expected
 
 
 def checks(**changes: object) -> ReadinessChecks:

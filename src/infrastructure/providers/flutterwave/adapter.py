@@ -51,8 +51,9 @@ _REFUND_STATUSES = {
 class FlutterwavePaymentProvider(HoldsNoFunds):
     name = "flutterwave"
 
-    def __init__(self, api: FlutterwaveApi, secret_hash: str, fallback_redirect_url: str) -> None:
-        self._api, self._secret_hash, self._fallback_redirect = api, secret_hash, fallback_redirect_url
+    def __init__(self, api: FlutterwaveApi, secret_hashes: tuple[str, ...], fallback_redirect_url: str) -> None:
+        # every hash is accepted (rotation: the old one and the new one while the dashboard changes over)
+        self._api, self._secret_hashes, self._fallback_redirect = api, secret_hashes, fallback_redirect_url
 
     def supports(self, currency: Currency) -> bool:
         return currency.code in SUPPORTED_CURRENCIES
@@ -74,7 +75,7 @@ class FlutterwavePaymentProvider(HoldsNoFunds):
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
         # Flutterwave signs no timestamp: `at` changes nothing, the secret hash is always checked.
-        signature.verify(headers, body, self._secret_hash)
+        signature.verify(headers, body, *self._secret_hashes)
         return events.parse(body)
 
     async def confirm(self, event: ProviderEvent) -> ProviderEvent:

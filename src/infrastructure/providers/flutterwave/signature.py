@@ -37,25 +37,28 @@ def v4_hmac(secret_hash: str, body: bytes) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def verify(headers: Mapping[str, str], body: bytes, secret_hash: str) -> Scheme:
-    """Returns the scheme that vouched for `body`; raises InvalidSignature when none did."""
-    if not secret_hash:
-        raise InvalidSignature(PROVIDER, "no secret hash configured")  # never let an empty secret match
+def verify(headers: Mapping[str, str], body: bytes, *secret_hashes: str) -> Scheme:
+    """Returns the scheme that vouched for `body` with any of `secret_hashes` (while the hash is rotated, the old
+    and the new one are both configured); raises InvalidSignature when none did."""
+    hashes = [secret_hash for secret_hash in secret_hashes if secret_hash]  # an empty secret must never match
+    if not hashes:
+        raise InvalidSignature(PROVIDER, "no secret hash configured")
     lowered = {key.lower(): value for key, value in headers.items()}
     v3, v4 = lowered.get(V3_HEADER), lowered.get(V4_HEADER)
     if not v3 and not v4:
         raise InvalidSignature(PROVIDER, f"missing {V3_HEADER} or {V4_HEADER} header")
-    expected = secret_hash.encode("utf-8")
     v3_ok = v4_ok = False
-    if v3:
-        v3_ok = hmac.compare_digest(v3.encode("utf-8"), expected)
-    if v4:
-        given = v4.encode("utf-8")
-        v4_ok = hmac.compare_digest(given, expected) | hmac.compare_digest(
-            given, v4_hmac(secret_hash, body).encode("ascii")
-        )
+    for secret_hash in hashes:
+        expected = secret_hash.encode("utf-8")
+        if v3:
+            v3_ok |= hmac.compare_digest(v3.encode("utf-8"), expected)
+        if v4:
+            given = v4.encode("utf-8")
+            v4_ok |= hmac.compare_digest(given, expected) | hmac.compare_digest(
+                given, v4_hmac(secret_hash, body).encode("ascii")
+            )
     if v3_ok:
         return Scheme.V3
     if v4_ok:
         return Scheme.V4
-    raise InvalidSignature(PROVIDER, "the webhook's hash does not match the configured secret hash")
+    raise InvalidSignature(PROVIDER, "the webhook's hash does not match any configured secret hash")

@@ -36,8 +36,9 @@ _REFUND_STATUS = {"processed": RefundStatus.SUCCEEDED, "failed": RefundStatus.FA
 class PaystackPaymentProvider(HoldsNoFunds):
     name = signature.PROVIDER
 
-    def __init__(self, api: PaystackApi, secret_key: str) -> None:
-        self._api, self._secret_key = api, secret_key
+    def __init__(self, api: PaystackApi, secret_keys: tuple[str, ...]) -> None:
+        # every key verifies a webhook (rotation); the API client holds the current one, the first
+        self._api, self._secret_keys = api, secret_keys
 
     def supports(self, currency: Currency) -> bool:
         return currency.code in SUPPORTED_CURRENCIES
@@ -75,7 +76,7 @@ class PaystackPaymentProvider(HoldsNoFunds):
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
         # Paystack signs no timestamp: `at` changes nothing, the HMAC over the body is always checked.
-        signature.verify(signature.header_value(headers), body, self._secret_key)
+        signature.verify(signature.header_value(headers), body, *self._secret_keys)
         return events.translate(body)
 
     async def confirm(self, event: ProviderEvent) -> ProviderEvent:

@@ -34,12 +34,18 @@ def header_value(headers: Mapping[str, str]) -> str | None:
     return None
 
 
-def verify(signature: str | None, body: bytes, secret_key: str) -> None:
-    """Returns quietly when `signature` signs `body`; raises InvalidSignature naming the reason otherwise."""
+def verify(signature: str | None, body: bytes, *secret_keys: str) -> None:
+    """Returns quietly when `signature` signs `body` with any of `secret_keys` (while a key is rotated, the old
+    and the new one are both configured); raises InvalidSignature naming the reason otherwise."""
     if signature is None or not signature.strip():
         raise InvalidSignature(PROVIDER, f"missing {SIGNATURE_HEADER} header")
     candidate = signature.strip().lower()
     if not _HEX_SHA512.fullmatch(candidate):
         raise InvalidSignature(PROVIDER, f"{SIGNATURE_HEADER} is not a hex HMAC-SHA512")
-    if not secret_key or not hmac.compare_digest(sign(secret_key, body).encode("ascii"), candidate.encode("ascii")):
-        raise InvalidSignature(PROVIDER, "signature does not match the body with the configured secret key")
+    given = candidate.encode("ascii")
+    matched = False
+    for secret_key in secret_keys:  # every key, without stopping early: timing says nothing about which matched
+        if secret_key:  # an empty key must never sign anything
+            matched |= hmac.compare_digest(sign(secret_key, body).encode("ascii"), given)
+    if not matched:
+        raise InvalidSignature(PROVIDER, "signature does not match the body with any configured secret key")

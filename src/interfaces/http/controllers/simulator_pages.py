@@ -24,7 +24,7 @@ from application.queries.get_payment import GetPayment
 from application.views import PaymentView
 from domain.payments.status import status_phrase
 from domain.shared.money import Currency
-from infrastructure.providers.simulator import SimulatorPaymentProvider
+from infrastructure.providers.simulator.adapter import SimulatorPaymentProvider
 from interfaces.http.html_pages import html_page
 from interfaces.http.route_handlers import get, post
 

@@ -10,9 +10,10 @@ from litestar.params import FromPath
 
 from application.bus import MessageBus
 from application.commands.handle_provider_webhook import HandleProviderWebhook
+from infrastructure.providers import catalogue
 from interfaces.http.errors import UnsupportedMediaType
 from interfaces.http.json_body import is_json
-from interfaces.http.openapi import RawJsonBodyOperation, problem_responses
+from interfaces.http.openapi import RawWebhookBodyOperation, problem_responses
 from interfaces.http.rate_limiting import limit_webhooks
 from interfaces.http.route_handlers import post
 from interfaces.http.schemas.webhooks import WebhookReceiptResponse
@@ -37,17 +38,24 @@ class WebhooksController(Controller):
         description="Verified over the raw body, stored once per (provider, event id), applied exactly once. "
         "A duplicate delivery answers `duplicate: true` and changes nothing.",
         responses=problem_responses(400, 404, 413, 415, 429, 503, described={400: REFUSED}),
-        operation_class=RawJsonBodyOperation,
+        operation_class=RawWebhookBodyOperation,
     )
     async def receive(
         self, request: Request[Any, Any, Any], provider: FromPath[str], bus: NamedDependency[MessageBus]
     ) -> WebhookReceiptResponse:
-        content_type = request.headers.get("content-type", "")
-        if not is_json(content_type):  # every provider sends JSON; anything else is not a provider's event
-            raise UnsupportedMediaType(content_type.split(";", 1)[0].strip())
+        content_type, media_types = request.headers.get("content-type", ""), catalogue.webhook_media_types(provider)
+        if not accepts(content_type, media_types):  # not what this provider sends: not its event
+            raise UnsupportedMediaType(content_type.split(";", 1)[0].strip(), " or ".join(media_types))
         body = await request.body()
         receipt = await bus.send(HandleProviderWebhook(provider, request.headers, body))
         return WebhookReceiptResponse.from_receipt(receipt)
+
+
+def accepts(content_type: str, media_types: tuple[str, ...]) -> bool:
+    """Whether a `Content-Type` is one of a provider's webhook media types, parameters aside; a provider that
+    sends JSON is also allowed a `+json` suffix, as every JSON endpoint is."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type in media_types or ("application/json" in media_types and is_json(content_type))
 
 
 def webhooks_controller(max_body_bytes: int) -> type[WebhooksController]:

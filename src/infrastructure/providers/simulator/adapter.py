@@ -14,7 +14,8 @@ Wire format (JSON, UTF-8):
               "currency": "USD", "reason": "…" (failures only)}}
 
 Header `Simulator-Signature: t=<unix>,v1=<hex>`: Stripe's scheme (see `signing.py`) with
-PAYMENTS_SIMULATOR_WEBHOOK_SECRET. Payment events get a fresh id per button press, so pressing Pay twice
+PAYMENTS_SIMULATOR_WEBHOOK_SECRET, a comma-separated list for rotation: what the simulator sends is signed with
+the first secret, and a webhook signed with any of them is accepted. Payment events get a fresh id per button press, so pressing Pay twice
 sends two distinct events (the state machine ignores the second). A refund's settlement event id is derived
 from the refund id, so repeating it can only ever be recognised as a duplicate.
 
@@ -86,7 +87,7 @@ class SimulatorPaymentProvider(HoldsNoFunds):
     def __init__(
         self,
         public_url: str,
-        webhook_secret: str,
+        webhook_secrets: tuple[str, ...],
         refund_delay_seconds: float,
         http: httpx.AsyncClient,
         clock: Clock,
@@ -95,7 +96,7 @@ class SimulatorPaymentProvider(HoldsNoFunds):
     ) -> None:
         self.public_url = public_url.rstrip("/")
         self.webhook_url = f"{self.public_url}/api/v1/webhooks/simulator"
-        self._secret = webhook_secret
+        self._secrets = webhook_secrets  # the first signs what we send; any verifies
         self._refund_delay = refund_delay_seconds
         self._http, self._clock = http, clock
         self._retry_delays = tuple(retry_delays)
@@ -124,7 +125,7 @@ class SimulatorPaymentProvider(HoldsNoFunds):
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
         lowered = {key.lower(): value for key, value in headers.items()}
         now = int(at.timestamp()) if at is not None else self._now()
-        verify(lowered.get(SIGNATURE_HEADER.lower()), body, [self._secret], now, provider=self.name)
+        verify(lowered.get(SIGNATURE_HEADER.lower()), body, self._secrets, now, provider=self.name)
         try:
             event = msgspec.json.decode(body, type=_Event)
             occurred_at = datetime.fromtimestamp(event.created, tz=UTC)
@@ -208,7 +209,7 @@ class SimulatorPaymentProvider(HoldsNoFunds):
         # Signed at each attempt: a retry minutes later must not fall outside the receiver's tolerance.
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self._secret, body, self._now()),
+            SIGNATURE_HEADER: sign(self._secrets[0], body, self._now()),
         }
         response = await self._http.post(self.webhook_url, content=body, headers=headers)
         return response.status_code
