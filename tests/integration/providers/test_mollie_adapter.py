@@ -14,16 +14,17 @@ from typing import Any
 import httpx
 import pytest
 
+from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import ProviderError, ProviderUnavailable
-from application.ports.payment_provider import EventAction, ProviderEvent
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import RefundStatus
 from domain.shared.money import Currency, Money
 from infrastructure.clock import SystemClock
 from infrastructure.ids import SortableIdGenerator
-from infrastructure.providers.mollie import MollieConfig, MolliePaymentProvider
+from infrastructure.providers.mollie.adapter import MolliePaymentProvider
 from infrastructure.providers.mollie.api import MollieApi
+from infrastructure.providers.mollie.config import MollieConfig
 from tests.provider_fakes.mollie import API_KEY, WEBHOOK_HEADERS, FakeMollie
 from tests.provider_fakes.server import running
 

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from application.ports.payment_provider import EventAction
+from application.data.provider_news import EventAction
 from infrastructure.providers.mollie import wire
 from infrastructure.providers.mollie.events import payment_event, refund_event, translate
 

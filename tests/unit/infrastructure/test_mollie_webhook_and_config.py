@@ -6,8 +6,9 @@ import pytest
 
 from application.errors import MalformedWebhook
 from domain.shared.money import Money
-from infrastructure.providers.mollie import SUPPORTED_CURRENCIES, MollieConfig, read_mollie_config, wire
-from infrastructure.providers.mollie.amounts import UnreadableAmount, from_mollie, to_mollie
+from infrastructure.providers.mollie import wire
+from infrastructure.providers.mollie.amounts import SUPPORTED_CURRENCIES, UnreadableAmount, from_mollie, to_mollie
+from infrastructure.providers.mollie.config import MollieConfig, read_mollie_config
 from infrastructure.providers.mollie.notification import notification_id
 
 KEY = "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"

@@ -12,17 +12,19 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 import httpx
 
+from application.data.provider_news import CheckoutSession, MissedEvent, ProviderEvent, ProviderNotice, ProviderRefund
 from application.errors import ProviderError
 from application.ports.clock import Clock
-from application.ports.payment_provider import CheckoutSession, MissedEvent, ProviderEvent, ProviderRefund
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
 from domain.shared.money import Currency
+from infrastructure.providers.holds_no_funds import HoldsNoFunds
 from infrastructure.providers.mollie import events, notification, wire
 from infrastructure.providers.mollie.amounts import SUPPORTED_CURRENCIES
 from infrastructure.providers.mollie.api import MollieApi
@@ -35,7 +37,9 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 _REFUND_STATUS = {"refunded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED, "canceled": RefundStatus.FAILED}
 
 
-class MolliePaymentProvider:
+class MolliePaymentProvider(HoldsNoFunds):
+    """Mollie cannot hold funds for a later capture (HoldsNoFunds), and its open checkouts expire by themselves."""
+
     name = wire.PROVIDER
 
     def __init__(
@@ -71,6 +75,12 @@ class MolliePaymentProvider:
         status = _REFUND_STATUS.get(created.status, RefundStatus.PENDING)
         reason = None if status is not RefundStatus.FAILED else f"Mollie answered the refund as {created.status}"
         return ProviderRefund(created.id, status, reason)
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderNotice:
+        """A notice, not an event: the body names a `tr_…` and proves nothing (no signature exists). The webhook
+        processor looks it up among our payments and asks `lookup_payment` / `lookup_refund` (application/webhooks/
+        notices.py). MalformedWebhook for a body that names no Mollie payment."""
+        return ProviderNotice(self.name, self.notification_id(body), "payment.notice")
 
     def notification_id(self, body: bytes) -> str:
         """The `tr_…` a webhook body names (MalformedWebhook for anything else). It proves nothing."""

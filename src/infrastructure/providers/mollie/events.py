@@ -26,7 +26,7 @@ import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from application.ports.payment_provider import EventAction, ProviderEvent
+from application.data.provider_news import EventAction, ProviderEvent
 from infrastructure.providers.mollie import wire
 from infrastructure.providers.mollie.amounts import UnreadableAmount, from_mollie
 from infrastructure.providers.mollie.wire import PROVIDER, ours
