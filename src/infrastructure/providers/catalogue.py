@@ -10,13 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from infrastructure.providers.flutterwave.plugin import PLUGIN as FLUTTERWAVE
+from infrastructure.providers.mollie.plugin import PLUGIN as MOLLIE
 from infrastructure.providers.paypal.plugin import PLUGIN as PAYPAL
 from infrastructure.providers.paystack.plugin import PLUGIN as PAYSTACK
 from infrastructure.providers.plugin import JSON_ONLY, ProviderPlugin
 from infrastructure.providers.simulator.plugin import PLUGIN as SIMULATOR
 from infrastructure.providers.stripe.plugin import PLUGIN as STRIPE
 
-PROVIDERS: tuple[ProviderPlugin[Any], ...] = (STRIPE, PAYSTACK, FLUTTERWAVE, PAYPAL, SIMULATOR)
+PROVIDERS: tuple[ProviderPlugin[Any], ...] = (STRIPE, PAYSTACK, FLUTTERWAVE, PAYPAL, MOLLIE, SIMULATOR)
 
 KNOWN: tuple[str, ...] = tuple(provider.name for provider in PROVIDERS)
 _BY_NAME = {provider.name: provider for provider in PROVIDERS}

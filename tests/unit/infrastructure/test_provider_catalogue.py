@@ -4,6 +4,7 @@ names. Each provider is checked from its plugin alone, so a new one is covered b
 
 from __future__ import annotations
 
+import hashlib
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -24,8 +25,13 @@ REAL = [plugin for plugin in catalogue.PROVIDERS if plugin.required]
 
 
 def complete(plugin: ProviderPlugin[Any]) -> dict[str, str]:
-    """Every variable the provider requires, each with a value of its own (two for a list: rotation)."""
-    return {variable: f"first-{variable.lower()},second-{variable.lower()}" for variable in plugin.required}
+    """Every variable the provider requires, each with a value of its own (two for a list: rotation), shaped
+    like a test-mode key (`test_` and letters and digits), which every provider's reader takes."""
+
+    def value(variable: str, which: str) -> str:
+        return f"test_{which}{hashlib.sha256(variable.encode()).hexdigest()[:24]}"
+
+    return {variable: f"{value(variable, 'first')},{value(variable, 'second')}" for variable in plugin.required}
 
 
 def test_the_api_names_exactly_the_catalogues_providers() -> None:
@@ -35,9 +41,9 @@ def test_the_api_names_exactly_the_catalogues_providers() -> None:
 
 def test_settings_accept_exactly_the_catalogues_names() -> None:
     with pytest.raises(SettingsError) as refused:
-        load_settings({"PAYMENTS_PROVIDERS": "simulator,mollie"}, env_file=None)
+        load_settings({"PAYMENTS_PROVIDERS": "simulator,adyen"}, env_file=None)
     assert refused.value.problems == [
-        f"PAYMENTS_PROVIDERS names unknown providers ['mollie']; known: {', '.join(catalogue.KNOWN)}"
+        f"PAYMENTS_PROVIDERS names unknown providers ['adyen']; known: {', '.join(catalogue.KNOWN)}"
     ]
 
 
