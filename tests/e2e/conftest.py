@@ -143,7 +143,7 @@ def _settings(database_url: str, base_url: str, keys: dict[str, str], overrides:
         database_url=database_url,
         api_keys=tuple(ConfiguredApiKey(name, keys[name], scopes) for name, scopes in API_KEYS.items()),
         providers=("simulator",),
-        provider_configs={"simulator": SimulatorConfig(webhook_secrets=(WEBHOOK_SECRET,), refund_delay_seconds=0.05)},
+        provider_configs={"simulator": SimulatorConfig(webhook_secrets=(WEBHOOK_SECRET,), settle_delay_seconds=0.05)},
         db_pool_size=5,
     )
     return settings_with(settings, **overrides)
@@ -159,11 +159,13 @@ def serve(
     keys: dict[str, str],
     *,
     customize: Callable[[Container], None] | None = None,
+    run_worker: bool = False,
     **overrides: Any,
 ) -> Iterator[LiveServer]:
     """`overrides` replace settings (a provider's name: its configuration, see tests/provider_settings.py);
     `customize` may override the composition root's providers (e.g. a fake
-    resolver) before the app is built from it."""
+    resolver) before the app is built from it; `run_worker` runs the worker loops in the server's process, as
+    `payments serve` does in development."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on sockets that name it, and without it every
     # response waits ~40 ms for delayed ACKs (Nagle), slowing every test that talks to the server
@@ -175,7 +177,11 @@ def serve(
     if customize is not None:
         customize(container)
     config = uvicorn.Config(
-        create_app(settings, container), loop="asyncio", lifespan="on", log_level="warning", access_log=False
+        create_app(settings, container, run_worker=run_worker),
+        loop="asyncio",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="e2e-uvicorn", daemon=True)

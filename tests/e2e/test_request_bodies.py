@@ -59,6 +59,7 @@ NO_BODY_ROUTES = {
     ("POST", "/api/v1/notifications/{notification_id:str}/retry"),
     ("POST", "/api/v1/reconciliation/runs"),
     ("POST", "/simulator/checkout/{payment_id:str}/pay"),
+    ("POST", "/simulator/checkout/{payment_id:str}/authorize"),
     ("POST", "/simulator/checkout/{payment_id:str}/decline"),
 }
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -91,6 +92,20 @@ def server(tmp_path_factory: pytest.TempPathFactory, api_keys: dict[str, str]) -
 def paid_payment_id(server: LiveServer) -> str:
     """A refundable payment, so a refund that got through would change the database."""
     return str(server.paid_payment(f"ord-bodies-{uuid.uuid4().hex[:8]}")["id"])
+
+
+def payment_the_route_acts_on(server: LiveServer, route: tuple[str, str], paid_payment_id: str) -> str:
+    """Capture takes an authorized payment and cancel an open checkout; the others act on the paid payment."""
+    if route not in (CAPTURE, CANCEL):
+        return paid_payment_id
+    capture = "manual" if route == CAPTURE else "automatic"
+    created = server.checkout(f"ord-bodies-{uuid.uuid4().hex[:8]}", 5000, "USD", capture=capture)
+    assert created.status_code == 201, created.text
+    payment_id: str = created.json()["id"]
+    if route == CAPTURE:
+        data = {"payment_id": payment_id, "amount": 5000, "currency": "USD"}
+        assert server.simulator_webhook("payment.authorized", data).status_code == 200
+    return payment_id
 
 
 def good_body(route: tuple[str, str], payment_id: str, **extra: Any) -> bytes:
@@ -210,8 +225,9 @@ def test_the_same_requests_with_good_bodies_do_change_the_database(
     server: LiveServer, paid_payment_id: str, route: tuple[str, str]
 ) -> None:
     """The refusals above are refusals of the body: the same request with a good JSON body is taken."""
-    body = good_body(route, paid_payment_id)
-    url, headers = target(route, paid_payment_id, body)
+    payment_id = payment_the_route_acts_on(server, route, paid_payment_id)
+    body = good_body(route, payment_id)
+    url, headers = target(route, payment_id, body)
     before = database(server)
     response = server.http.post(url, content=body, headers={**server.auth("admin"), **headers, **_JSON})
     assert response.status_code in (200, 201, 202), response.text

@@ -57,6 +57,7 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
     ("GET", "/simulator/checkout/{payment_id:str}"): PUBLIC,
     ("GET", "/simulator/checkout/{payment_id:str}/complete"): PUBLIC,
     ("POST", "/simulator/checkout/{payment_id:str}/pay"): PUBLIC,
+    ("POST", "/simulator/checkout/{payment_id:str}/authorize"): PUBLIC,
     ("POST", "/simulator/checkout/{payment_id:str}/decline"): PUBLIC,
     # operations and documentation (API.md, Operations: no auth)
     ("GET", "/health"): PUBLIC,

@@ -46,7 +46,7 @@ def _free_port() -> int:
 def _environment(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
     env |= {"PAYMENTS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}", "PAYMENTS_LOG_LEVEL": "warning"}
-    env["PAYMENTS_SIMULATOR_REFUND_DELAY_SECONDS"] = "0.1"
+    env["PAYMENTS_SIMULATOR_SETTLE_DELAY_SECONDS"] = "0.1"
     return env
 
 

@@ -27,7 +27,7 @@ async def container(postgres: str) -> AsyncIterator[Container]:
     # the database (close_resources cancels the pending settlements).
     settings = settings_with(
         database_url=postgres,
-        simulator=SimulatorConfig(webhook_secrets=(SECRET,), refund_delay_seconds=3600),
+        simulator=SimulatorConfig(webhook_secrets=(SECRET,), settle_delay_seconds=3600),
         db_pool_size=20,
     )
     container = build_container(settings)

@@ -13,7 +13,7 @@ import pytest
 
 from application.data.provider_news import EventAction
 from application.errors import InvalidSignature, MalformedWebhook, ProviderUnavailable
-from domain.payments.payment import CheckoutDetails, Payment
+from domain.payments.payment import CaptureMode, CheckoutDetails, Payment
 from domain.payments.refund import RefundReason
 from domain.payments.status import RefundStatus
 from domain.shared.money import Money
@@ -294,3 +294,82 @@ async def test_a_payment_lookup_has_nothing_final_to_say(simulator: SimulatorPay
     at = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     unpaid = Payment.initiate("pay_01UNPAID", "order-2", Money.of(100, "USD"), "simulator", CheckoutDetails(), at)
     assert await simulator.lookup_payment(unpaid) is None
+
+
+# ---- authorize now, capture later ----------------------------------------------------------------------------
+def _held_payment(clock: FakeClock, amount: int = 9000) -> Payment:
+    at = clock.now()
+    payment = Payment.initiate(
+        "pay_01HELD", "order-3", Money.of(amount, "USD"), "simulator", CheckoutDetails(), at, CaptureMode.MANUAL
+    )
+    payment.authorize(at)
+    return payment
+
+
+async def test_the_authorize_press_is_an_authorization_held_for_seven_days(simulator: SimulatorPaymentProvider) -> None:
+    assert simulator.supports_manual_capture
+    body = simulator.payment_event("pay_01HELD", 9000, "USD", "authorized")
+    event = simulator.parse_webhook(_signed(body), body)
+    assert (event.action, event.event_type, event.amount) == (
+        EventAction.PAYMENT_AUTHORIZED,
+        "payment.authorized",
+        9000,
+    )
+    assert event.occurred_at is not None
+    assert event.hold_until == event.occurred_at + timedelta(days=7)
+
+
+async def test_a_capture_with_no_settle_delay_is_confirmed_in_the_call(receiver: Receiver) -> None:
+    clock = FakeClock(datetime(2025, 1, 2, 3, 5, tzinfo=UTC))
+    async with httpx.AsyncClient() as http:
+        simulator = SimulatorPaymentProvider(receiver.url, (SECRET,), 0, http, clock)
+        payment = _held_payment(clock)
+        answer = await simulator.capture(payment, payment.request_capture(6000, clock.now()))
+    assert (answer.succeeded, answer.provider_reference) == (True, "sim_cap_pay_01HELD")
+    assert receiver.deliveries.empty()  # nothing to tell later: the call said it
+
+
+async def test_a_capture_is_pending_then_settled_by_a_signed_webhook_of_the_captured_amount(
+    simulator: SimulatorPaymentProvider, receiver: Receiver
+) -> None:
+    payment = _held_payment(FakeClock(datetime.now(UTC)))
+    requested = payment.request_capture(6000, payment.updated_at)
+
+    first = await simulator.capture(payment, requested)
+    again = await simulator.capture(payment, requested)  # asked twice before it settled: one settlement
+
+    assert (first.succeeded, again.succeeded) == (False, False)
+    delivery = await _next(receiver)
+    event = simulator.parse_webhook(delivery.headers, delivery.body)
+    assert (event.action, event.event_id, event.payment_id, event.amount) == (
+        EventAction.PAYMENT_SUCCEEDED,
+        "evt_sim_capture_pay_01HELD",
+        "pay_01HELD",
+        6000,
+    )
+    await asyncio.sleep(0.2)
+    assert receiver.deliveries.empty()
+
+
+async def test_a_capture_lookup_answers_what_its_webhook_says_once_its_delay_has_passed(receiver: Receiver) -> None:
+    clock = FakeClock(datetime(2025, 1, 2, 3, 5, tzinfo=UTC))
+    async with httpx.AsyncClient() as http:
+        simulator = SimulatorPaymentProvider(receiver.url, (SECRET,), 30, http, clock, retry_delays=(0.01,))
+        payment = _held_payment(clock)
+        assert await simulator.lookup_payment(payment) is None  # held, no capture asked: nothing final
+        await simulator.capture(payment, payment.request_capture(None, clock.now()))
+        await simulator.aclose()  # the settlement webhook is lost with a shutdown
+
+        clock.advance(seconds=29)
+        assert await simulator.lookup_payment(payment) is None
+        clock.advance(seconds=1)
+        answer = await simulator.lookup_payment(payment)
+
+    assert receiver.deliveries.empty()
+    assert answer is not None
+    assert (answer.action, answer.event_id, answer.amount, answer.occurred_at) == (
+        EventAction.PAYMENT_SUCCEEDED,
+        "evt_sim_capture_pay_01HELD",  # the webhook's id: a late delivery of it is a duplicate
+        9000,
+        clock.now(),
+    )

@@ -34,7 +34,7 @@ async def container(database_url: str, clock: FakeClock) -> AsyncIterator[Contai
     settings = settings_with(
         database_url=database_url,
         public_url="http://127.0.0.1:9",  # nothing listens: no settlement webhook could arrive anyway
-        simulator=SimulatorConfig(refund_delay_seconds=SETTLE_DELAY),
+        simulator=SimulatorConfig(settle_delay_seconds=SETTLE_DELAY),
         db_pool_size=2,
     )
     container = build_container(settings)

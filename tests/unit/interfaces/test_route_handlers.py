@@ -62,6 +62,7 @@ def test_every_route_of_the_app_is_declared_with_the_no_copy_decorators() -> Non
         ("POST", "/api/v1/webhooks/{provider:str}"),
         ("HEAD", "/health"),
         ("POST", "/simulator/checkout/{payment_id:str}/pay"),
+        ("POST", "/simulator/checkout/{payment_id:str}/authorize"),
     } <= ours
 
 

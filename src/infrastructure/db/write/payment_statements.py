@@ -2,7 +2,9 @@
 
 Writes of a payment carry its audit and outbox rows (`Guarded`): one statement on Postgres, one guarded sequence
 on SQLite, so the change and its events are written together or not at all. The janitor's schedule columns
-(`checks`, `next_check_at`) are never written from here: the janitor store owns them.
+(`checks`, `next_check_at`) are the janitor store's, with one exception: reserving a capture makes the payment due at once,
+so the janitor's next pass asks about it (a capture whose answer timed out is settled by that lookup, not days
+later when the hold ends).
 """
 
 from __future__ import annotations
@@ -55,11 +57,15 @@ REFUNDS_OF = (
     .order_by(refunds.c.created_at, refunds.c.id)
 )
 
+# SET expressions read the row as it was: a capture that was not reserved and now is
+_CAPTURE_RESERVED = sa.and_(payments.c.capture_requested.is_(None), sa.bindparam("capture_requested").is_not(None))
+_NEXT_CHECK = sa.case((_CAPTURE_RESERVED, sa.bindparam("updated_at")), else_=payments.c.next_check_at)
+
 ADD = Guarded(sa.insert(payments).values(_bound(STORED)).returning(TOUCHED), _EVENTS)
 SAVE = Guarded(
     sa.update(payments)
     .where(payments.c.id == sa.bindparam("id"), payments.c.version == sa.bindparam("expected_version"))
-    .values({**_bound(UPDATED), "version": payments.c.version + 1})
+    .values({**_bound(UPDATED), "version": payments.c.version + 1, "next_check_at": _NEXT_CHECK})
     .returning(TOUCHED),
     _EVENTS,
 )

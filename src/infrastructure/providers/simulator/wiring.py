@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from infrastructure.providers.plugin import ProviderContext
-from infrastructure.providers.simulator.adapter import PROVIDER, SimulatorPaymentProvider
+from infrastructure.providers.simulator.adapter import SimulatorPaymentProvider
 from infrastructure.providers.simulator.config import SimulatorConfig, read_config
+from infrastructure.providers.simulator.wire import PROVIDER
 
 
 def build(config: SimulatorConfig, context: ProviderContext) -> SimulatorPaymentProvider:
     return SimulatorPaymentProvider(
-        context.public_url, config.webhook_secrets, config.refund_delay_seconds, context.http, context.clock
+        context.public_url, config.webhook_secrets, config.settle_delay_seconds, context.http, context.clock
     )
 
 

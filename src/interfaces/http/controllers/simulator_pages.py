@@ -1,6 +1,7 @@
 """The simulator's hosted checkout page: what a customer sees at the simulator's `checkout_url`.
 
-Pay and Decline do what a real provider does after its own page: send us a signed webhook over HTTP (through
+Pay (Authorize, for a manual-capture payment: the funds are held until the shop captures them) and Decline do
+what a real provider does after its own page: send us a signed webhook over HTTP (through
 the normal webhook path, so the page proves that path works), then send the customer back to the shop. A checkout
 without a `return_url` (a trial with curl, the README's quick start) has no shop to go back to: the customer lands
 on the simulator's own "payment complete" page, which shows the result and how an order system reads it.
@@ -10,7 +11,7 @@ Only payments made through the simulator have pages; no API key is needed, as wi
 from __future__ import annotations
 
 from html import escape
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from litestar import Controller, MediaType, Response
@@ -24,7 +25,7 @@ from application.queries.get_payment import GetPayment
 from application.views import PaymentView
 from domain.payments.status import status_phrase
 from domain.shared.money import Currency
-from infrastructure.providers.simulator.adapter import SimulatorPaymentProvider
+from infrastructure.providers.simulator.adapter import PressOutcome, SimulatorPaymentProvider
 from interfaces.http.html_pages import html_page
 from interfaces.http.route_handlers import get, post
 
@@ -86,6 +87,15 @@ class SimulatorPagesController(Controller):
     ) -> Response[Any]:
         return await _press(bus, simulator, payment_id, "succeeded")
 
+    @post("/checkout/{payment_id:str}/authorize", media_type=MediaType.HTML)
+    async def authorize(
+        self,
+        payment_id: PaymentId,
+        bus: NamedDependency[MessageBus],
+        simulator: NamedDependency[SimulatorPaymentProvider],
+    ) -> Response[Any]:
+        return await _press(bus, simulator, payment_id, "authorized")
+
     @post("/checkout/{payment_id:str}/decline", media_type=MediaType.HTML)
     async def decline(
         self,
@@ -104,7 +114,7 @@ async def _simulated_payment(bus: MessageBus, payment_id: str) -> PaymentView:
 
 
 async def _press(
-    bus: MessageBus, simulator: SimulatorPaymentProvider, payment_id: str, outcome: Literal["succeeded", "failed"]
+    bus: MessageBus, simulator: SimulatorPaymentProvider, payment_id: str, outcome: PressOutcome
 ) -> Response[Any]:
     payment = await _simulated_payment(bus, payment_id)
     body = simulator.payment_event(payment.id, payment.amount, payment.currency, outcome)
@@ -113,7 +123,7 @@ async def _press(
         return _page(payment, error=f"Our webhook endpoint answered HTTP {status}; nothing was paid.", status=502)
     # Decline sends the customer to the shop's cancel page when it has one, as hosted checkouts do; with no
     # shop to go back to, to our own page that shows the result.
-    target = payment.return_url if outcome == "succeeded" else (payment.cancel_url or payment.return_url)
+    target = payment.return_url if outcome != "failed" else (payment.cancel_url or payment.return_url)
     if target is None or urlsplit(target).scheme not in ("http", "https"):
         target = f"/simulator/checkout/{payment.id}/complete"
     return Redirect(path=target, status_code=303)
@@ -122,6 +132,8 @@ async def _press(
 def _complete_page(payment: PaymentView, public_url: str) -> Response[str]:
     if payment.status in _PAID:
         outcome = '<p class="final paid">Payment complete: paid.</p>'
+    elif payment.status == "authorized":
+        outcome = '<p class="final paid">Payment authorized: the funds are held until the shop captures them.</p>'
     elif payment.status == "failed":
         outcome = '<p class="final declined">Payment declined: nothing was paid.</p>'
     elif payment.status == "processing":
@@ -152,8 +164,10 @@ def _facts(payment: PaymentView) -> str:
 def _page(payment: PaymentView, error: str | None = None, status: int = 200) -> Response[str]:
     base = f"/simulator/checkout/{escape(payment.id)}"
     if payment.status == "processing":
+        # a manual-capture payment is authorized on the page, and captured later by the shop (API.md)
+        press, label = ("authorize", "Authorize") if payment.capture == "manual" else ("pay", "Pay")
         actions = (
-            f'<form method="post" action="{base}/pay"><button class="pay" type="submit">Pay</button></form>'
+            f'<form method="post" action="{base}/{press}"><button class="pay" type="submit">{label}</button></form>'
             f'<form method="post" action="{base}/decline"><button class="decline" type="submit">Decline</button></form>'
         )
     else:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Iterable
-from typing import Annotated, Any, Literal
+from enum import StrEnum
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
@@ -18,6 +19,7 @@ from application.queries.get_transaction import GetTransaction
 from application.queries.list_transactions import ListTransactions
 from application.queries.paging import MAX_PAGE
 from application.views import TransactionFilter, TransactionPage
+from domain.payments.status import PaymentStatus, RefundStatus
 from interfaces.http.auth import requires
 from interfaces.http.openapi import SECURITY, problem_responses, success
 from interfaces.http.route_handlers import get
@@ -32,17 +34,10 @@ from interfaces.http.schemas.transactions import (
 
 _JSON, _CSV = "application/json", "text/csv"
 
-Status = Literal[
-    "processing",
-    "succeeded",
-    "failed",
-    "expired",
-    "cancelled",
-    "partially_refunded",
-    "refunded",
-    "disputed",
-    "pending",
-]
+# Every status a payment or a refund can have, from the domain's own lists (a new status is filterable at once)
+Status = StrEnum(  # type: ignore[misc]
+    "Status", {value: value for value in dict.fromkeys((*PaymentStatus, *RefundStatus))}
+)
 
 Instant = Annotated[
     str | None, QueryParameter(format=OpenAPIFormat.DATE_TIME, description="RFC 3339 with an offset, e.g. `…Z`")
@@ -79,7 +74,7 @@ class TransactionsController(Controller):
         cursor: PageCursor = None,
     ) -> Response[Any]:
         filters = TransactionFilter(
-            status,
+            None if status is None else str(status),
             provider,
             kind,
             order_id,
