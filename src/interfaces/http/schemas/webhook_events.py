@@ -32,21 +32,10 @@ class WebhookEventResponse(Struct, kw_only=True):
         return cls(**_summary(view))
 
 
-class WebhookEventDetailResponse(Struct, kw_only=True):
+class WebhookEventDetailResponse(WebhookEventResponse, kw_only=True):
     """The event as received: `body` is the raw body as UTF-8 text, or base64 (`body_encoding`) when it is not
     text. Headers are lower-cased; credentials were never stored."""
 
-    id: str
-    provider: str
-    event_id: str
-    event_type: str
-    status: str
-    reason: str | None
-    payment_id: str | None
-    attempts: int
-    received_at: datetime
-    processed_at: datetime | None
-    next_attempt_at: datetime | None
     headers: dict[str, str]
     body: str
     body_encoding: Literal["utf-8", "base64"]
