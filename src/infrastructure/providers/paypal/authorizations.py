@@ -25,7 +25,7 @@ from infrastructure.providers.paypal.orders import FAILED_CAPTURES, SUCCEEDED_CA
 # hold we promise the order system (`hold_until`, the payment's expiry, when the janitor asks about it) is the
 # guaranteed one.
 HONOR_PERIOD = timedelta(days=3)
-HELD = "CREATED"
+_HELD = "CREATED"
 _CAPTURED = frozenset({"CAPTURED", "PARTIALLY_CAPTURED"})
 _ENDED = {
     "VOIDED": EventAction.PAYMENT_CANCELLED,  # by us, or by the merchant on PayPal's dashboard
@@ -40,7 +40,7 @@ def held_news(authorization: wire.Authorization, base: ProviderEvent) -> Provide
     UnreadableAmount when its amount is not one we can read exactly."""
     amount, currency = from_paypal(authorization.amount) if authorization.amount else (None, None)
     base = replace(base, amount=amount, currency=currency, needs_confirmation=False)
-    if authorization.status == HELD:
+    if authorization.status == _HELD:
         created = wire.moment(authorization.create_time) or base.occurred_at
         hold_until = created + HONOR_PERIOD if created else None
         return replace(base, action=EventAction.PAYMENT_AUTHORIZED, hold_until=hold_until)
