@@ -1,7 +1,6 @@
 """PayPal end to end over real HTTP, on SQLite and on Postgres: the service talks to a fake PayPal (its wire
 format, OAuth, idempotency keys), and the fake's signed webhooks come back to the service's webhook route,
-verified by postback (`verify-webhook-signature`; offline verification is covered by the unit and integration
-tests, which can trust a test CA).
+verified by postback (see `paypal_service.py`).
 
 check out in USD → the buyer approves → CHECKOUT.ORDER.APPROVED → we capture → refund in two steps, the first
 settled by PAYMENT.CAPTURE.REFUNDED; duplicate, late and forged deliveries; PayPal timing out mid-call.
@@ -12,12 +11,11 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from infrastructure.providers.paypal.config import PayPalConfig
-from tests.e2e.conftest import LiveServer, serve
+from tests.e2e.conftest import LiveServer
+from tests.e2e.paypal_service import SLOW, deliver, serve_paypal
 from tests.e2e.webhook_refusals import (
     LONG_EVENT_ID,
     NOT_AN_EVENT,
@@ -26,18 +24,8 @@ from tests.e2e.webhook_refusals import (
     stored_webhooks,
     with_event_id,
 )
-from tests.provider_fakes.paypal import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    WEBHOOK_ID,
-    FakePayPal,
-    Swappable,
-    new_key,
-    sign_webhook,
-)
+from tests.provider_fakes.paypal import FakePayPal, Swappable, new_key, sign_webhook
 from tests.provider_fakes.server import running
-
-SLOW = 1.25  # seconds: longer than the service's provider timeout (1 s)
 
 
 @pytest.fixture(scope="module")
@@ -57,26 +45,7 @@ def paypal(paypal_server: tuple[Swappable, str]) -> FakePayPal:
 def server(
     database_url: str, api_keys: dict[str, str], paypal_server: tuple[Swappable, str], paypal: FakePayPal
 ) -> Iterator[LiveServer]:
-    yield from serve(
-        database_url,
-        api_keys,
-        providers=("paypal",),
-        paypal=PayPalConfig(
-            client_id=CLIENT_ID,
-            client_secret=CLIENT_SECRET,
-            webhook_id=WEBHOOK_ID,
-            api_base=paypal_server[1],
-            webhook_verification="postback",
-        ),
-        provider_timeout_seconds=1,
-    )
-
-
-def deliver(s: LiveServer, body: bytes, headers: dict[str, str], expected: int = 200) -> dict[str, Any]:
-    delivered = s.http.post("/api/v1/webhooks/paypal", content=body, headers=headers)
-    assert delivered.status_code == expected, delivered.text
-    answer: dict[str, Any] = delivered.json()
-    return answer
+    yield from serve_paypal(database_url, api_keys, paypal_server[1])
 
 
 def test_approve_capture_and_refund_in_two_steps(server: LiveServer, paypal: FakePayPal, database_url: str) -> None:

@@ -1,10 +1,12 @@
-"""PayPal (Orders v2, captured by us on approval) behind the PaymentProvider port.
+"""PayPal (Orders v2, captured or authorized by us on approval) behind the PaymentProvider port.
 
 Checkout creates an order whose purchase unit carries our payment id; the buyer approves it on PayPal; the
 CHECKOUT.ORDER.APPROVED webhook is stored, then `confirm` captures the order (idempotently, keyed on our
 payment id) and the capture's outcome is what gets applied. PAYMENT.CAPTURE.COMPLETED arriving after that is
-a no-op for the state machine. Every state-changing call carries a deterministic `PayPal-Request-Id`, so a
-retry after a timeout can never create a second order, capture or refund.
+a no-op for the state machine. A manual-capture payment's order (intent AUTHORIZE) is authorized instead: the
+payment becomes `authorized` until `capture` takes (part of) the hold or `cancel` voids it. Every
+state-changing call carries a deterministic `PayPal-Request-Id`, so a retry after a timeout can never create a
+second order, authorization, capture or refund.
 """
 
 from __future__ import annotations
@@ -13,22 +15,32 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from application.data.provider_news import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
-from application.errors import ProviderError, ProviderUnavailable
+from application.data.provider_news import (
+    CheckoutSession,
+    EventAction,
+    MissedEvent,
+    ProviderCapture,
+    ProviderEvent,
+    ProviderRefund,
+)
+from application.errors import ProviderError
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
-from domain.shared.money import Currency
-from infrastructure.providers.holds_no_funds import HoldsNoFunds
+from domain.payments.status import PaymentStatus
+from domain.shared.money import Currency, Money
 from infrastructure.providers.paypal import wire
 from infrastructure.providers.paypal.amounts import PAYPAL_CURRENCIES
 from infrastructure.providers.paypal.api import PayPalApi, segment
-from infrastructure.providers.paypal.errors import NAME, PayPalRefused
+from infrastructure.providers.paypal.approvals import complete_approved
+from infrastructure.providers.paypal.authorizations import authorization_news
+from infrastructure.providers.paypal.errors import NAME
 from infrastructure.providers.paypal.events import ORDER_APPROVED, ours
+from infrastructure.providers.paypal.holds import PayPalHolds
 from infrastructure.providers.paypal.orders import (
+    AUTHORIZE,
     SUCCEEDED_CAPTURES,
     approval_link,
     capture_news,
-    capture_state,
     order_request,
     refund_answer,
     refund_news,
@@ -37,11 +49,12 @@ from infrastructure.providers.paypal.orders import (
 from infrastructure.providers.paypal.webhooks import PayPalWebhooks, UnverifiedEvent
 
 
-class PayPalPaymentProvider(HoldsNoFunds):
+class PayPalPaymentProvider:
     name = NAME
+    supports_manual_capture = True
 
     def __init__(self, api: PayPalApi, webhooks: PayPalWebhooks) -> None:
-        self._api, self._webhooks = api, webhooks
+        self._api, self._webhooks, self._holds = api, webhooks, PayPalHolds(api)
 
     def supports(self, currency: Currency) -> bool:
         return currency.code in PAYPAL_CURRENCIES
@@ -64,6 +77,16 @@ class PayPalPaymentProvider(HoldsNoFunds):
         )
         return refund_answer(answer)
 
+    async def capture(self, payment: Payment, amount: Money) -> ProviderCapture:
+        return await self._holds.capture(payment, amount)
+
+    async def cancel(self, payment: Payment) -> None:
+        """An authorized payment's hold is voided. An open order (`processing`) has nothing to close: PayPal has no
+        call for it and lets an unapproved order lapse; if the buyer still approves it, the success (or hold) that
+        follows is the application's paid-after-cancel case."""
+        if payment.status is PaymentStatus.AUTHORIZED:
+            await self._holds.void(payment)
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
         return self._webhooks.parse(headers, body, at=at)
 
@@ -73,21 +96,28 @@ class PayPalPaymentProvider(HoldsNoFunds):
         if not event.needs_confirmation:
             return event
         if event.event_type == ORDER_APPROVED and event.payment_id and event.provider_reference:
-            return await self._capture(event.provider_reference, event)
+            return await complete_approved(self._api, event.provider_reference, event)
         return await self._payment_of_capture(event)
 
     async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
         if payment.provider_reference is None:
             return None
-        order = await self._order(payment.provider_reference)
-        capture = order.captures[0] if order.captures else None
-        state = f"{order.status}:{capture.id}:{capture.status}" if capture else order.status
-        base = ProviderEvent(NAME, f"lookup:{order.id}:{state}", "order.lookup", EventAction.NONE, payment.id)
+        order = await self._api.order(payment.provider_reference)
+        base = ProviderEvent(NAME, f"lookup:{order.id}:{_state(order)}", "order.lookup", EventAction.NONE, payment.id)
         if order.status == "VOIDED":
             return replace(base, action=EventAction.PAYMENT_FAILED, reason=f"PayPal voided order {order.id}")
-        # CREATED, PAYER_ACTION_REQUIRED, APPROVED: no money yet. An approved order is captured by its
-        # CHECKOUT.ORDER.APPROVED webhook (PayPal retries it for 3 days; a failed one is stored and retried).
-        return capture_news(order, base)
+        # CREATED, PAYER_ACTION_REQUIRED, APPROVED: no money yet. An approved order is captured (or authorized) by
+        # its CHECKOUT.ORDER.APPROVED webhook (PayPal retries it for 3 days; a failed one is stored and retried).
+        if order.intent != AUTHORIZE:
+            return capture_news(order, base)
+        news = authorization_news(order, base)
+        if (
+            news is not None
+            and news.action is EventAction.PAYMENT_AUTHORIZED
+            and payment.status is PaymentStatus.AUTHORIZED
+        ):
+            return None  # still held: nothing new (once the honor period is over, the janitor lets it lapse)
+        return news
 
     async def missed_events(self, since: datetime) -> list[MissedEvent]:
         """PayPal offers no API listing undelivered webhooks: the janitor's lookups cover missed events."""
@@ -100,25 +130,6 @@ class PayPalPaymentProvider(HoldsNoFunds):
         event_id = f"lookup:{answer.id}:{answer.status}"
         base = ProviderEvent(NAME, event_id, "refund.lookup", EventAction.NONE, payment.id, refund_id=refund.id)
         return refund_news(answer, base)
-
-    async def _capture(self, order_id: str, event: ProviderEvent) -> ProviderEvent:
-        try:
-            order = await self._api.post(
-                f"/v2/checkout/orders/{segment(order_id)}/capture",
-                wire.Order,
-                request_id=f"capture-{event.payment_id}",  # one capture per payment, however often approved
-            )
-        except PayPalRefused as refused:
-            if refused.issue != "ORDER_ALREADY_CAPTURED":  # captured before our request id's memory: read it
-                raise
-            order = await self._order(order_id)
-        news = capture_news(order, event)
-        if news is None:  # pending: the idempotent answer may be a stale copy, so read the order itself
-            order = await self._order(order_id)
-            news = capture_news(order, event)
-        if news is None:
-            raise ProviderUnavailable(NAME, f"no final word on the capture yet ({capture_state(order)})")
-        return news
 
     async def _payment_of_capture(self, event: ProviderEvent) -> ProviderEvent:
         """A refund or dispute naming only PayPal's capture: the capture's custom_id is our payment id."""
@@ -135,17 +146,23 @@ class PayPalPaymentProvider(HoldsNoFunds):
             return None
         # The refund call never answered, yet PayPal may have made the refund: the order lists its refunds with
         # the custom_id we gave each. Not there: PayPal never got the call (or has not finished it).
-        order = await self._order(payment.provider_reference)
+        order = await self._api.order(payment.provider_reference)
         return next((candidate for candidate in order.refunds if candidate.custom_id == refund.id), None)
 
     async def _capture_of(self, payment: Payment) -> wire.Capture:
         if payment.provider_reference is None:
             raise ProviderError(NAME, f"{payment.id} has no PayPal order to refund")
-        order = await self._order(payment.provider_reference)
+        order = await self._api.order(payment.provider_reference)
         for capture in order.captures:
             if capture.status in SUCCEEDED_CAPTURES:
                 return capture
         raise ProviderError(NAME, f"PayPal order {order.id} has no completed capture to refund")
 
-    async def _order(self, order_id: str) -> wire.Order:
-        return await self._api.get(f"/v2/checkout/orders/{segment(order_id)}", wire.Order)
+
+def _state(order: wire.Order) -> str:
+    """The order, its hold and its capture as PayPal reports them now: a lookup's event id (new news, new id)."""
+    parts = [order.status]
+    for step in (order.authorization, order.captures[0] if order.captures else None):
+        if step is not None:
+            parts += [step.id, step.status]
+    return ":".join(parts)

@@ -18,6 +18,7 @@ import msgspec
 from application.errors import ProviderError
 from infrastructure.providers.paypal.errors import NAME, refusal, unreachable
 from infrastructure.providers.paypal.oauth import PayPalAccessTokens
+from infrastructure.providers.paypal.wire import Order
 
 T = TypeVar("T")
 
@@ -42,7 +43,23 @@ class PayPalApi:
         body = content if content is not None else msgspec.json.encode(json) if json is not None else None
         return await self._call("POST", path, into, body, request_id)
 
+    async def act(self, path: str, *, request_id: str | None = None) -> None:
+        """A POST whose answer we do not read: PayPal may answer `204 No Content` (e.g. a void)."""
+        await self._respond("POST", path, None, request_id)
+
+    async def order(self, order_id: str) -> Order:
+        """The order as PayPal shows it now, with its authorization, captures and refunds."""
+        return await self.get(f"/v2/checkout/orders/{segment(order_id)}", Order)
+
     async def _call(self, method: str, path: str, into: type[T], body: bytes | None, request_id: str | None) -> T:
+        response = await self._respond(method, path, body, request_id)
+        try:
+            return msgspec.json.decode(response.content, type=into)
+        except msgspec.DecodeError as error:
+            raise ProviderError(NAME, f"{method} {path}: unreadable answer: {error}") from None
+
+    async def _respond(self, method: str, path: str, body: bytes | None, request_id: str | None) -> httpx.Response:
+        """PayPal's 2xx answer; its refusal or unavailability as the port's errors."""
         what = f"{method} {path}"
         token = await self._tokens.get()
         response = await self._send(method, path, body, token, request_id, what)
@@ -51,10 +68,7 @@ class PayPalApi:
             response = await self._send(method, path, body, await self._tokens.get(), request_id, what)
         if not 200 <= response.status_code < 300:
             raise refusal(response, what)
-        try:
-            return msgspec.json.decode(response.content, type=into)
-        except msgspec.DecodeError as error:
-            raise ProviderError(NAME, f"{what}: unreadable answer: {error}") from None
+        return response
 
     async def _send(
         self, method: str, path: str, body: bytes | None, token: str, request_id: str | None, what: str

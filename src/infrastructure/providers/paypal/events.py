@@ -1,15 +1,22 @@
 """PayPal webhook events → the port's ProviderEvent (https://developer.paypal.com/api/rest/webhooks/event-names/).
 
-| event_type                | resource | action                                  | our payment id                      |
-|---------------------------|----------|-----------------------------------------|-------------------------------------|
-| CHECKOUT.ORDER.APPROVED   | order    | PAYMENT_SUCCEEDED once WE have captured | purchase_units[0].custom_id         |
-| PAYMENT.CAPTURE.COMPLETED | capture  | PAYMENT_SUCCEEDED                       | custom_id                           |
-| PAYMENT.CAPTURE.DENIED    | capture  | PAYMENT_FAILED                          | custom_id                           |
-| PAYMENT.CAPTURE.REFUNDED  | refund   | REFUND_SUCCEEDED (FAILED if it failed)  | invoice_id (we set it on refunds)   |
-| CUSTOMER.DISPUTE.CREATED  | dispute  | PAYMENT_DISPUTED                        | disputed_transactions[0].custom     |
-| anything else             |          | NONE (stored, not acted on)             |                                     |
+| event_type                    | resource      | action                                       | our payment id                  |
+|-------------------------------|---------------|----------------------------------------------|---------------------------------|
+| CHECKOUT.ORDER.APPROVED       | order         | intent CAPTURE: PAYMENT_SUCCEEDED once WE    | purchase_units[0].custom_id     |
+|                               |               | have captured; AUTHORIZE: PAYMENT_AUTHORIZED |                                 |
+|                               |               | once WE have authorized                      |                                 |
+| PAYMENT.AUTHORIZATION.CREATED | authorization | PAYMENT_AUTHORIZED (status CREATED)          | custom_id                       |
+| PAYMENT.AUTHORIZATION.VOIDED  | authorization | PAYMENT_CANCELLED (VOIDED), PAYMENT_EXPIRED  | custom_id                       |
+|                               |               | (EXPIRED: PayPal let it lapse)               |                                 |
+| PAYMENT.CAPTURE.COMPLETED     | capture       | PAYMENT_SUCCEEDED (of an authorization too:  | custom_id                       |
+|                               |               | the amount is what was captured)             |                                 |
+| PAYMENT.CAPTURE.DENIED        | capture       | PAYMENT_FAILED                               | custom_id                       |
+| PAYMENT.CAPTURE.REFUNDED      | refund        | REFUND_SUCCEEDED (FAILED if it failed)       | invoice_id (we set it)          |
+| CUSTOMER.DISPUTE.CREATED      | dispute       | PAYMENT_DISPUTED                             | disputed_transactions[0].custom |
+| anything else                 |               | NONE (stored, not acted on)                  |                                 |
 
-An approved order is not money yet: the event `needs_confirmation`, and `confirm` captures it. Our ids carry
+An approved order is not money yet, nor a hold: the event `needs_confirmation`, and `confirm` captures or
+authorizes it (as the order's intent says; we set it from the payment's capture mode). Our ids carry
 the prefixes of API.md (`pay_…`, `re_…`); an order whose custom_id is not ours (another integration on the same
 PayPal account) is never captured. A refund or dispute that names no payment of ours but names its capture
 (PayPal's `up` link, `seller_transaction_id`) needs confirmation too: `confirm` reads the capture's custom_id.
@@ -21,7 +28,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 
 import msgspec
 
@@ -29,7 +35,9 @@ from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import MalformedWebhook
 from infrastructure.providers.paypal import wire
 from infrastructure.providers.paypal.amounts import UnreadableAmount, from_paypal
+from infrastructure.providers.paypal.authorizations import held_news
 from infrastructure.providers.paypal.errors import NAME
+from infrastructure.providers.paypal.orders import AUTHORIZE
 
 ORDER_APPROVED = "CHECKOUT.ORDER.APPROVED"
 PAYMENT_ID_PREFIX, REFUND_ID_PREFIX = "pay_", "re_"
@@ -43,7 +51,9 @@ def translate(body: bytes) -> ProviderEvent:
     except msgspec.DecodeError as error:
         raise MalformedWebhook(NAME, f"unreadable event: {error}") from None
     translator = _TRANSLATORS.get(envelope.event_type)
-    base = ProviderEvent(NAME, envelope.id, envelope.event_type, EventAction.NONE, occurred_at=_time(envelope))
+    base = ProviderEvent(
+        NAME, envelope.id, envelope.event_type, EventAction.NONE, occurred_at=wire.moment(envelope.create_time)
+    )
     if translator is None:
         return base
     try:
@@ -64,7 +74,7 @@ def _approved(raw: msgspec.Raw, base: ProviderEvent) -> ProviderEvent:
     amount, currency = from_paypal(order.unit.amount) if order.unit.amount else (None, None)
     return replace(
         base,
-        action=EventAction.PAYMENT_SUCCEEDED,
+        action=EventAction.PAYMENT_AUTHORIZED if order.intent == AUTHORIZE else EventAction.PAYMENT_SUCCEEDED,
         payment_id=payment_id,
         provider_reference=order.id,
         amount=amount,
@@ -90,6 +100,14 @@ def _capture(action: EventAction) -> Callable[[msgspec.Raw, ProviderEvent], Prov
         )
 
     return translate_capture
+
+
+def _authorization(raw: msgspec.Raw, base: ProviderEvent) -> ProviderEvent:
+    authorization = msgspec.json.decode(raw, type=wire.Authorization)
+    related = authorization.supplementary_data.related_ids if authorization.supplementary_data else None
+    payment_id = ours(authorization.custom_id) or ours(authorization.invoice_id)
+    order_id = related.order_id if related else None
+    return held_news(authorization, replace(base, payment_id=payment_id, provider_reference=order_id))
 
 
 def _refunded(raw: msgspec.Raw, base: ProviderEvent) -> ProviderEvent:
@@ -130,15 +148,10 @@ def _disputed(raw: msgspec.Raw, base: ProviderEvent) -> ProviderEvent:
     )
 
 
-def _time(envelope: wire.Envelope) -> datetime | None:
-    try:
-        return datetime.fromisoformat(envelope.create_time) if envelope.create_time else None
-    except ValueError:
-        return None
-
-
 _TRANSLATORS: dict[str, Callable[[msgspec.Raw, ProviderEvent], ProviderEvent]] = {
     ORDER_APPROVED: _approved,
+    "PAYMENT.AUTHORIZATION.CREATED": _authorization,
+    "PAYMENT.AUTHORIZATION.VOIDED": _authorization,
     "PAYMENT.CAPTURE.COMPLETED": _capture(EventAction.PAYMENT_SUCCEEDED),
     "PAYMENT.CAPTURE.DENIED": _capture(EventAction.PAYMENT_FAILED),
     "PAYMENT.CAPTURE.REFUNDED": _refunded,

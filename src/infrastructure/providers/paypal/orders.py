@@ -1,6 +1,6 @@
 """Orders v2 and Payments v2 in our terms: what we send at checkout and refund, and what PayPal's answers mean.
 
-https://developer.paypal.com/docs/api/orders/v2/#orders_create, #orders_capture;
+https://developer.paypal.com/docs/api/orders/v2/#orders_create, #orders_capture, #orders_authorize;
 https://developer.paypal.com/docs/api/payments/v2/#captures_refund. A capture that was later refunded (in
 part or whole) still succeeded: refunds are tracked on their own.
 """
@@ -12,13 +12,14 @@ from typing import Any
 
 from application.data.provider_news import EventAction, ProviderEvent, ProviderRefund
 from application.errors import ProviderError
-from domain.payments.payment import Payment
+from domain.payments.payment import CaptureMode, Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
 from infrastructure.providers.paypal import wire
 from infrastructure.providers.paypal.amounts import UnreadableAmount, from_paypal, to_paypal
 from infrastructure.providers.paypal.errors import NAME
 
+AUTHORIZE, CAPTURE = "AUTHORIZE", "CAPTURE"  # an order's intent: hold the funds on approval, or take them
 SUCCEEDED_CAPTURES = frozenset({"COMPLETED", "PARTIALLY_REFUNDED", "REFUNDED"})
 FAILED_CAPTURES = frozenset({"DECLINED", "FAILED"})
 _REFUND_STATUSES = {
@@ -29,8 +30,9 @@ _REFUND_STATUSES = {
 
 
 def order_request(payment: Payment) -> dict[str, Any]:
-    """One purchase unit whose custom_id and invoice_id are our payment id: every capture, refund and dispute
-    about it carries our id back. PayPal wants invoice_id unique per merchant, which a payment id is."""
+    """One purchase unit whose custom_id and invoice_id are our payment id: every authorization, capture, refund
+    and dispute about it carries our id back. PayPal wants invoice_id unique per merchant, which a payment id is.
+    A manual-capture payment's order is created to be authorized on approval (its funds held), not captured."""
     unit: dict[str, Any] = {
         "reference_id": payment.order_id[:256],
         "custom_id": payment.id,
@@ -45,7 +47,7 @@ def order_request(payment: Payment) -> dict[str, Any]:
     if payment.details.cancel_url:
         experience["cancel_url"] = payment.details.cancel_url
     return {
-        "intent": "CAPTURE",
+        "intent": AUTHORIZE if payment.capture is CaptureMode.MANUAL else CAPTURE,
         "purchase_units": [unit],
         "payment_source": {"paypal": {"experience_context": experience}},
     }
@@ -80,7 +82,7 @@ def capture_news(order: wire.Order, base: ProviderEvent) -> ProviderEvent | None
     if capture is None or capture.status not in SUCCEEDED_CAPTURES | FAILED_CAPTURES:
         return None
     failed = capture.status in FAILED_CAPTURES
-    amount, currency = _amount(capture.amount)
+    amount, currency = money_of(capture.amount)
     why = wire.explained(f"PayPal capture {capture.id} {capture.status.lower()}", capture.status_details)
     return replace(
         base,
@@ -104,7 +106,7 @@ def refund_news(answer: wire.Refund, base: ProviderEvent) -> ProviderEvent | Non
     status = _REFUND_STATUSES.get(answer.status)
     if status is None:
         return None
-    amount, currency = _amount(answer.amount)
+    amount, currency = money_of(answer.amount)
     succeeded = status is RefundStatus.SUCCEEDED
     why = wire.explained(f"PayPal refund {answer.id} {answer.status.lower()}", answer.status_details)
     return replace(
@@ -116,10 +118,15 @@ def refund_news(answer: wire.Refund, base: ProviderEvent) -> ProviderEvent | Non
     )
 
 
-def _amount(money: wire.Money | None) -> tuple[int | None, str | None]:
+def money_of(money: wire.Money | None) -> tuple[int | None, str | None]:
+    """An amount in PayPal's answer as ours; ProviderError when it cannot be read exactly."""
     if money is None:
         return None, None
     try:
         return from_paypal(money)
     except UnreadableAmount as error:
-        raise ProviderError(NAME, f"unreadable amount in PayPal's answer: {error}") from None
+        raise unreadable(error) from None
+
+
+def unreadable(error: UnreadableAmount) -> ProviderError:
+    return ProviderError(NAME, f"unreadable amount in PayPal's answer: {error}")

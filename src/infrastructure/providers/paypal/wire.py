@@ -9,6 +9,7 @@ https://developer.paypal.com/api/rest/webhooks/event-names/.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 import msgspec
@@ -35,8 +36,18 @@ def explained(what: str, details: StatusDetails | None) -> str:
     return f"{what}: {details.reason}" if details and details.reason else what
 
 
+def moment(text: str | None) -> datetime | None:
+    """PayPal's times (`"2024-05-01T12:00:00Z"`, RFC 3339) as aware datetimes; None when absent or unreadable."""
+    try:
+        parsed = datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed is not None and parsed.tzinfo is None else parsed
+
+
 class RelatedIds(msgspec.Struct, frozen=True):
     order_id: str | None = None
+    authorization_id: str | None = None  # a capture of an authorization names it
 
 
 class SupplementaryData(msgspec.Struct, frozen=True):
@@ -63,7 +74,22 @@ class Refund(msgspec.Struct, frozen=True):
     links: list[Link] = []
 
 
+class Authorization(msgspec.Struct, frozen=True):
+    """A hold on the buyer's funds (an order created with `intent: AUTHORIZE`, then authorized)."""
+
+    id: NonEmpty
+    status: str
+    amount: Money | None = None
+    custom_id: str | None = None
+    invoice_id: str | None = None
+    create_time: str | None = None
+    expiration_time: str | None = None
+    status_details: StatusDetails | None = None
+    supplementary_data: SupplementaryData | None = None
+
+
 class Payments(msgspec.Struct, frozen=True):
+    authorizations: list[Authorization] = []
     captures: list[Capture] = []
     refunds: list[Refund] = []
 
@@ -79,6 +105,7 @@ class PurchaseUnit(msgspec.Struct, frozen=True):
 class Order(msgspec.Struct, frozen=True):
     id: NonEmpty
     status: str
+    intent: str | None = None  # CAPTURE or AUTHORIZE, as we created it
     purchase_units: list[PurchaseUnit] = []
     links: list[Link] = []
 
@@ -86,6 +113,12 @@ class Order(msgspec.Struct, frozen=True):
     def unit(self) -> PurchaseUnit:
         """We always create exactly one purchase unit."""
         return self.purchase_units[0] if self.purchase_units else PurchaseUnit()
+
+    @property
+    def authorization(self) -> Authorization | None:
+        """We authorize an order once: its one authorization, once it has one."""
+        payments = self.unit.payments
+        return payments.authorizations[0] if payments and payments.authorizations else None
 
     @property
     def captures(self) -> list[Capture]:

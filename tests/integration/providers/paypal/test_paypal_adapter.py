@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,141 +12,30 @@ from typing import Any
 import httpx
 import pytest
 
-from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import InvalidSignature, ProviderError, ProviderUnavailable
-from domain.payments.payment import CheckoutDetails, Payment
-from domain.payments.refund import Refund, RefundReason
+from domain.payments.payment import Payment
 from domain.payments.status import RefundStatus
 from domain.shared.money import Money
-from infrastructure.providers.paypal import wiring
 from infrastructure.providers.paypal.adapter import PayPalPaymentProvider
-from infrastructure.providers.paypal.cert_sources import HttpCertificateSource
 from infrastructure.providers.paypal.certificates import PayPalCertificates
-from infrastructure.providers.paypal.config import PayPalConfig
 from infrastructure.providers.paypal.webhooks import UnverifiedEvent
 from infrastructure.providers.registry import build_provider_registry
 from infrastructure.settings import SettingsError
-from tests.provider_fakes.paypal import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    WEBHOOK_ID,
-    FakePayPal,
-    Swappable,
-    new_key,
-    redirecting_transport,
-    sign_webhook,
+from tests.integration.providers.paypal.support import (
+    A,
+    build,
+    checked_out,
+    deliver,
+    new_payment,
+    new_refund,
+    paid,
+    paypal_config,
+    send,
 )
+from tests.provider_fakes.paypal import WEBHOOK_ID, FakePayPal, new_key, sign_webhook
 from tests.provider_fakes.server import running
 from tests.provider_settings import provider_context, settings_with
 from tests.unit.fakes import FakeClock
-
-A = EventAction
-
-
-def paypal_config(api_base: str, verification: str = "offline") -> PayPalConfig:
-    return PayPalConfig(
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        webhook_id=WEBHOOK_ID,
-        api_base=api_base,
-        webhook_verification=verification,
-    )
-
-
-def build(
-    config: PayPalConfig,
-    http: httpx.AsyncClient,
-    clock: FakeClock,
-    *,
-    timeout: float = 3.0,
-    certificates: PayPalCertificates | None = None,
-) -> PayPalPaymentProvider:
-    return wiring.build(config, provider_context(http, clock, timeout_seconds=timeout), certificates=certificates)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[Swappable, str]]:
-    """One server for the module (starting one takes longer than most tests); each test gets a fresh fake."""
-    swappable = Swappable(FakePayPal())
-    with running(swappable) as url:
-        yield swappable, url
-
-
-@pytest.fixture
-def fake(server: tuple[Swappable, str]) -> FakePayPal:
-    server[0].app = FakePayPal(token_lifetime=3600)
-    return server[0].app
-
-
-@pytest.fixture
-def fake_url(server: tuple[Swappable, str], fake: FakePayPal) -> str:
-    return server[1]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(datetime.now(UTC))
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
-async def certificates(fake: FakePayPal, fake_url: str, clock: FakeClock) -> AsyncIterator[PayPalCertificates]:
-    """Production's certificate source and URL rules; only the network route and the trusted root are the test's."""
-    async with httpx.AsyncClient(transport=redirecting_transport(fake_url)) as to_fake:
-        yield PayPalCertificates(HttpCertificateSource(to_fake, 3.0), clock, lambda: [fake.pki.root])
-
-
-@pytest.fixture
-def paypal(
-    fake_url: str, http: httpx.AsyncClient, clock: FakeClock, certificates: PayPalCertificates
-) -> PayPalPaymentProvider:
-    return build(paypal_config(fake_url), http, clock, certificates=certificates)
-
-
-def new_payment(amount: int = 1000, currency: str = "USD") -> Payment:
-    details = CheckoutDetails(
-        return_url="https://shop.example/paid", cancel_url="https://shop.example/cart", description="Order 1"
-    )
-    payment_id = f"pay_{uuid.uuid4().hex[:26].upper()}"
-    return Payment.initiate(payment_id, "order-1", Money.of(amount, currency), "paypal", details, datetime.now(UTC))
-
-
-def new_refund(payment: Payment, amount: int, note: str | None = "sorry") -> Refund:
-    refund_id = f"re_{uuid.uuid4().hex[:26].upper()}"
-    return payment.request_refund(refund_id, amount, RefundReason.REQUESTED_BY_CUSTOMER, note, datetime.now(UTC))
-
-
-async def deliver(paypal: PayPalPaymentProvider, headers: dict[str, str], body: bytes) -> ProviderEvent:
-    """What the webhook handler does with the adapter: parse, then confirm when asked to."""
-    event = paypal.parse_webhook(headers, body)
-    return await paypal.confirm(event) if event.needs_confirmation else event
-
-
-async def send(
-    paypal: PayPalPaymentProvider, fake: FakePayPal, event_type: str, resource: dict[str, Any]
-) -> ProviderEvent:
-    body, headers = fake.webhook(event_type, resource)
-    return await deliver(paypal, headers, body)
-
-
-async def checked_out(paypal: PayPalPaymentProvider, payment: Payment) -> Payment:
-    session = await paypal.create_checkout(payment)
-    payment.attach_checkout_session(session.provider_reference, session.checkout_url, None, datetime.now(UTC))
-    return payment
-
-
-async def paid(paypal: PayPalPaymentProvider, fake: FakePayPal, amount: int = 1000) -> Payment:
-    payment = await checked_out(paypal, new_payment(amount))
-    assert payment.provider_reference is not None
-    event = await send(paypal, fake, "CHECKOUT.ORDER.APPROVED", fake.approve(payment.provider_reference))
-    assert event.action is A.PAYMENT_SUCCEEDED
-    payment.succeed(datetime.now(UTC))
-    return payment
 
 
 # ---- checkout --------------------------------------------------------------------------------------------
