@@ -25,11 +25,11 @@ from application.data.cause import Cause
 from application.data.janitor import DueCheck
 from application.data.provider_news import EventAction, ProviderEvent
 from application.data.webhook_events import InboxStatus
-from application.errors import ApplicationError
+from application.errors import ApplicationError, ProviderError
 from application.messages import Command
 from application.ports.clock import Clock
 from application.ports.janitor_store import JanitorStore
-from application.ports.payment_provider import PaymentProviders
+from application.ports.payment_provider import PaymentProvider, PaymentProviders
 from application.ports.unit_of_work import UnitOfWork
 from application.webhooks.effects import apply_event
 from application.webhooks.processor import WebhookProcessor
@@ -137,9 +137,12 @@ class RunJanitorHandler:
         payment = await self._load(due.payment_id)
         if payment.status not in OPEN_STATUSES:
             return  # settled since it was claimed (a webhook won): nothing to ask
-        event = await self._providers.get(payment.provider).lookup_payment(payment)
+        provider = self._providers.get(payment.provider)
+        event = await provider.lookup_payment(payment)
         now = self._clock.now()
         if event is None and now >= _deadline(payment) and not payment.capture_pending:
+            if payment.status is PaymentStatus.AUTHORIZED:
+                await _release(provider, payment)
             event = _expiry(payment)
             cause = Cause("worker", actor)
         else:
@@ -215,6 +218,16 @@ def _expiry(payment: Payment) -> ProviderEvent:
             else "the checkout expired without a final word from the provider"
         ),
     )
+
+
+async def _release(provider: PaymentProvider, payment: Payment) -> None:
+    """A lapsed hold is voided before we call it expired: past PayPal's honor period the authorization still
+    holds the buyer's funds for weeks. A provider that cannot answer now is asked again next pass (the error
+    reschedules the check); one that refuses no longer holds anything we could release."""
+    try:
+        await provider.cancel(payment)
+    except ProviderError as refused:
+        log.info("janitor: releasing the lapsed hold of %s was refused: %s", payment.id, refused)
 
 
 def _deadline(payment: Payment) -> datetime:

@@ -92,7 +92,8 @@ IDEMPOTENCY_KEY_REQUIRED = ProblemType(
     "idempotency-key-required",
     400,
     "Idempotency-Key required",
-    "Refunds need an `Idempotency-Key` header, so that a retried request can never refund twice.",
+    "Refunds and captures need an `Idempotency-Key` header, so that a retried request can never refund or capture "
+    "twice.",
 )
 IDEMPOTENCY_KEY_REUSE = ProblemType(
     "idempotency-key-reuse",
