@@ -102,11 +102,12 @@ class FakeStripe(StripeStory):
         path: str | None = None,
         method: str | None = None,
         times: int = 1,
+        suffix: str | None = None,
     ) -> None:
         """The next matching calls fail with `status` before doing anything (not stored for idempotency)."""
         text = message or ("An unknown error occurred" if status >= 500 else "Invalid request")
         with self._lock:
-            self._rules.append(Rule(times, path, method, status=status, message=text, code=code))
+            self._rules.append(Rule(times, path, method, status=status, message=text, code=code, suffix=suffix))
 
     def received(self, method: str, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path == path]
