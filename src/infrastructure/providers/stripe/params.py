@@ -40,8 +40,9 @@ def refund_idempotency_key(refund: Refund) -> str:
 
 
 def capture_idempotency_key(payment: Payment, amount: Money) -> str:
-    """One capture per reservation, and the amount in the key: after a refused capture a new one (perhaps for
-    another amount) must not meet Stripe's stored answer, or its `idempotency_error` for other parameters."""
+    """The payment and the amount: the same capture asked again gets Stripe's stored answer, never a second
+    capture. After a refused capture the hold may be captured again, perhaps for another amount, which under the
+    same key Stripe would refuse as an `idempotency_error`; with the amount in the key it is a request of its own."""
     return f"capture-{payment.id}-{to_stripe(amount.amount, amount.currency)}"
 
 
