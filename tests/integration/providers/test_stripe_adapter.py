@@ -4,34 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import httpx
 import pytest
 
-from application.data.provider_news import CheckoutSession, EventAction
+from application.data.provider_news import EventAction
 from application.errors import ProviderError, ProviderUnavailable
 from application.ports.payment_provider import PaymentProvider
 from domain.payments.payment import CheckoutDetails, Payment
 from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import RefundStatus
-from domain.shared.money import Money
 from infrastructure.providers.stripe import adapter as stripe_adapter
-from infrastructure.providers.stripe.config import StripeConfig
-from infrastructure.providers.stripe.wiring import build
+from tests.integration.providers.stripe_support import DETAILS, PUBLIC_URL, checked_out, make_provider, new_payment
 from tests.provider_fakes.server import running
 from tests.provider_fakes.stripe import FakeStripe
-from tests.provider_settings import provider_context
-
-PUBLIC_URL = "https://payments.example"
-DETAILS = CheckoutDetails(
-    return_url="https://shop.example/paid",
-    cancel_url="https://shop.example/cart",
-    customer_email="ada@example.com",
-    description="Two books",
-)
 
 
 @pytest.fixture
@@ -51,28 +38,9 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def make_provider(fake: FakeStripe, url: str, http: httpx.AsyncClient, **overrides: Any) -> PaymentProvider:
-    config = StripeConfig(secret_key=fake.secret_key, webhook_secrets=(fake.webhook_secret,), api_base=url)
-    context = provider_context(http, public_url=PUBLIC_URL, timeout_seconds=0.5)
-    return build(replace(config, **overrides), context)
-
-
 @pytest.fixture
 def provider(fake: FakeStripe, fake_url: str, http: httpx.AsyncClient) -> PaymentProvider:
     return make_provider(fake, fake_url, http)
-
-
-def new_payment(amount: int = 5000, currency: str = "USD", details: CheckoutDetails = DETAILS) -> Payment:
-    now = datetime.now(UTC)
-    return Payment.initiate(f"pay_{now.timestamp():.6f}", "order-1", Money.of(amount, currency), "stripe", details, now)
-
-
-async def checked_out(provider: PaymentProvider, payment: Payment) -> CheckoutSession:
-    session = await provider.create_checkout(payment)
-    payment.attach_checkout_session(
-        session.provider_reference, session.checkout_url, session.expires_at, payment.created_at
-    )
-    return session
 
 
 async def paid(provider: PaymentProvider, fake: FakeStripe, payment: Payment) -> None:

@@ -1,4 +1,5 @@
-"""Stripe behind the PaymentProvider port: hosted Checkout Sessions, refunds, signed webhooks, lookups."""
+"""Stripe behind the PaymentProvider port: hosted Checkout Sessions, refunds, holds (authorize now, capture
+later), signed webhooks, lookups."""
 
 from __future__ import annotations
 
@@ -11,18 +12,25 @@ import msgspec
 import stripe
 from stripe.params import EventListParams
 
-from application.data.provider_news import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
+from application.data.provider_news import (
+    CheckoutSession,
+    EventAction,
+    MissedEvent,
+    ProviderCapture,
+    ProviderEvent,
+    ProviderRefund,
+)
 from application.errors import MalformedWebhook, ProviderError
 from application.ports.clock import Clock
-from domain.payments.payment import Payment
+from domain.payments.payment import CaptureMode, Payment
 from domain.payments.refund import Refund
-from domain.payments.status import RefundStatus
-from domain.shared.money import Currency
-from infrastructure.providers.holds_no_funds import HoldsNoFunds
+from domain.payments.status import PaymentStatus, RefundStatus
+from domain.shared.money import Currency, Money
 from infrastructure.providers.signing import verify
-from infrastructure.providers.stripe import currencies, lookups
+from infrastructure.providers.stripe import currencies, holds, lookups
 from infrastructure.providers.stripe.errors import translated_errors
 from infrastructure.providers.stripe.events import translate
+from infrastructure.providers.stripe.hold_calls import StripeHoldCalls
 from infrastructure.providers.stripe.news import PROVIDER
 from infrastructure.providers.stripe.params import (
     checkout_idempotency_key,
@@ -39,8 +47,9 @@ EVENTS_PAGE = 100  # Stripe's maximum `limit` for list endpoints
 _REFUND_STATUSES = {"succeeded": RefundStatus.SUCCEEDED, "failed": RefundStatus.FAILED, "canceled": RefundStatus.FAILED}
 
 
-class StripePaymentProvider(HoldsNoFunds):
+class StripePaymentProvider:
     name = PROVIDER
+    supports_manual_capture = True  # `payment_intent_data[capture_method]=manual`
 
     def __init__(
         self,
@@ -53,6 +62,7 @@ class StripePaymentProvider(HoldsNoFunds):
         self._client, self._key = client, secret_key
         self._webhook_secrets = tuple(webhook_secrets)
         self._public_url, self._clock = public_url, clock
+        self._holds = StripeHoldCalls(client, secret_key)
 
     def supports(self, currency: Currency) -> bool:
         return currencies.supports(currency)
@@ -77,6 +87,18 @@ class StripePaymentProvider(HoldsNoFunds):
         failure = answer.failure_reason if status is RefundStatus.FAILED else None
         return ProviderRefund(answer.id, status, failure)
 
+    async def capture(self, payment: Payment, amount: Money) -> ProviderCapture:
+        return await self._holds.capture(await self._payment_intent_of(payment), payment, amount)
+
+    async def cancel(self, payment: Payment) -> None:
+        """A hold: void its PaymentIntent. An open checkout: expire its session (Stripe will not cancel the
+        PaymentIntent of an open Checkout Session). A checkout whose session we never learned (the checkout call
+        timed out) was never shown to the customer: nothing to close."""
+        if payment.status is PaymentStatus.AUTHORIZED:
+            await self._holds.void(await self._payment_intent_of(payment), payment)
+        elif payment.provider_reference:
+            await self._holds.expire(payment.provider_reference, payment)
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
         lowered = {key.lower(): value for key, value in headers.items()}
         now = int((at or self._clock.now()).timestamp())
@@ -84,8 +106,13 @@ class StripePaymentProvider(HoldsNoFunds):
         return translate(body)
 
     async def confirm(self, event: ProviderEvent) -> ProviderEvent:
-        """Only disputes ask: they name a PaymentIntent, whose metadata names our payment."""
-        if event.action is not EventAction.PAYMENT_DISPUTED or event.payment_id or not event.provider_reference:
+        """Two kinds of event ask, both naming a PaymentIntent: an unpaid completed session (held, paid, or still
+        settling: holds.py) and a dispute (the PaymentIntent's metadata names our payment)."""
+        if not event.needs_confirmation or not event.provider_reference:
+            return replace(event, needs_confirmation=False)
+        if event.action is not EventAction.PAYMENT_DISPUTED:
+            return holds.confirmed(event, await self._holds.intent(event.provider_reference))
+        if event.payment_id:
             return replace(event, needs_confirmation=False)
         async with translated_errors("read payment intent", self._key):
             intent = await self._client.v1.payment_intents.retrieve_async(event.provider_reference)
@@ -100,6 +127,10 @@ class StripePaymentProvider(HoldsNoFunds):
             return None  # no session yet: the checkout retry (same idempotency key) recovers it, not a lookup
         async with translated_errors("read checkout session", self._key):
             session = await self._client.v1.checkout.sessions.retrieve_async(payment.provider_reference)
+        intent = session.payment_intent
+        if payment.capture is CaptureMode.MANUAL and session.status == "complete" and intent is not None:
+            held = await self._holds.intent(intent if isinstance(intent, str) else intent.id)
+            return lookups.hold_news(held, payment, self._clock.now())
         return lookups.session_news(session, payment.id)
 
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
@@ -147,12 +178,14 @@ class StripePaymentProvider(HoldsNoFunds):
         return missed
 
     async def _payment_intent_of(self, payment: Payment) -> str:
-        """Refunds name the PaymentIntent; the payment holds only the session id, which knows it."""
+        """Refunds, captures and voids name the PaymentIntent; the payment holds only the session id, which knows it."""
         if not payment.provider_reference:
-            raise ProviderError(PROVIDER, f"payment {payment.id} has no Checkout Session to refund")
+            raise ProviderError(PROVIDER, f"payment {payment.id} has no Checkout Session")
         async with translated_errors("read checkout session", self._key):
             session = await self._client.v1.checkout.sessions.retrieve_async(payment.provider_reference)
         intent = session.payment_intent
         if intent is None:
-            raise ProviderError(PROVIDER, f"Checkout Session {session.id} has no PaymentIntent: nothing was paid")
+            raise ProviderError(
+                PROVIDER, f"Checkout Session {session.id} has no PaymentIntent: nothing was paid or held"
+            )
         return intent if isinstance(intent, str) else intent.id

@@ -15,6 +15,7 @@ import msgspec
 from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import MalformedWebhook
 from infrastructure.providers.decimal_amounts import AmountNotExact
+from infrastructure.providers.stripe import holds
 from infrastructure.providers.stripe import news as n
 from infrastructure.providers.stripe import objects as o
 from infrastructure.providers.stripe.news import PROVIDER, Envelope
@@ -51,6 +52,11 @@ _HANDLERS: dict[str, tuple[type[Any], Callable[[Envelope, Any], ProviderEvent]]]
     **dict.fromkeys(
         ("payment_intent.succeeded", "payment_intent.payment_failed"), (o.PaymentIntent, n.payment_intent_event)
     ),
+    # manual capture: the hold is placed, voided or lapsed; `charge.captured` when it is taken
+    **dict.fromkeys(
+        ("payment_intent.amount_capturable_updated", "payment_intent.canceled"), (o.PaymentIntent, holds.intent_event)
+    ),
+    "charge.captured": (o.Charge, holds.charge_captured_event),
     **dict.fromkeys(("refund.created", "refund.updated", "refund.failed"), (o.Refund, n.refund_event)),
     "charge.refunded": (o.Charge, n.charge_refunded_event),
     "charge.dispute.created": (o.Dispute, n.dispute_event),

@@ -6,6 +6,7 @@ the inbox), while a later, different state is a new one.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import msgspec
@@ -13,15 +14,19 @@ import stripe
 
 from application.data.provider_news import EventAction, ProviderEvent
 from application.errors import ProviderError
+from domain.payments.payment import Payment
 from infrastructure.providers.decimal_amounts import AmountNotExact
+from infrastructure.providers.stripe import holds
 from infrastructure.providers.stripe import objects as o
 from infrastructure.providers.stripe.news import PAID, PROVIDER, Envelope, refund_event
 
 T = TypeVar("T")
+# Stripe captures within the call, so a capture still not made this long after we asked never reached Stripe.
+CAPTURE_SETTLED_AFTER = timedelta(minutes=5)
 
 
 def session_news(sdk_session: stripe.checkout.Session, payment_id: str) -> ProviderEvent | None:
-    session = _as(o.CheckoutSession, sdk_session)
+    session = read_as(o.CheckoutSession, sdk_session)
     if session.payment_status in PAID:
         action, state = EventAction.PAYMENT_SUCCEEDED, "paid"
     elif session.status == "expired":
@@ -41,8 +46,29 @@ def session_news(sdk_session: stripe.checkout.Session, payment_id: str) -> Provi
         return envelope.make(EventAction.NONE, payment_id=payment_id, reason=str(error))
 
 
+def hold_news(intent: o.PaymentIntent, payment: Payment, now: datetime) -> ProviderEvent | None:
+    """A manual-capture payment whose Checkout Session is complete, as its PaymentIntent stands: held (news only
+    to a payment that does not know it yet, and it keeps the janitor from expiring a hold Stripe still keeps),
+    captured, voided or lapsed. A capture we asked for (`capture_pending`) while the PaymentIntent still
+    `requires_capture` never happened: it failed, the hold stands and may be captured again."""
+    envelope = Envelope(f"lookup_{intent.id}_{intent.status}", f"payment_intent.lookup.{intent.status}")
+    if intent.status == "requires_capture" and payment.capture_pending:
+        if now - payment.updated_at < CAPTURE_SETTLED_AFTER:
+            return None  # perhaps still under way: ask again later
+        reason = "the capture we asked for never reached Stripe: the hold stands and may be captured again"
+        failed = Envelope(f"lookup_{intent.id}_capture_not_made", "payment_intent.lookup.capture_not_made")
+        return failed.make(
+            EventAction.PAYMENT_FAILED, payment_id=payment.id, provider_reference=intent.id, reason=reason
+        )
+    try:
+        event = holds.intent_event(envelope, intent, payment.id)
+    except AmountNotExact as error:
+        return envelope.make(EventAction.NONE, payment_id=payment.id, reason=str(error))
+    return None if event.action is EventAction.NONE else event
+
+
 def refund_news(sdk_refund: stripe.Refund, payment_id: str, refund_id: str) -> ProviderEvent | None:
-    refund = _as(o.Refund, sdk_refund)
+    refund = read_as(o.Refund, sdk_refund)
     envelope = Envelope(f"lookup_{refund.id}_{refund.status}", f"refund.lookup.{refund.status}")
     try:
         event = refund_event(envelope, refund, payment_id)
@@ -60,7 +86,7 @@ def metadata(sdk_object: stripe.StripeObject, key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _as(kind: type[T], sdk_object: stripe.StripeObject) -> T:
+def read_as(kind: type[T], sdk_object: stripe.StripeObject) -> T:
     try:
         return msgspec.convert(sdk_object.to_dict(), kind)
     except msgspec.ValidationError as error:

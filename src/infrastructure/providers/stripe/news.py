@@ -2,8 +2,10 @@
 
 A completed Checkout Session is paid only when its `payment_status` says so; delayed methods (bank debits)
 complete `unpaid` and settle later with `async_payment_succeeded|failed`
-(https://docs.stripe.com/checkout/fulfillment#delayed-notification). A failed PaymentIntent attempt does not end
-the session: the customer may try another card, so it is no news. Our payment id travels in
+(https://docs.stripe.com/checkout/fulfillment#delayed-notification). A manual-capture session completes `unpaid`
+too, its funds only held. Which of the two an `unpaid` completion is only its PaymentIntent knows: the event
+names it (`provider_reference`) and asks to be confirmed; `confirm` reads it (holds.py). A failed PaymentIntent
+attempt does not end the session: the customer may try another card, so it is no news. Our payment id travels in
 `metadata.payment_id` (session and PaymentIntent) and `client_reference_id`; our refund id in the refund's
 `metadata.refund_id`. Amounts are converted from Stripe's units to our minor units (see currencies.py).
 """
@@ -48,12 +50,14 @@ class Envelope:
 
 
 def session_event(envelope: Envelope, session: o.CheckoutSession) -> ProviderEvent:
-    action, reason = _A.NONE, None
+    action, reason, reference, ask = _A.NONE, None, session.id, False
     match envelope.event_type:
         case "checkout.session.completed" if session.payment_status in PAID:
             action = _A.PAYMENT_SUCCEEDED
         case "checkout.session.completed":
             reason = f"payment_status {session.payment_status}: waiting for checkout.session.async_payment_*"
+            if session.payment_intent:  # a hold, or a delayed method: its PaymentIntent says which (`confirm`)
+                reference, ask = session.payment_intent, True
         case "checkout.session.async_payment_succeeded":
             action = _A.PAYMENT_SUCCEEDED
         case "checkout.session.async_payment_failed":
@@ -65,8 +69,9 @@ def session_event(envelope: Envelope, session: o.CheckoutSession) -> ProviderEve
         session.amount_total,
         session.currency,
         payment_id=o.metadata_value(session.metadata, "payment_id") or session.client_reference_id,
-        provider_reference=session.id,
+        provider_reference=reference,
         reason=reason,
+        needs_confirmation=ask,
     )
 
 

@@ -1,4 +1,4 @@
-"""What we send to Stripe: Checkout Session and Refund parameters, built only from what the Payment holds.
+"""What we send to Stripe: Checkout Session, Refund and capture parameters, built only from what the Payment holds.
 
 Every value derives from the payment or refund, never from the current time, so a retried call sends the same
 parameters under the same idempotency key. Stripe compares them: the same key with different parameters is a
@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Literal
 
-from stripe.params import RefundCreateParams
-from stripe.params.checkout import SessionCreateParams
+from stripe.params import PaymentIntentCaptureParams, RefundCreateParams
+from stripe.params.checkout import SessionCreateParams, SessionCreateParamsPaymentIntentData
 
-from domain.payments.payment import Payment
+from domain.payments.payment import CaptureMode, Payment
 from domain.payments.refund import Refund, RefundReason
+from domain.shared.money import Money
 from infrastructure.providers.stripe.currencies import to_stripe
 
 # Stripe accepts 30 minutes to 24 hours (https://docs.stripe.com/api/checkout/sessions/create#create_checkout_session-expires_at).
@@ -36,6 +37,21 @@ def checkout_idempotency_key(payment: Payment) -> str:
 
 def refund_idempotency_key(refund: Refund) -> str:
     return f"refund-{refund.id}"
+
+
+def capture_idempotency_key(payment: Payment, amount: Money) -> str:
+    """The payment and the amount: the same capture asked again gets Stripe's stored answer, never a second
+    capture. After a refused capture the hold may be captured again, perhaps for another amount, which under the
+    same key Stripe would refuse as an `idempotency_error`; with the amount in the key it is a request of its own."""
+    return f"capture-{payment.id}-{to_stripe(amount.amount, amount.currency)}"
+
+
+def void_idempotency_key(payment: Payment) -> str:
+    return f"void-{payment.id}"
+
+
+def expire_idempotency_key(payment: Payment) -> str:
+    return f"expire-{payment.id}"
 
 
 def checkout_params(payment: Payment, public_url: str) -> SessionCreateParams:
@@ -63,12 +79,24 @@ def checkout_params(payment: Payment, public_url: str) -> SessionCreateParams:
         # charge/refund events, which know nothing of the session.
         "client_reference_id": payment.id,
         "metadata": ours,
-        "payment_intent_data": {"metadata": ours},
+        "payment_intent_data": _payment_intent_data(payment, ours),
         "expires_at": int((payment.created_at + CHECKOUT_LIFETIME).timestamp()),
     }
     if details.customer_email:
         params["customer_email"] = details.customer_email
     return params
+
+
+def _payment_intent_data(payment: Payment, ours: dict[str, str]) -> SessionCreateParamsPaymentIntentData:
+    data: SessionCreateParamsPaymentIntentData = {"metadata": ours}
+    if payment.capture is CaptureMode.MANUAL:  # the customer authorizes; the funds are held until we capture
+        data["capture_method"] = "manual"
+    return data
+
+
+def capture_params(amount: Money) -> PaymentIntentCaptureParams:
+    """Less than the authorization is a partial capture: Stripe releases the rest (`final_capture` defaults true)."""
+    return {"amount_to_capture": to_stripe(amount.amount, amount.currency)}
 
 
 def refund_params(payment: Payment, refund: Refund, payment_intent: str) -> RefundCreateParams:
