@@ -6,6 +6,8 @@ is settled by the janitor or by PayPal's webhook; two concurrent captures reach 
 
 from __future__ import annotations
 
+import re
+
 import asyncio
 import threading
 import uuid
@@ -94,7 +96,7 @@ def test_authorize_capture_part_and_refund_what_was_taken(server: LiveServer, pa
     assert (body["status"], body["amount_captured"], body["amount_capturable"]) == ("succeeded", 6_000, 0)
     (sent,) = paypal.calls("capture_authorization")
     assert sent.json() == {"amount": {"currency_code": "USD", "value": "60.00"}, "final_capture": True}
-    assert sent.headers["paypal-request-id"] == f"capture-{pid}"
+    assert re.fullmatch(rf"capture-{pid}-v\d+", sent.headers["paypal-request-id"])  # one per capture reservation
     completed = deliver(s, *paypal.webhook("PAYMENT.CAPTURE.COMPLETED", paypal.capture_of(order_id)))
     assert s.inbox(completed["id"])[0] == "ignored"
 

@@ -27,6 +27,13 @@ class PaymentCapture(PaymentState):
         return self.capture_requested is not None
 
     @property
+    def capture_key(self) -> str:
+        """Names the capture in flight, for the provider's idempotency key: the same however often one reservation
+        is sent, and another for a capture asked after a refused one, which under the old key a provider would
+        answer with the stored refusal. The payment's version tells them apart: the reservation's save bumped it."""
+        return f"{self.id}-v{self.version}"
+
+    @property
     def amount_capturable(self) -> Money:
         """What a capture may still take: the whole authorization while no capture is in flight, else nothing."""
         open_hold = self.status is _S.AUTHORIZED and not self.capture_pending

@@ -31,6 +31,7 @@ class PaymentState:
     amount_captured: int | None
     capture_requested: int | None
     expires_at: datetime | None
+    version: int  # bumped by every save (the repository's optimistic guard)
     _events: list[ev.PaymentEvent]
 
     @property

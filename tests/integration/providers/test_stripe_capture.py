@@ -121,7 +121,7 @@ async def test_a_partial_capture_takes_part_and_releases_the_rest(provider: Paym
     assert (intent["status"], intent["amount_received"], intent["amount_capturable"]) == ("succeeded", 3000, 0)
     [sent] = fake.received("POST", f"/v1/payment_intents/{intent_id}/capture")
     assert sent.params == {"amount_to_capture": "3000"}
-    assert sent.idempotency_key == f"capture-{payment.id}-3000"
+    assert sent.idempotency_key == f"capture-{payment.capture_key}"
     # asked again (an answer lost in transit): Stripe's stored answer, not a second capture
     assert await provider.capture(payment, requested) == answer
     assert fake.charges[intent["latest_charge"]]["amount_captured"] == 3000

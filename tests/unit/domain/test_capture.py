@@ -108,3 +108,18 @@ def test_an_automatic_payment_captures_its_whole_amount() -> None:
         2_500,
         False,
     )
+
+
+def test_each_capture_reservation_has_its_own_key_for_the_provider() -> None:
+    """A capture asked after a refused one must not reuse the refused one's idempotency key: a provider would
+    answer with the stored refusal. The reservation's save bumps the version, which the key carries."""
+    payment = held()
+    payment.request_capture(4_000, T0)
+    payment.version += 1  # what saving the reservation does
+    first = payment.capture_key
+    assert payment.capture_key == first  # the same reservation, asked again: the same key
+    payment.capture_failed("card declined", T0)
+    payment.version += 1
+    payment.request_capture(4_000, T0)
+    payment.version += 1
+    assert payment.capture_key != first

@@ -21,7 +21,8 @@ class PayPalHolds:
         self._api = api
 
     async def capture(self, payment: Payment, amount: Money) -> ProviderCapture:
-        """One call per capture, keyed on our payment id. ProviderUnavailable only once the capture may have
+        """One call per capture reservation, keyed on it (`Payment.capture_key`: a capture asked after a refused
+        one must not get PayPal's stored refusal back). ProviderUnavailable only once the capture may have
         happened: PayPal not answering while we look the authorization up means nothing was sent, so that is a
         ProviderError (the hold stands and may be captured again) rather than a capture left pending forever."""
         body = capture_request(amount)  # refuses a fractional HUF/TWD amount before any call
@@ -33,7 +34,7 @@ class PayPalHolds:
             f"/v2/payments/authorizations/{segment(authorization.id)}/capture",
             wire.Capture,
             json=body,
-            request_id=f"capture-{payment.id}",
+            request_id=f"capture-{payment.capture_key}",
         )
         return capture_answer(answer)
 

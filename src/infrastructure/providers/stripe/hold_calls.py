@@ -39,7 +39,7 @@ class StripeHoldCalls:
 
     async def capture(self, intent_id: str, payment: Payment, amount: Money) -> ProviderCapture:
         """Cards capture in the call (`succeeded`); anything else is settled later by webhook or lookup."""
-        options: stripe.RequestOptions = {"idempotency_key": capture_idempotency_key(payment, amount)}
+        options: stripe.RequestOptions = {"idempotency_key": capture_idempotency_key(payment)}
         async with translated_errors("capture payment intent", self._key):
             captured = await self._client.v1.payment_intents.capture_async(intent_id, capture_params(amount), options)
         charge = captured.latest_charge

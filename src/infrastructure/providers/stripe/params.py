@@ -39,11 +39,11 @@ def refund_idempotency_key(refund: Refund) -> str:
     return f"refund-{refund.id}"
 
 
-def capture_idempotency_key(payment: Payment, amount: Money) -> str:
-    """The payment and the amount: the same capture asked again gets Stripe's stored answer, never a second
-    capture. After a refused capture the hold may be captured again, perhaps for another amount, which under the
-    same key Stripe would refuse as an `idempotency_error`; with the amount in the key it is a request of its own."""
-    return f"capture-{payment.id}-{to_stripe(amount.amount, amount.currency)}"
+def capture_idempotency_key(payment: Payment) -> str:
+    """One per capture reservation (`Payment.capture_key`): the same capture asked again gets Stripe's stored
+    answer, never a second capture; a capture asked after a refused one (perhaps for another amount) is a request
+    of its own, which under the old key Stripe would refuse as an `idempotency_error` or answer with the refusal."""
+    return f"capture-{payment.capture_key}"
 
 
 def void_idempotency_key(payment: Payment) -> str:

@@ -48,7 +48,7 @@ async def test_a_partial_capture_takes_part_and_releases_the_rest(
     sent = fake.calls("capture_authorization")[0]
     authorization = held(fake, payment)
     assert sent.path == f"/v2/payments/authorizations/{authorization['id']}/capture"
-    assert sent.headers["paypal-request-id"] == f"capture-{payment.id}"
+    assert sent.headers["paypal-request-id"] == f"capture-{payment.capture_key}"
     assert sent.json() == {"amount": {"currency_code": "USD", "value": "6.00"}, "final_capture": True}
     assert answer == ProviderCapture(True, next(iter(fake.captures)))
     assert authorization["status"] == "PARTIALLY_CAPTURED"
