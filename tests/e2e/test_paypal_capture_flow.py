@@ -6,9 +6,8 @@ is settled by the janitor or by PayPal's webhook; two concurrent captures reach 
 
 from __future__ import annotations
 
-import re
-
 import asyncio
+import re
 import threading
 import uuid
 from collections.abc import Iterator

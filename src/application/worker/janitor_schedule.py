@@ -26,6 +26,9 @@ EXPIRY_GRACE = timedelta(minutes=10)
 be paid: the janitor expires it. The grace covers clock skew and a payment completed at the last second."""
 NO_EXPIRY_MAX_AGE = timedelta(days=1)
 """A processing payment without `expires_at` (no checkout session was attached) is treated as expiring then."""
+CAPTURE_ANSWER_WAIT = timedelta(minutes=5)
+"""A capture the provider still shows as not made this long after we asked never reached it (providers capture
+within the call, or show the capture pending): it failed, and the hold may be captured again."""
 LEASE = timedelta(minutes=5)
 """How long a claimed row is hidden from other workers while this one asks its provider."""
 BATCH = 100

@@ -36,6 +36,7 @@ from application.webhooks.processor import WebhookProcessor
 from application.worker.janitor_report import JanitorChange, JanitorError, JanitorReport, Tally
 from application.worker.janitor_schedule import (
     BATCH,
+    CAPTURE_ANSWER_WAIT,
     EXPIRY_GRACE,
     FIRST_CHECK_AFTER,
     JANITOR,
@@ -140,6 +141,8 @@ class RunJanitorHandler:
         provider = self._providers.get(payment.provider)
         event = await provider.lookup_payment(payment)
         now = self._clock.now()
+        if _capture_not_made(payment, event, now):
+            event = _capture_failure(payment)
         if event is None and now >= _deadline(payment) and not payment.capture_pending:
             if payment.status is PaymentStatus.AUTHORIZED:
                 await _release(provider, payment)
@@ -148,8 +151,7 @@ class RunJanitorHandler:
         else:
             cause = Cause("worker", actor, None if event is None else event.event_id)
         if event is None or not await self._apply(replace(event, payment_id=payment.id), cause, tally, None):
-            hold_end = payment.expires_at if payment.status is PaymentStatus.AUTHORIZED else None
-            await self._reschedule(due, tally, before=hold_end)  # a hold is asked about again as it ends
+            await self._reschedule(due, tally, before=_next_look(payment, now))
 
     async def _check_refund(self, due: DueCheck, tally: Tally, actor: str) -> None:
         assert due.refund_id is not None
@@ -228,6 +230,33 @@ async def _release(provider: PaymentProvider, payment: Payment) -> None:
         await provider.cancel(payment)
     except ProviderError as refused:
         log.info("janitor: releasing the lapsed hold of %s was refused: %s", payment.id, refused)
+
+
+def _capture_not_made(payment: Payment, event: ProviderEvent | None, now: datetime) -> bool:
+    """The provider still holds the funds with nothing captured, well after we asked for a capture whose answer we
+    never got: the request never reached it."""
+    still_held = event is not None and event.action is EventAction.PAYMENT_AUTHORIZED
+    return payment.capture_pending and still_held and now - payment.updated_at >= CAPTURE_ANSWER_WAIT
+
+
+def _capture_failure(payment: Payment) -> ProviderEvent:
+    return ProviderEvent(
+        provider=payment.provider,
+        event_id=f"{JANITOR}:capture_not_made:{payment.capture_key}",
+        event_type="janitor.capture_not_made",
+        action=EventAction.PAYMENT_FAILED,  # for a hold: the capture in flight failed, the hold stands
+        payment_id=payment.id,
+        reason="the capture we asked for never reached the provider: the hold stands and may be captured again",
+    )
+
+
+def _next_look(payment: Payment, now: datetime) -> datetime | None:
+    """A hold is asked about again as it ends, and a capture in flight soon after its answer is due."""
+    if payment.status is not PaymentStatus.AUTHORIZED:
+        return None
+    if payment.capture_pending:
+        return max(now, payment.updated_at + CAPTURE_ANSWER_WAIT)
+    return payment.expires_at
 
 
 def _deadline(payment: Payment) -> datetime:

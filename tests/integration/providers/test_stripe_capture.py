@@ -164,13 +164,15 @@ async def test_a_capture_whose_answer_is_lost_is_unavailable_and_the_lookup_sett
     assert (news.action, news.amount, news.payment_id) == (A.PAYMENT_SUCCEEDED, 4000, payment.id)
 
 
-async def test_a_capture_that_never_reached_stripe_fails_when_looked_up(
+async def test_a_capture_that_never_reached_stripe_is_looked_up_as_still_held(
     provider: PaymentProvider, fake: FakeStripe
 ) -> None:
+    """The janitor concludes from "still held", long after the capture was asked for, that it failed
+    (run_janitor.py); then the hold is captured again, under the new reservation's own key."""
     payment = manual()
     await authorized(provider, fake, payment)
-    asked_at = datetime.now(UTC) - timedelta(minutes=6)
-    requested = payment.request_capture(4000, asked_at)
+    requested = payment.request_capture(4000, datetime.now(UTC) - timedelta(minutes=6))
+    payment.version += 1  # what saving the reservation does
     fake.fail_next(503, suffix="/capture")  # refused before Stripe did anything
 
     with pytest.raises(ProviderUnavailable):
@@ -178,11 +180,16 @@ async def test_a_capture_that_never_reached_stripe_fails_when_looked_up(
 
     news = await provider.lookup_payment(payment)
     assert news is not None
-    assert (news.action, news.payment_id) == (A.PAYMENT_FAILED, payment.id)
-    assert payment.capture_failed(news.reason or "", datetime.now(UTC))  # the hold stands: capture again
-    assert await provider.capture(payment, payment.request_capture(4000, datetime.now(UTC))) == ProviderCapture(
+    assert (news.action, news.payment_id, news.amount) == (A.PAYMENT_AUTHORIZED, payment.id, 5000)
+    assert payment.capture_failed("the capture never reached Stripe", datetime.now(UTC))  # the hold stands
+    payment.version += 1
+    again = payment.request_capture(4000, datetime.now(UTC))
+    payment.version += 1
+    assert await provider.capture(payment, again) == ProviderCapture(
         True, fake.intent_of(payment.provider_reference or "")["latest_charge"]
     )
+    keys = [r.idempotency_key for r in fake.received("POST", f"/v1/payment_intents/{news.provider_reference}/capture")]
+    assert len(set(keys)) == 2
 
 
 # ---- cancel -----------------------------------------------------------------------------------------------------

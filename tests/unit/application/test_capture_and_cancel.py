@@ -111,6 +111,30 @@ async def test_a_capture_that_times_out_stays_pending_and_is_never_sent_again() 
     assert (stored.status, stored.amount_captured, stored.capture_pending) == (S.SUCCEEDED, 10_000, False)
 
 
+async def test_a_capture_the_provider_still_shows_unmade_after_a_while_failed_and_may_be_made_again() -> None:
+    h = harness()
+    pid = await held(h)
+    h.provider.capture_error = ProviderUnavailable("fake", "connection reset")
+    await h.send(CapturePayment(pid, 4_000))
+    still_held = ProviderEvent("fake", "lookup_held", "lookup", A.PAYMENT_AUTHORIZED, pid, amount=10_000)
+    h.provider.payment_lookups[pid] = still_held
+
+    h.clock.advance(minutes=1)
+    early = await h.send(RunJanitor())  # perhaps still under way at the provider: wait
+    assert (early.changed, h.store.payment(pid).capture_pending) == ((), True)
+
+    h.clock.advance(minutes=5)
+    late = await h.send(RunJanitor())  # asked again soon after the answer was due, not hours later
+
+    assert [(c.from_status, c.to_status) for c in late.changed] == [("authorized", "authorized")]
+    stored = h.store.payment(pid)
+    assert (stored.status, stored.capture_pending, stored.amount_capturable.amount) == (S.AUTHORIZED, False, 10_000)
+    assert [row.event for row in h.store.audit if row.payment_id == pid][-1] == "payment.capture_failed"
+    h.provider.capture_error = None
+    assert (await h.send(CapturePayment(pid, 4_000))).status == "succeeded"
+    assert len(h.provider.captures) == 2  # the second only after the first was known not to have happened
+
+
 async def test_a_refused_capture_leaves_the_hold_to_capture_again() -> None:
     h = harness()
     pid = await held(h)

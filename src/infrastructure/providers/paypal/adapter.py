@@ -111,13 +111,10 @@ class PayPalPaymentProvider:
         if order.intent != AUTHORIZE:
             return capture_news(order, base)
         news = authorization_news(order, base)
-        if (
-            news is not None
-            and news.action is EventAction.PAYMENT_AUTHORIZED
-            and payment.status is PaymentStatus.AUTHORIZED
-        ):
+        still_held = news is not None and news.action is EventAction.PAYMENT_AUTHORIZED
+        if still_held and payment.status is PaymentStatus.AUTHORIZED and not payment.capture_pending:
             return None  # still held: nothing new (once the honor period is over, the janitor lets it lapse)
-        return news
+        return news  # for a capture in flight, "still held" tells the janitor whether it was ever made
 
     async def missed_events(self, since: datetime) -> list[MissedEvent]:
         """PayPal offers no API listing undelivered webhooks: the janitor's lookups cover missed events."""

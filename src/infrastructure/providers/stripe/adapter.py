@@ -130,7 +130,7 @@ class StripePaymentProvider:
         intent = session.payment_intent
         if payment.capture is CaptureMode.MANUAL and session.status == "complete" and intent is not None:
             held = await self._holds.intent(intent if isinstance(intent, str) else intent.id)
-            return lookups.hold_news(held, payment, self._clock.now())
+            return lookups.hold_news(held, payment)
         return lookups.session_news(session, payment.id)
 
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:

@@ -6,7 +6,6 @@ the inbox), while a later, different state is a new one.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import TypeVar
 
 import msgspec
@@ -21,8 +20,6 @@ from infrastructure.providers.stripe import objects as o
 from infrastructure.providers.stripe.news import PAID, PROVIDER, Envelope, refund_event
 
 T = TypeVar("T")
-# Stripe captures within the call, so a capture still not made this long after we asked never reached Stripe.
-CAPTURE_SETTLED_AFTER = timedelta(minutes=5)
 
 
 def session_news(sdk_session: stripe.checkout.Session, payment_id: str) -> ProviderEvent | None:
@@ -46,20 +43,11 @@ def session_news(sdk_session: stripe.checkout.Session, payment_id: str) -> Provi
         return envelope.make(EventAction.NONE, payment_id=payment_id, reason=str(error))
 
 
-def hold_news(intent: o.PaymentIntent, payment: Payment, now: datetime) -> ProviderEvent | None:
+def hold_news(intent: o.PaymentIntent, payment: Payment) -> ProviderEvent | None:
     """A manual-capture payment whose Checkout Session is complete, as its PaymentIntent stands: held (news only
-    to a payment that does not know it yet, and it keeps the janitor from expiring a hold Stripe still keeps),
-    captured, voided or lapsed. A capture we asked for (`capture_pending`) while the PaymentIntent still
-    `requires_capture` never happened: it failed, the hold stands and may be captured again."""
+    to a payment that does not know it yet; it keeps the janitor from expiring a hold Stripe still keeps, and
+    tells it that a capture we asked for long ago was never made), captured, voided or lapsed."""
     envelope = Envelope(f"lookup_{intent.id}_{intent.status}", f"payment_intent.lookup.{intent.status}")
-    if intent.status == "requires_capture" and payment.capture_pending:
-        if now - payment.updated_at < CAPTURE_SETTLED_AFTER:
-            return None  # perhaps still under way: ask again later
-        reason = "the capture we asked for never reached Stripe: the hold stands and may be captured again"
-        failed = Envelope(f"lookup_{intent.id}_capture_not_made", "payment_intent.lookup.capture_not_made")
-        return failed.make(
-            EventAction.PAYMENT_FAILED, payment_id=payment.id, provider_reference=intent.id, reason=reason
-        )
     try:
         event = holds.intent_event(envelope, intent, payment.id)
     except AmountNotExact as error:
