@@ -43,7 +43,20 @@ class CheckoutController(Controller):
         responses={
             201: success(PaymentResponse, "Checkout created; `Location` names the payment"),
             200: success(PaymentResponse, "The order's open checkout, same amount and currency"),
-            **problem_responses(400, 401, 403, 409, 415, 422, 502, 503),
+            **problem_responses(
+                400,
+                401,
+                403,
+                409,
+                415,
+                422,
+                502,
+                503,
+                described={
+                    422: "`capture-not-supported` (manual capture on a provider that cannot hold funds), "
+                    "`unsupported-currency`, `provider-not-enabled`, or `validation-error`",
+                },
+            ),
         },
     )
     async def checkout(

@@ -38,7 +38,22 @@ class PaymentActionsController(Controller):
         operation_class=IdempotencyKeyRequiredOperation,
         responses={
             200: success(PaymentDetailResponse, "The payment after the capture"),
-            **problem_responses(400, 401, 403, 404, 409, 415, 422, 502, 503),
+            **problem_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                415,
+                422,
+                502,
+                503,
+                described={
+                    400: "`idempotency-key-required`, or the request is malformed",
+                    409: "`payment-not-capturable`: not authorized, already captured, or a capture is in flight",
+                    422: "`capture-exceeds-authorized`, or `validation-error`",
+                },
+            ),
         },
     )
     async def capture(
@@ -67,7 +82,19 @@ class PaymentActionsController(Controller):
         "(`409 payment-not-cancellable`).",
         responses={
             200: success(PaymentDetailResponse, "The cancelled payment"),
-            **problem_responses(401, 403, 404, 409, 415, 422, 502, 503),
+            **problem_responses(
+                401,
+                403,
+                404,
+                409,
+                415,
+                422,
+                502,
+                503,
+                described={
+                    409: "`payment-not-cancellable`: it took money (refund it instead), or a capture is in flight"
+                },
+            ),
         },
     )
     async def cancel(
