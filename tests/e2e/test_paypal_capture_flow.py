@@ -206,3 +206,25 @@ def make_due(database_url: str, payment_id: str) -> None:
             await engine.dispose()
 
     asyncio.run(update())
+
+
+@pytest.mark.parametrize("capture_mode", ["automatic", "manual"])
+def test_an_order_approved_after_we_cancelled_it_is_neither_captured_nor_authorized(
+    server: LiveServer, paypal: FakePayPal, capture_mode: str
+) -> None:
+    """PayPal takes nothing on approval: we would. For a payment the order system called off we do not (a
+    provider that took money by itself is another story: paid after cancel)."""
+    s = server
+    created = s.checkout(f"order-ppc-late-{capture_mode}", 4_000, "USD", provider="paypal", capture=capture_mode)
+    pid, paypal_order = created.json()["id"], created.json()["provider_reference"]
+    assert cancel(s, pid).json()["status"] == "cancelled"
+
+    receipt = deliver(s, *paypal.webhook("CHECKOUT.ORDER.APPROVED", paypal.approve(paypal_order)))
+
+    status, reason = s.inbox(receipt["id"])
+    assert status == "ignored"
+    assert reason is not None
+    assert "called off" in reason
+    assert (paypal.calls("capture"), paypal.calls("authorize")) == ([], [])
+    after = s.payment(pid)
+    assert (after["status"], after["paid_after_cancel"], after["amount_captured"]) == ("cancelled", False, None)

@@ -57,6 +57,7 @@ from application.errors import (
     UnsupportedCurrency,
 )
 from application.messages import Message
+from application.ports.payment_provider import MayTakeMoney
 from application.views import (
     AuditEntryView,
     PaymentStatusView,
@@ -485,7 +486,7 @@ class FakeProvider:
         except (ValueError, KeyError, TypeError) as error:
             raise MalformedWebhook(self.name, f"unreadable body: {error}") from error
 
-    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+    async def confirm(self, event: ProviderEvent, may_take_money: MayTakeMoney | None = None) -> ProviderEvent:
         self.confirmations.append(event.event_id)
         if self.confirm_error is not None:
             raise self.confirm_error

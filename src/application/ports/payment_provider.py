@@ -6,7 +6,7 @@ Adapters never raise provider-specific exceptions past this boundary: only `Inva
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Protocol
 
@@ -21,6 +21,10 @@ from application.data.provider_news import (
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.shared.money import Currency, Money
+
+# Asked, with our payment id, before a confirmation that would have the provider take or hold the money: False
+# for a payment we have called off (cancelled, expired, failed). None: always may.
+MayTakeMoney = Callable[[str], Awaitable[bool]]
 
 
 class PaymentProvider(Protocol):
@@ -62,9 +66,11 @@ class PaymentProvider(Protocol):
         The signature itself is always checked: a stored forgery never becomes applicable."""
         ...
 
-    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+    async def confirm(self, event: ProviderEvent, may_take_money: MayTakeMoney | None = None) -> ProviderEvent:
         """For events with `needs_confirmation`: asks the provider (verify, or capture) and returns the event
         to apply, with `needs_confirmation=False` and the verified action, amount and currency. Idempotent.
+        Before taking or holding money itself (PayPal's capture of an approved order) it asks `may_take_money`
+        with our payment id, and when told no returns the event as NONE with the reason, having taken nothing.
         Raises ProviderUnavailable when the provider cannot answer now (the event is retried later)."""
         ...
 

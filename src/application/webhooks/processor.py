@@ -40,6 +40,7 @@ from application.ports.unit_of_work import UnitOfWork
 from application.views import WebhookReceipt
 from application.webhooks.effects import Outcome, apply_event
 from application.webhooks.notices import NoticeFollower
+from domain.payments.status import CALLED_OFF
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,7 @@ class WebhookProcessor:
         """Applies a verified event whose inbox row is already stored (and committed): confirms with the provider
         first when the event needs it (outside any transaction), then one transaction applies and marks it."""
         try:
-            confirmed = await provider.confirm(event) if event.needs_confirmation else event
+            confirmed = await provider.confirm(event, self._may_take_money) if event.needs_confirmation else event
             async with self._uow as uow:
                 return await self._apply_and_mark(uow, entry_id, confirmed, cause, previous)
         except (ProviderUnavailable, ProviderError) as error:
@@ -239,15 +240,30 @@ class WebhookProcessor:
             await uow.commit()
 
     async def _settle_superseded(self, stored: StoredWebhook) -> WebhookReceipt:
-        if stored.status is InboxStatus.PROCESSED:
-            return WebhookReceipt(stored.id, False, stored.status.value)
+        reason = "superseded: the provider now reports something else (recorded as its own event)"
+        return await self._mark_ignored(stored.id, reason, stored.payment_id, stored.status)
+
+    async def _mark_ignored(
+        self, entry_id: str, reason: str, payment_id: str | None, previous: InboxStatus
+    ) -> WebhookReceipt:
+        if previous is InboxStatus.PROCESSED:
+            return WebhookReceipt(entry_id, False, previous.value)
         async with self._uow as uow:
-            reason = "superseded: the provider now reports something else (recorded as its own event)"
             await uow.inbox.mark(
-                stored.id, InboxStatus.IGNORED, reason=reason, payment_id=stored.payment_id, at=self._clock.now()
+                entry_id, InboxStatus.IGNORED, reason=reason, payment_id=payment_id, at=self._clock.now()
             )
             await uow.commit()
-        return WebhookReceipt(stored.id, False, InboxStatus.IGNORED.value)
+        return WebhookReceipt(entry_id, False, InboxStatus.IGNORED.value)
+
+    async def _may_take_money(self, payment_id: str) -> bool:
+        """Not for a payment we called off: a provider that took money by itself is obeyed (paid after cancel), but
+        we never have one take it."""
+        try:
+            async with self._uow as uow:
+                payment = await uow.payments.get(payment_id)
+        except PaymentNotFound:
+            return True  # not ours to judge: applying the outcome finds that out
+        return payment.status not in CALLED_OFF
 
     def _entry(self, provider: str, event: ProviderEvent, body: bytes, headers: Mapping[str, str]) -> InboxEntry:
         return InboxEntry(

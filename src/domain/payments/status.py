@@ -46,6 +46,9 @@ LIVE_STATUSES: frozenset[PaymentStatus] = frozenset(
 OPEN_STATUSES: frozenset[PaymentStatus] = frozenset({_S.PROCESSING, _S.AUTHORIZED})  # money not taken yet
 PAID_STATUSES: frozenset[PaymentStatus] = LIVE_STATUSES - OPEN_STATUSES
 CANCELLABLE_STATUSES: frozenset[PaymentStatus] = OPEN_STATUSES
+# Payments we no longer want paid: a provider that took money anyway is obeyed (paid after cancel), but we never
+# ask one to take it (PayPal's capture of an approved order)
+CALLED_OFF: frozenset[PaymentStatus] = frozenset({_S.CANCELLED, _S.EXPIRED, _S.FAILED})
 REFUNDABLE_STATUSES: frozenset[PaymentStatus] = frozenset({_S.SUCCEEDED, _S.PARTIALLY_REFUNDED})
 
 

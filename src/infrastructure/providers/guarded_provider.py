@@ -17,7 +17,7 @@ from application.data.provider_news import (
     ProviderRefund,
 )
 from application.errors import ProviderError, ProviderUnavailable
-from application.ports.payment_provider import PaymentProvider
+from application.ports.payment_provider import MayTakeMoney, PaymentProvider
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.shared.money import Currency, Money
@@ -72,8 +72,8 @@ class GuardedProvider:
     ) -> ProviderEvent | ProviderNotice:
         return self.inner.parse_webhook(headers, body, at=at)  # local work: no call, no breaker
 
-    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
-        return await self._call("confirm", self.inner.confirm(event))
+    async def confirm(self, event: ProviderEvent, may_take_money: MayTakeMoney | None = None) -> ProviderEvent:
+        return await self._call("confirm", self.inner.confirm(event, may_take_money))
 
     async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
         return await self._call("lookup", self.inner.lookup_payment(payment))

@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from application.data.provider_news import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
 from application.errors import ProviderError
+from application.ports.payment_provider import MayTakeMoney
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
@@ -78,7 +79,7 @@ class FlutterwavePaymentProvider(HoldsNoFunds):
         signature.verify(headers, body, *self._secret_hashes)
         return events.parse(body)
 
-    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+    async def confirm(self, event: ProviderEvent, may_take_money: MayTakeMoney | None = None) -> ProviderEvent:
         if not event.needs_confirmation:
             return event
         if event.event_type == events.REFUND_COMPLETED:

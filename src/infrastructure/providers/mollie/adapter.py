@@ -20,6 +20,7 @@ import httpx
 from application.data.provider_news import CheckoutSession, MissedEvent, ProviderEvent, ProviderNotice, ProviderRefund
 from application.errors import ProviderError
 from application.ports.clock import Clock
+from application.ports.payment_provider import MayTakeMoney
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
@@ -113,7 +114,7 @@ class MolliePaymentProvider(HoldsNoFunds):
         """Mollie's classic webhooks have no API listing failed deliveries: the janitor's lookups cover them."""
         return []
 
-    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+    async def confirm(self, event: ProviderEvent, may_take_money: MayTakeMoney | None = None) -> ProviderEvent:
         """Every Mollie event is already what Mollie's API said, fetched with our key: nothing to confirm."""
         return event
 

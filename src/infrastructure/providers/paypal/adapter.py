@@ -24,6 +24,7 @@ from application.data.provider_news import (
     ProviderRefund,
 )
 from application.errors import ProviderError
+from application.ports.payment_provider import MayTakeMoney
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import PaymentStatus
@@ -90,12 +91,16 @@ class PayPalPaymentProvider:
     def parse_webhook(self, headers: Mapping[str, str], body: bytes, *, at: datetime | None = None) -> ProviderEvent:
         return self._webhooks.parse(headers, body, at=at)
 
-    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+    async def confirm(self, event: ProviderEvent, may_take_money: MayTakeMoney | None = None) -> ProviderEvent:
         if isinstance(event, UnverifiedEvent):
             event = await self._webhooks.verified(event)
         if not event.needs_confirmation:
             return event
         if event.event_type == ORDER_APPROVED and event.payment_id and event.provider_reference:
+            if may_take_money is not None and not await may_take_money(event.payment_id):
+                # PayPal took nothing on approval; we would. The approval lapses at PayPal by itself.
+                reason = "approved after the payment was called off: nothing taken"
+                return replace(event, action=EventAction.NONE, needs_confirmation=False, reason=reason)
             return await complete_approved(self._api, event.provider_reference, event)
         return await self._payment_of_capture(event)
 

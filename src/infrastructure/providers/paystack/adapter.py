@@ -10,6 +10,7 @@ from typing import Any
 
 from application.data.provider_news import CheckoutSession, MissedEvent, ProviderEvent, ProviderRefund
 from application.errors import ProviderError, ProviderUnavailable
+from application.ports.payment_provider import MayTakeMoney
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
@@ -79,7 +80,7 @@ class PaystackPaymentProvider(HoldsNoFunds):
         signature.verify(signature.header_value(headers), body, *self._secret_keys)
         return events.translate(body)
 
-    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+    async def confirm(self, event: ProviderEvent, may_take_money: MayTakeMoney | None = None) -> ProviderEvent:
         """`charge.success` → GET /transaction/verify/:reference, as Paystack asks ("verify before giving value",
         https://paystack.com/docs/payments/verify-payments/). The event applied carries Paystack's verified
         status, amount and currency, so the handler compares our payment with Paystack's numbers, not the

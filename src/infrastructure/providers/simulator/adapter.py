@@ -46,6 +46,7 @@ from application.data.provider_news import (
 )
 from application.errors import ProviderUnavailable
 from application.ports.clock import Clock
+from application.ports.payment_provider import MayTakeMoney
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
 from domain.payments.status import RefundStatus
@@ -126,7 +127,7 @@ class SimulatorPaymentProvider:
         return decode(body)
 
     # ---- used by the hosted checkout page ---------------------------------------------------------------
-    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+    async def confirm(self, event: ProviderEvent, may_take_money: MayTakeMoney | None = None) -> ProviderEvent:
         """Simulator events are final as signed; nothing to confirm."""
         return event
 

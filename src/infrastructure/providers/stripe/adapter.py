@@ -22,6 +22,7 @@ from application.data.provider_news import (
 )
 from application.errors import MalformedWebhook, ProviderError
 from application.ports.clock import Clock
+from application.ports.payment_provider import MayTakeMoney
 from domain.payments.payment import CaptureMode, Payment
 from domain.payments.refund import Refund
 from domain.payments.status import PaymentStatus, RefundStatus
@@ -105,7 +106,7 @@ class StripePaymentProvider:
         verify(lowered.get(SIGNATURE_HEADER), body, self._webhook_secrets, now, TOLERANCE_SECONDS, provider=PROVIDER)
         return translate(body)
 
-    async def confirm(self, event: ProviderEvent) -> ProviderEvent:
+    async def confirm(self, event: ProviderEvent, may_take_money: MayTakeMoney | None = None) -> ProviderEvent:
         """Two kinds of event ask, both naming a PaymentIntent: an unpaid completed session (held, paid, or still
         settling: holds.py) and a dispute (the PaymentIntent's metadata names our payment)."""
         if not event.needs_confirmation or not event.provider_reference:
