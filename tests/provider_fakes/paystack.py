@@ -165,15 +165,19 @@ class FakePaystack:
             data["amount"] = amount
         return json.dumps({"event": "charge.success", "data": data}).encode()
 
-    def refund_event(self, refund_id: int, event: str = "refund.processed", *, amount_as_string: bool = True) -> bytes:
-        """A refund webhook. Paystack sends the amount as a string in some and an integer in others."""
+    def refund_event(
+        self, refund_id: int, event: str = "refund.processed", *, amount_as_string: bool = True, with_id: bool = False
+    ) -> bytes:
+        """A refund webhook as Paystack sends it: it names the transaction (`transaction_reference`), the amount
+        (a string in some events, an integer in others) and the processor's `refund_reference`, which nobody
+        knew before; the refund's own `id` only when `with_id` (Paystack's bodies often lack it)."""
         refund = self.refunds[refund_id]
         refund.status = event.removeprefix("refund.")
-        data = {
-            "id": refund.id,
+        data: dict[str, Any] = {"id": refund.id} if with_id else {}
+        data |= {
             "status": refund.status,
             "transaction_reference": refund.transaction.reference,
-            "refund_reference": f"TRF_{refund.id}",
+            "refund_reference": None if refund.status == "pending" else f"{1_320_133_180_000 + refund.id}",
             "amount": str(refund.amount) if amount_as_string else refund.amount,
             "currency": refund.currency,
             "processor": "mpgs_zen",

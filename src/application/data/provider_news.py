@@ -68,6 +68,9 @@ class ProviderEvent:
     # captures an approved order): the handler stores the event first, calls `confirm` outside any transaction,
     # then applies what `confirm` returned.
     needs_confirmation: bool = False
+    # True when the provider's refund events may not name the refund (Paystack names the transaction): a
+    # `refund_id` that names none of the payment's refunds is then matched by amount (`refund_matching.py`).
+    refund_by_amount: bool = False
 
 
 @dataclass(frozen=True, slots=True)

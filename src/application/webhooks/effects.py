@@ -11,6 +11,7 @@ from datetime import datetime
 
 from application.data.provider_news import EventAction, ProviderEvent
 from application.data.webhook_events import InboxStatus
+from application.webhooks.refund_matching import with_matched_refund
 from domain.payments.errors import PaymentNotCancellable, RefundNotFound, TransitionNotAllowed
 from domain.payments.payment import CaptureMode, Payment
 from domain.payments.status import PaymentStatus, status_phrase
@@ -24,6 +25,7 @@ class Outcome:
 
 def apply_event(payment: Payment, event: ProviderEvent, at: datetime) -> Outcome:
     """Changes `payment` in memory and says how the event should be recorded. Never raises domain errors."""
+    event = with_matched_refund(payment, event)
     mismatch = _foreign_provider(payment, event) or _foreign_money(payment, event)
     if mismatch:
         return Outcome(InboxStatus.IGNORED, mismatch)

@@ -126,10 +126,18 @@ def test_a_dispute_names_the_payment_through_its_transaction() -> None:
     assert not event.needs_confirmation
 
 
-def test_a_refund_event_without_an_id_names_the_refund_by_its_reference() -> None:
+def test_a_refund_event_without_an_id_is_matched_by_amount_and_keyed_by_its_reference() -> None:
     event = _translated(_refund(id=None))
-    assert event.refund_id == "132013318360"
+    # the processor's reference is nobody's refund id: our refund is found by payment and amount (refund_matching)
+    assert (event.refund_id, event.payment_id, event.amount, event.currency) == (None, PAY, 2500, "NGN")
+    assert event.refund_by_amount
     assert event.event_id == "refund.processed:132013318360:processed"
+
+
+@pytest.mark.parametrize("event_type", ["refund.processed", "refund.failed", "refund.pending"])
+def test_every_refund_event_may_be_matched_by_amount(event_type: str) -> None:
+    assert _translated(_refund(event_type)).refund_by_amount
+    assert not _translated(_charge()).refund_by_amount
 
 
 # ---- amounts: integers or strings of digits, nothing else ----------------------------------------------

@@ -4,8 +4,8 @@
 |-------------------------|-------------------|--------------------------------------------------------------|
 | `charge.success`        | PAYMENT_SUCCEEDED | needs confirmation: "verify before giving value" (adapter)   |
 | `charge.dispute.create` | PAYMENT_DISPUTED  | the payment is named by the nested `transaction`              |
-| `refund.processed`      | REFUND_SUCCEEDED  | amount is an int or a string of digits                       |
-| `refund.failed`         | REFUND_FAILED     |                                                              |
+| `refund.processed`      | REFUND_SUCCEEDED  | amount is an int or a string of digits; matched by amount    |
+| `refund.failed`         | REFUND_FAILED     | matched to our refund like `refund.processed`                |
 | `refund.pending`, other | NONE              | stored, not acted on                                         |
 """
 
@@ -92,11 +92,13 @@ def _translate(hook: Hook, body: bytes) -> ProviderEvent:
             needs_confirmation=verifiable,
         )
     if hook.event in _REFUND_EVENTS:
-        # `data.id` is Paystack's refund id, which we stored as the refund's provider reference at submission.
-        refund_id = str(data.id) if data.id is not None else data.refund_reference
+        # `data.id`, when sent, is Paystack's refund id, which we stored as the refund's provider reference when
+        # Paystack answered our call. The body names the transaction and often lacks that id (`refund_reference`
+        # is the processor's, never known to us): the refund is matched by payment and amount (refund_matching).
+        refund_id = str(data.id) if data.id is not None else None
         amount = None if data.amount is None and action is EventAction.NONE else minor_units(data.amount)
         reason = f"Paystack reports the refund {data.status or hook.event.removeprefix('refund.')}"
-        return replace(event, refund_id=refund_id, amount=amount, reason=reason)
+        return replace(event, refund_id=refund_id, amount=amount, reason=reason, refund_by_amount=True)
     if hook.event == "charge.dispute.create":
         return replace(event, reason=f"Paystack dispute {data.id} opened ({data.status})")
     return event

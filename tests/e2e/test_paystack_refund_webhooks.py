@@ -1,0 +1,160 @@
+"""Paystack's refund webhooks settle our refund the moment they arrive, on SQLite and on Postgres.
+
+Paystack's `refund.processed` / `refund.failed` name the transaction (`transaction_reference`), the amount and the
+processor's `refund_reference`, often not the refund's own id (PROVIDERS.md): the fake sends them that way,
+signed with HMAC-SHA512 over the raw body, to the webhook route. No worker runs in these servers, so a refund that
+settles here settled on the webhook, not through the janitor; and Paystack is never asked about the refund.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from infrastructure.providers.paystack.config import PaystackConfig
+from tests.e2e.conftest import LiveServer, serve
+from tests.provider_fakes.paystack import SECRET_KEY, FakePaystack
+from tests.provider_fakes.server import running
+
+SLOW = 1.25  # seconds: longer than the service's provider timeout (1 s)
+
+
+@pytest.fixture(scope="module")
+def paystack_server() -> Iterator[tuple[FakePaystack, str]]:
+    fake = FakePaystack()
+    with running(fake) as url:
+        yield fake, url
+
+
+@pytest.fixture
+def paystack(paystack_server: tuple[FakePaystack, str]) -> FakePaystack:
+    paystack_server[0].reset()
+    return paystack_server[0]
+
+
+@pytest.fixture
+def server(
+    database_url: str, api_keys: dict[str, str], paystack_server: tuple[FakePaystack, str]
+) -> Iterator[LiveServer]:
+    yield from serve(
+        database_url,
+        api_keys,
+        providers=("paystack",),
+        paystack=PaystackConfig(secret_keys=(SECRET_KEY,), api_base=paystack_server[1]),
+        provider_timeout_seconds=1,
+    )
+
+
+def webhook(s: LiveServer, paystack: FakePaystack, body: bytes) -> dict[str, Any]:
+    delivered = paystack.deliver(f"{s.base_url}/api/v1/webhooks/paystack", body)
+    assert delivered.status_code == 200, delivered.text
+    answer: dict[str, Any] = delivered.json()
+    return answer
+
+
+def paid(s: LiveServer, paystack: FakePaystack, order_id: str) -> str:
+    created = s.checkout(order_id, 10_000, "NGN", provider="paystack")
+    assert created.status_code == 201, created.text
+    reference = created.json()["provider_reference"]
+    paystack.pay(reference)
+    webhook(s, paystack, paystack.charge_success(reference))
+    assert s.payment(created.json()["id"])["status"] == "succeeded"
+    payment_id: str = created.json()["id"]
+    return payment_id
+
+
+def refund(s: LiveServer, payment_id: str, amount: int) -> dict[str, Any]:
+    answer = s.refund(payment_id, amount=amount)
+    assert answer.status_code == 202, answer.text
+    body: dict[str, Any] = answer.json()
+    assert body["status"] == "pending"
+    return body
+
+
+def paystack_refund_of(paystack: FakePaystack, amount: int) -> int:
+    [found] = [r.id for r in paystack.refunds.values() if r.amount == amount]
+    return found
+
+
+def refunds(s: LiveServer, payment_id: str) -> dict[str, str]:
+    return {r["id"]: r["status"] for r in s.payment(payment_id)["refunds"]}
+
+
+def test_two_pending_refunds_of_different_amounts_settle_as_their_webhooks_arrive(
+    server: LiveServer, paystack: FakePaystack
+) -> None:
+    s = server
+    pid = paid(s, paystack, "order-two-refunds")
+    small, large = refund(s, pid, 3_000), refund(s, pid, 5_000)
+
+    pending = webhook(s, paystack, paystack.refund_event(paystack_refund_of(paystack, 5_000), "refund.pending"))
+    assert s.inbox(pending["id"])[0] == "ignored"  # news, not a verdict
+    # the larger one is processed first, its amount as a string; the body names no refund id
+    processed = paystack.refund_event(paystack_refund_of(paystack, 5_000), amount_as_string=True)
+    assert webhook(s, paystack, processed)["duplicate"] is False
+    assert refunds(s, pid) == {small["id"]: "pending", large["id"]: "succeeded"}
+    assert s.payment(pid)["status"] == "partially_refunded"
+    assert webhook(s, paystack, processed)["duplicate"] is True  # Paystack's retry changes nothing
+    assert refunds(s, pid) == {small["id"]: "pending", large["id"]: "succeeded"}
+
+    failed = paystack.refund_event(paystack_refund_of(paystack, 3_000), "refund.failed", amount_as_string=False)
+    receipt = webhook(s, paystack, failed)
+    assert s.inbox(receipt["id"])[0] == "processed"
+    after = s.payment(pid)
+    assert refunds(s, pid) == {small["id"]: "failed", large["id"]: "succeeded"}
+    assert (after["status"], after["amount_refunded"]) == ("partially_refunded", 5_000)
+    late = webhook(s, paystack, paystack.refund_event(paystack_refund_of(paystack, 5_000), "refund.failed"))
+    assert s.inbox(late["id"])[0] == "ignored"  # out of order for a refund already processed
+    assert refunds(s, pid)[large["id"]] == "succeeded"
+    assert paystack.calls_to("GET", "/refund") == []  # settled by the webhooks alone: no lookup
+
+    trail = s.get(f"/api/v1/payments/{pid}/events", key="reader").json()["data"]
+    settled = [(e["type"], e["source"]) for e in trail if e["type"] in ("refund.succeeded", "refund.failed")]
+    assert settled == [("refund.succeeded", "webhook"), ("refund.failed", "webhook")]
+
+
+def test_refunds_of_the_same_amount_settle_oldest_first_one_webhook_each(
+    server: LiveServer, paystack: FakePaystack
+) -> None:
+    s = server
+    pid = paid(s, paystack, "order-equal-refunds")
+    first, second = refund(s, pid, 2_500), refund(s, pid, 2_500)
+    older, newer = sorted(r.id for r in paystack.refunds.values())
+
+    webhook(s, paystack, paystack.refund_event(older))
+    assert refunds(s, pid) == {first["id"]: "succeeded", second["id"]: "pending"}
+    assert webhook(s, paystack, paystack.refund_event(older))["duplicate"] is True
+    assert refunds(s, pid) == {first["id"]: "succeeded", second["id"]: "pending"}
+    webhook(s, paystack, paystack.refund_event(newer, amount_as_string=False))
+    assert refunds(s, pid) == {first["id"]: "succeeded", second["id"]: "succeeded"}
+    assert (s.payment(pid)["status"], s.payment(pid)["amount_refunded"]) == ("partially_refunded", 5_000)
+
+
+def test_a_refund_whose_answer_was_lost_settles_on_its_webhook(server: LiveServer, paystack: FakePaystack) -> None:
+    s = server
+    pid = paid(s, paystack, "order-lost-refund-answer")
+    paystack.delay(SLOW, path="/refund")
+    started = time.monotonic()
+    lost = refund(s, pid, 4_000)
+    assert lost["provider_reference"] is None  # Paystack queued it; we never heard its id
+    time.sleep(max(0.0, started + SLOW + 0.1 - time.monotonic()))
+
+    webhook(s, paystack, paystack.refund_event(paystack_refund_of(paystack, 4_000), with_id=True))
+    assert refunds(s, pid) == {lost["id"]: "succeeded"}
+    assert len(paystack.calls_to("POST", "/refund")) == 1
+
+
+def test_news_of_a_refund_we_do_not_have_is_kept_for_a_retry(server: LiveServer, paystack: FakePaystack) -> None:
+    s = server
+    pid = paid(s, paystack, "order-foreign-refund")
+    mine = refund(s, pid, 2_000)
+    paystack.refunds[paystack_refund_of(paystack, 2_000)].amount = 1_999  # made on the dashboard, say
+    receipt = webhook(s, paystack, paystack.refund_event(paystack_refund_of(paystack, 1_999)))
+    status, reason = s.inbox(receipt["id"])
+    assert status == "failed"
+    assert reason is not None
+    assert reason.endswith("(yet)")
+    assert refunds(s, pid) == {mine["id"]: "pending"}
