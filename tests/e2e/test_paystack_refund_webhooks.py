@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -158,3 +159,16 @@ def test_news_of_a_refund_we_do_not_have_is_kept_for_a_retry(server: LiveServer,
     assert reason is not None
     assert reason.endswith("(yet)")
     assert refunds(s, pid) == {mine["id"]: "pending"}
+
+
+def test_concurrent_webhooks_for_two_equal_refunds_settle_each_once(server: LiveServer, paystack: FakePaystack) -> None:
+    s = server
+    pid = paid(s, paystack, "order-concurrent-refunds")
+    mine = [refund(s, pid, 2_000)["id"] for _ in range(3)]
+    bodies = [paystack.refund_event(r) for r in sorted(paystack.refunds)]
+    with ThreadPoolExecutor(max_workers=6) as pool:  # every event twice, all at once
+        answers = list(pool.map(lambda body: webhook(s, paystack, body), bodies + bodies))
+    assert sorted(a["duplicate"] for a in answers) == [False] * 3 + [True] * 3
+    assert refunds(s, pid) == dict.fromkeys(mine, "succeeded")
+    after = s.payment(pid)
+    assert (after["status"], after["amount_refunded"]) == ("partially_refunded", 6_000)
