@@ -83,7 +83,8 @@ class OtelTracing:
     def instrument_engine(self, engine: AsyncEngine) -> AsyncEngine:
         if self._sqlalchemy is None:
             self._sqlalchemy = SQLAlchemyInstrumentor()
-            self._sqlalchemy.instrument(engine=engine.sync_engine, tracer_provider=self.provider)
+            # its declared range stops below SQLAlchemy 2.1, whose engine events it uses are unchanged
+            self._sqlalchemy.instrument(engine=engine.sync_engine, tracer_provider=self.provider, skip_dep_check=True)
         return engine
 
     def asgi(self, app: Any) -> Any:
@@ -109,18 +110,24 @@ def _method_only(scope: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 class _NamedAfterRoute:
-    """Inside the server span: once the app has answered, names the span after the route template Litestar
-    wrote into the scope (absent on 404s and 405s, which keep the method alone)."""
+    """Inside the server span: when the response starts (routing is done, and the span ends with the last
+    body message), names the span after the route template Litestar wrote into the scope (absent on 404s and
+    405s, which keep the method alone)."""
 
     def __init__(self, app: Any) -> None:
         self._app = app
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        try:
+        if scope["type"] != "http":
             await self._app(scope, receive, send)
-        finally:
+            return
+
+        async def named_send(message: dict[str, Any]) -> None:
             template = scope.get("path_template")
-            if template:
+            if message["type"] == "http.response.start" and template:
                 span = trace.get_current_span()
                 span.update_name(f"{scope.get('method', 'HTTP')} {template}")
                 span.set_attribute("http.route", template)
+            await send(message)
+
+        await self._app(scope, receive, named_send)
