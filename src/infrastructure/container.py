@@ -40,6 +40,7 @@ from infrastructure.db.edge.api_key_store import SqlApiKeyStore
 from infrastructure.db.edge.idempotency_store import SqlIdempotencyStore
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read.cached_read_model import StatusCachingReadModel
+from infrastructure.db.read.operations_readings import SqlOperationsReadings
 from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
 from infrastructure.db.read.read_model import SqlPaymentReadModel
 from infrastructure.db.read.reconciliation_query import SqlReconciliationQuery
@@ -141,6 +142,7 @@ class Container(containers.DeclarativeContainer):
     janitor_store = providers.Singleton(SqlJanitorStore, database)
     reconciliation = providers.Singleton(SqlReconciliationQuery, database)
     outbox = providers.Singleton(SqlOutbox, database)
+    operations_readings = providers.Singleton(SqlOperationsReadings, database)  # what /metrics's alert gauges read
     notification_store = providers.Singleton(SqlNotificationStore, database)
     # Where callbacks may go (PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS): checked at checkout through the
     # resolver, and again at connect time by the callback client (the shared one when private networks are allowed)
