@@ -38,7 +38,8 @@ class HeaderRecorder:
     """In front of a fake (or as a bare receiver): keeps every request's path and headers, then answers."""
 
     def __init__(self, app: Any = None) -> None:
-        self.app, self.requests = app, []  # type: ignore[var-annotated]
+        self.app = app
+        self.requests: list[tuple[str, dict[str, str]]] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["path"] != "/__health":
