@@ -10,6 +10,7 @@ from the real instrumentations, and the `traceparent` that a provider and an ord
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,6 +26,8 @@ from infrastructure.container import Container
 from infrastructure.providers.paystack.config import PaystackConfig
 from infrastructure.providers.signing import sign
 from infrastructure.tracing.otel import OtelTracing
+from interfaces.http.request_context import RequestContextFilter
+from interfaces.http.request_observation import ACCESS_LOGGER
 from tests.e2e.conftest import WEBHOOK_SECRET, serve
 from tests.provider_fakes.paystack import SECRET_KEY, FakePaystack
 from tests.provider_fakes.server import running
@@ -167,3 +170,32 @@ def test_a_webhook_is_one_trace_through_the_transaction_the_relay_and_the_order_
     post = only(spans, lambda s: s.name == "POST" and s.kind is SpanKind.CLIENT and parent_of(s) == span_id(deliver))
     [sent] = receiver.traceparents("/payment-events")
     assert sent == f"00-{CALLER_TRACE}-{span_id(post)}-01"
+
+
+class Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+        self.addFilter(RequestContextFilter())  # what configure_logging installs: request and trace ids
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_a_requests_log_lines_carry_its_trace_id_even_when_the_caller_sent_none(
+    sqlite: str, api_keys: dict[str, str], exporter: InMemorySpanExporter
+) -> None:
+    access, records = logging.getLogger(ACCESS_LOGGER), Records()
+    level = access.level
+    access.addHandler(records)
+    access.setLevel(logging.INFO)
+    try:
+        for s in serve(sqlite, api_keys, customize=traced(exporter)):
+            assert s.checkout("order-logged").status_code == 201
+    finally:
+        access.removeHandler(records)
+        access.setLevel(level)
+
+    server = only(exporter.get_finished_spans(), lambda s: s.name == "POST /api/v1/orders/{order_id}/checkout")
+    [logged] = [r for r in records.records if getattr(r, "route", None) == "/api/v1/orders/{order_id}/checkout"]
+    assert logged.trace_id == trace_of(server)  # type: ignore[attr-defined]

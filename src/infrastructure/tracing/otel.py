@@ -1,8 +1,8 @@
 """Tracing on: one tracer provider per process, spans batched to OTLP/HTTP, the instrumentations installed.
 
 - **ASGI** (`asgi`): the server span of each request, continuing the caller's `traceparent`; named after the
-  route template once Litestar has matched it (`POST /api/v1/webhooks/{provider}`), never the raw path.
-  /health, /ready and /metrics are not traced.
+  route template once Litestar has matched it (`POST /api/v1/webhooks/{provider}`), never the raw path; its
+  trace id is the one the request's log lines carry. /health, /ready and /metrics are not traced.
 - **HTTPX** (`instrument_client`, on our clients only): a client span per provider call and order callback,
   which sends `traceparent` to the provider or the order system.
 - **asyncpg** (class-wide while tracing is on) and **SQLAlchemy** (`instrument_engine`, our engine): a span per
@@ -16,7 +16,7 @@ mixes with this one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -41,6 +41,7 @@ TRACES_PATH = "/v1/traces"
 # regular expressions searched in the URL: probes and scrapes are not worth a trace
 UNTRACED_URLS = "/health$,/ready$,/metrics$"
 _TRACEPARENT = "traceparent"
+_TRACEPARENT_HEADER = b"traceparent"
 
 
 class OtelTracing:
@@ -89,7 +90,7 @@ class OtelTracing:
 
     def asgi(self, app: Any) -> Any:
         return OpenTelemetryMiddleware(
-            _NamedAfterRoute(app),
+            _InTheServerSpan(app, self.current),
             excluded_urls=UNTRACED_URLS,
             default_span_details=_method_only,
             tracer_provider=self.provider,
@@ -109,18 +110,27 @@ def _method_only(scope: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return str(scope.get("method") or "HTTP"), {}
 
 
-class _NamedAfterRoute:
-    """Inside the server span: when the response starts (routing is done, and the span ends with the last
-    body message), names the span after the route template Litestar wrote into the scope (absent on 404s and
-    405s, which keep the method alone)."""
+class _InTheServerSpan:
+    """Inside the server span, around the app:
 
-    def __init__(self, app: Any) -> None:
-        self._app = app
+    - the request reaches the app carrying the server span's `traceparent` (replacing the caller's, whose trace
+      it continues), so the request context's trace id, printed on every log line of the request, is the
+      trace's even when the caller sent none;
+    - when the response starts (routing is done; the span ends with the last body message), the span is named
+      after the route template Litestar wrote into the scope (absent on 404s and 405s: the method alone).
+    """
+
+    def __init__(self, app: Any, traceparent: Callable[[], str | None]) -> None:
+        self._app, self._traceparent = app, traceparent
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
+        ours = self._traceparent()
+        if ours is not None:
+            headers = [(name, value) for name, value in scope["headers"] if name != _TRACEPARENT_HEADER]
+            scope["headers"] = [*headers, (_TRACEPARENT_HEADER, ours.encode())]
 
         async def named_send(message: dict[str, Any]) -> None:
             template = scope.get("path_template")
