@@ -11,7 +11,7 @@
   rows and notifications, and the worker continues the trace from it.
 
 Every instrument is given this provider rather than the global one, so a second provider (a test's) never
-mixes with this one.
+mixes with this one. Its sampler (sampling.py) starts no trace for a database statement on its own.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.build_info import service_version
+from infrastructure.tracing.sampling import sampler
 
 SERVICE_NAME = "payments"
 TRACES_PATH = "/v1/traces"
@@ -47,7 +48,7 @@ _TRACEPARENT_HEADER = b"traceparent"
 class OtelTracing:
     def __init__(self, processor: SpanProcessor) -> None:
         resource = Resource.create({"service.name": SERVICE_NAME, "service.version": service_version()})
-        self.provider = TracerProvider(resource=resource)
+        self.provider = TracerProvider(resource=resource, sampler=sampler())
         self.provider.add_span_processor(processor)
         self._tracer = self.provider.get_tracer("payments")
         self._propagator = TraceContextTextMapPropagator()
