@@ -36,6 +36,7 @@ class PrometheusMetrics:
         self._m = define_metrics(self.registry)
         # labels() takes a lock and builds a key; the request path looks its series up in a plain dict instead
         self._http_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._webhook_series: dict[tuple[str, str], Any] = {}
 
     # ---- the application port ---------------------------------------------------------------------------
     def webhook_event(self, provider: str, outcome: WebhookOutcome) -> None:
@@ -77,8 +78,14 @@ class PrometheusMetrics:
         self._m.provider_request_duration.labels(provider, operation, outcome).observe(seconds)
 
     def webhook_processing(self, provider: str, outcome: str, seconds: float) -> None:
-        """`provider` an enabled one, `outcome` from a closed set (interfaces/http/webhook_timing.py)."""
-        self._m.webhook_processing_duration.labels(provider, outcome).observe(seconds)
+        """`provider` an enabled one, `outcome` from a closed set (interfaces/http/webhook_timing.py). On the
+        webhook path: the series is looked up in a dict, as the HTTP ones are."""
+        series = self._webhook_series.get((provider, outcome))
+        if series is None:
+            series = self._webhook_series[provider, outcome] = self._m.webhook_processing_duration.labels(
+                provider, outcome
+            )
+        series.observe(seconds)
 
     # ---- exposition -------------------------------------------------------------------------------------
     def exposition(self, outbox_pending: int | None, gauges: Iterable[Metric] = ()) -> bytes:
