@@ -1,8 +1,8 @@
 """What the alert rules watch in the database, read when /metrics is scraped: one statement, one round trip.
 
-Each count walks an index on its status column (`payments`: the live-order partial index and the listing
-indexes lead with other columns, so `processing` older than the threshold is a filtered count; at most every
-scrape interval, on one API process). The thresholds match the reconciliation summary's ("stuck": an hour).
+Each part is a range of an index that leads with the status: `(status, created_at, id)` on payments and
+refunds, `(status, next_attempt_at)` on notifications and webhook events; the waiting notifications (normally
+few) are read for the oldest one's age. The thresholds match the reconciliation summary's ("stuck": an hour).
 """
 
 from __future__ import annotations
