@@ -4,7 +4,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
-.PHONY: serve test worker lint install bench browser
+.PHONY: serve test worker lint install bench browser promtool
 
 serve: install          ## run the service on http://127.0.0.1:8000 (SQLite + simulator by default)
 	$(UV) run --locked payments serve
@@ -12,7 +12,7 @@ serve: install          ## run the service on http://127.0.0.1:8000 (SQLite + si
 worker: install         ## run the background worker against the configured database
 	$(UV) run --locked payments worker
 
-test: install browser   ## the whole suite: lint, types, layers, unit, integration (SQLite + Postgres), e2e
+test: install browser promtool  ## the whole suite: lint, types, layers, unit, integration (SQLite + Postgres), e2e
 	$(UV) run --locked pytest $(PYTEST_ARGS)
 
 bench: install          ## benchmark on Postgres vs. this machine's ceilings (bench/run.py; BENCH_ARGS="--help")
@@ -37,6 +37,20 @@ browser:
 	  else \
 	    echo "make: no $(CHROMIUM) (as root, apt-get install chromium): the browser tests will be skipped"; \
 	  fi; \
+	fi
+
+# The alert rules (deploy/prometheus/alerts.yml) are checked by promtool, taken from Debian's `prometheus` package
+# without installing it (no service is set up): only the binary, into .tools/bin. If that fails, one line says
+# so and the promtool tests are skipped (they fail instead under CI's PAYMENTS_TEST_REQUIRE_PROMTOOL=1).
+PROMTOOL := .tools/bin/promtool
+promtool:
+	@if [ ! -x $(PROMTOOL) ] && ! command -v promtool >/dev/null 2>&1; then \
+	  mkdir -p .tools/bin && tmp=$$(mktemp -d) && \
+	  ( cd $$tmp && apt-get download prometheus >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1 && apt-get download prometheus >/dev/null 2>&1; } ) && \
+	  dpkg-deb --fsys-tarfile $$tmp/prometheus_*.deb | tar -xO ./usr/bin/promtool > $(PROMTOOL).part && \
+	  chmod +x $(PROMTOOL).part && mv $(PROMTOOL).part $(PROMTOOL) \
+	  || echo "make: could not get promtool from Debian's prometheus package: the promtool tests will be skipped"; \
+	  rm -rf $$tmp $(PROMTOOL).part; \
 	fi
 
 .tools/bin/uv:

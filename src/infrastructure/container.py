@@ -26,6 +26,7 @@ from application.ports.outbox import Outbox
 from application.ports.payment_provider import PaymentProviders
 from application.ports.read_model import PaymentReadModel
 from application.ports.reconciliation import ReconciliationReadModel
+from application.ports.tracing import Tracing
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.webhook_events import WebhookEventLog, WebhookRetryQueue
 from application.worker.backoff import RetryPolicy
@@ -39,6 +40,7 @@ from infrastructure.db.edge.api_key_store import SqlApiKeyStore
 from infrastructure.db.edge.idempotency_store import SqlIdempotencyStore
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read.cached_read_model import StatusCachingReadModel
+from infrastructure.db.read.operations_readings import SqlOperationsReadings
 from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
 from infrastructure.db.read.read_model import SqlPaymentReadModel
 from infrastructure.db.read.reconciliation_query import SqlReconciliationQuery
@@ -59,11 +61,18 @@ from infrastructure.providers.simulator.adapter import SimulatorPaymentProvider
 from infrastructure.providers.simulator.wiring import shared_simulator
 from infrastructure.rate_limit import RateLimiter, build_rate_limiter
 from infrastructure.settings import Settings
+from infrastructure.tracing import ProcessTracing, build_tracing
 
 
-def _http_client() -> httpx.AsyncClient:
+def _http_client(tracing: ProcessTracing) -> httpx.AsyncClient:
     """One pooled client for every outgoing call; adapters set their own per-call timeouts."""
-    return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+    return tracing.instrument_client(
+        httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False)
+    )
+
+
+def _engine(settings: Settings, tracing: ProcessTracing) -> AsyncEngine:
+    return tracing.instrument_engine(create_engine(settings.database_url, pool_size=settings.db_pool_size))
 
 
 def _status_cache(settings: Settings) -> StatusCache | None:
@@ -93,12 +102,12 @@ class Container(containers.DeclarativeContainer):
 
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(SortableIdGenerator)
-    engine = providers.Singleton(
-        create_engine, settings.provided.database_url, pool_size=settings.provided.db_pool_size
-    )
+    # TRACING_OFF without PAYMENTS_OTEL_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT: then nothing is instrumented
+    tracing = providers.Singleton(build_tracing, settings.provided.otel_endpoint)
+    engine = providers.Singleton(_engine, settings, tracing)
     # every statement runs through it (infrastructure/db/sql): connections from the engine's pool, compiled once
     database = providers.Singleton(Database, engine)
-    http_client = providers.Singleton(_http_client)
+    http_client = providers.Singleton(_http_client, tracing)
     # None on SQLite or with PAYMENTS_STATUS_CACHE_ENTRIES=0
     status_cache = providers.Singleton(_status_cache, settings=settings)
     # one per process; multiprocess mode (summed across processes at scrape) when PROMETHEUS_MULTIPROC_DIR is set
@@ -124,7 +133,7 @@ class Container(containers.DeclarativeContainer):
     # the store's transaction, wrapped to report what it committed: status changes to the metrics, and the
     # orders written to this process's status cache (read-your-writes)
     commit_listeners = providers.Singleton(_commit_listeners, metrics=metrics, cache=status_cache)
-    store_unit_of_work = providers.Factory(SqlUnitOfWork, database=database, ids=ids)
+    store_unit_of_work = providers.Factory(SqlUnitOfWork, database=database, ids=ids, tracing=tracing)
     unit_of_work = providers.Factory(ObservedUnitOfWork, inner=store_unit_of_work, listeners=commit_listeners)
     # Payment statuses are answered from memory while the change feed listens (started by the HTTP app's
     # lifespan only); elsewhere, or while the feed is down, the cache stays empty and reads go to the store.
@@ -133,6 +142,7 @@ class Container(containers.DeclarativeContainer):
     janitor_store = providers.Singleton(SqlJanitorStore, database)
     reconciliation = providers.Singleton(SqlReconciliationQuery, database)
     outbox = providers.Singleton(SqlOutbox, database)
+    operations_readings = providers.Singleton(SqlOperationsReadings, database)  # what /metrics's alert gauges read
     notification_store = providers.Singleton(SqlNotificationStore, database)
     # Where callbacks may go (PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS): checked at checkout through the
     # resolver, and again at connect time by the callback client (the shared one when private networks are allowed)
@@ -143,10 +153,14 @@ class Container(containers.DeclarativeContainer):
         allow_private_networks=settings.provided.callback_allow_private_networks,
     )
     callback_http_client = providers.Singleton(
-        build_callback_client,
-        shared=http_client,
-        resolver=host_resolver,
-        allow_private_networks=settings.provided.callback_allow_private_networks,
+        lambda tracing, client: tracing.instrument_client(client),
+        tracing,
+        providers.Singleton(
+            build_callback_client,
+            shared=http_client,
+            resolver=host_resolver,
+            allow_private_networks=settings.provided.callback_allow_private_networks,
+        ),
     )
     # None without PAYMENTS_CALLBACK_SECRET: no notifications are created or sent (see build_callback_sender)
     callback_sender = providers.Singleton(
@@ -201,6 +215,7 @@ def port_table(root: Container) -> dict[type[Any], Any]:
         CallbackSender: root.callback_sender(),  # None without PAYMENTS_CALLBACK_SECRET: deliveries never run
         EventPublisher: root.event_publisher(),  # None without PAYMENTS_BROKER_URL
         CallbackDestinations: root.callback_destinations(),
+        Tracing: root.tracing(),  # NO_TRACING's twin unless tracing is on
     }
 
 
@@ -226,3 +241,5 @@ async def close_resources(container: Container) -> None:
     await rate_limiter.aclose()
     engine: AsyncEngine = container.engine()
     await engine.dispose()
+    tracing: ProcessTracing = container.tracing()
+    tracing.shutdown()  # last: the spans of the closing above are sent too

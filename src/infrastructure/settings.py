@@ -21,6 +21,7 @@ from infrastructure.callbacks.configured_url import configured_callback_url_refu
 from infrastructure.config_reader import EnvReader, SettingsError
 from infrastructure.providers import catalogue
 from infrastructure.providers.plugin import ProviderPlugin
+from infrastructure.tracing.config import otel_endpoint
 
 __all__ = ["ConfiguredApiKey", "Settings", "SettingsError", "load_settings"]
 
@@ -82,6 +83,7 @@ class Settings:
     status_cache_ttl_seconds: int = 30
     allow_sqlite_in_production: bool = False
     refund_paid_after_cancel: bool = False  # refund, automatically, what a provider took after we cancelled
+    otel_endpoint: str | None = None  # OTLP/HTTP base URL: tracing is off without it (infrastructure/tracing)
 
     @property
     def is_production(self) -> bool:
@@ -145,6 +147,8 @@ class _Reader(EnvReader):
             == "true",
         }
         values["provider_configs"], mistakes = catalogue.read_configs(self._source)
+        self.problems += mistakes
+        values["otel_endpoint"], mistakes = otel_endpoint(self._source)
         self.problems += mistakes
         if values["order_callback_url"] and not values["callback_secret"]:
             self.problem("CALLBACK_SECRET", "is required when PAYMENTS_ORDER_CALLBACK_URL is set")

@@ -48,6 +48,7 @@ def metric_names(expr: str) -> set[str]:
     text = re.sub(r'"(?:\\.|[^"\\])*"', '""', expr)
     text = re.sub(r"\{[^}]*\}", " ", text)
     text = re.sub(r"\[[^\]]*\]", " ", text)
+    text = re.sub(r"\boffset\s+-?[0-9smhdwy]+", " ", text)  # `x offset 1h` (alert rules compare with the past)
     text = re.sub(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
     names = set()
     for match in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", text):
@@ -69,6 +70,7 @@ def test_metric_name_extraction() -> None:
     expr = 'histogram_quantile(0.95, sum by (le, route) (rate(payments_x_bucket{status=~"5.."}[$__rate_interval])))'
     assert metric_names(expr) == {"payments_x_bucket"}
     assert metric_names("sum(a_total) / sum(increase(b_total[1h])) and on (x) c") == {"a_total", "b_total", "c"}
+    assert metric_names("max(d) - max(d offset 1h) > 0") == {"d"}
 
 
 async def exported_metric_types(sqlite: str) -> dict[str, str]:

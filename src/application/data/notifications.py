@@ -23,6 +23,7 @@ class NewNotification:
     url: str
     body: bytes
     created_at: datetime
+    trace_context: str | None = None  # the relay's traceparent, continued by the delivery (tracing on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class Notification:
     delivered_at: datetime | None = None
     last_status_code: int | None = None
     last_error: str | None = None
+    trace_context: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,3 +16,4 @@ class OutboxMessage:
     payload: Mapping[str, Any]  # the envelope: id, type, occurred_at, payment_id, order_id, statuses, data
     created_at: datetime
     attempts: int
+    trace_context: str | None = None  # the writer's traceparent, continued by the relay (tracing on)

@@ -16,6 +16,7 @@ from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.metrics import NO_METRICS, Metrics
 from application.ports.notifications import NotificationStore
+from application.ports.tracing import NO_TRACING, Tracing
 from application.worker.backoff import RetryPolicy
 from application.worker.worker_config import WorkerLeases
 
@@ -62,9 +63,10 @@ class DeliverNotificationsHandler:
         policy: RetryPolicy,
         leases: WorkerLeases,
         metrics: Metrics = NO_METRICS,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
         self._store, self._sender, self._ids, self._clock = store, sender, ids, clock
-        self._policy, self._lease, self._metrics = policy, leases.duration, metrics
+        self._policy, self._lease, self._metrics, self._tracing = policy, leases.duration, metrics, tracing
 
     async def __call__(self, cmd: DeliverNotifications) -> DeliveryReport:
         claimed = await self._store.claim(cmd.worker_id, self._clock.now(), self._lease, cmd.limit)
@@ -74,7 +76,8 @@ class DeliverNotificationsHandler:
 
         async def deliver(notification: Notification) -> NotificationStatus:
             async with gate:
-                return await self._deliver(notification, cmd.worker_id)
+                with self._tracing.continued("callback.deliver", notification.trace_context):
+                    return await self._deliver(notification, cmd.worker_id)
 
         outcomes = await asyncio.gather(*(deliver(n) for n in claimed))
         return DeliveryReport(

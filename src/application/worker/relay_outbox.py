@@ -15,6 +15,7 @@ from application.ports.ids import IdGenerator
 from application.ports.notifications import NotificationStore
 from application.ports.outbox import Outbox
 from application.ports.read_model import PaymentReadModel
+from application.ports.tracing import NO_TRACING, Tracing
 from application.refunds.refunder import Refunder
 from application.worker.backoff import RetryPolicy
 from application.worker.callback_body import callback_body
@@ -75,11 +76,13 @@ class RelayOutboxHandler:
         refunder: Refunder,
         paid_after_cancel: PaidAfterCancel,
         publisher: EventPublisher | None = None,
+        tracing: Tracing = NO_TRACING,
     ) -> None:
         self._outbox, self._read, self._notifications = outbox, read_model, notifications
         self._ids, self._clock, self._policy, self._routing = ids, clock, policy, routing
         self._lease, self._publisher = leases.duration, publisher
         self._refunder, self._refund_paid_after_cancel = refunder, paid_after_cancel.refund
+        self._tracing = tracing
 
     async def __call__(self, cmd: RelayOutbox) -> RelayReport:
         now = self._clock.now()
@@ -87,11 +90,9 @@ class RelayOutboxHandler:
         relayed = failed = created = 0
         for message in messages:
             try:
-                created += await self._notify(message)
-                if self._publisher is not None:
-                    await self._publisher.publish(message)
-                await self._react(message)
-                await self._outbox.mark_relayed(message.id, self._clock.now())
+                # one trace from the request that wrote the event to its callbacks (tracing on)
+                with self._tracing.continued("outbox.relay", message.trace_context):
+                    created += await self._relay(message)
                 relayed += 1
             # Any failure (store, broker, a bug on one odd message) must not stop the rest of the batch: the
             # message stays pending and comes back after its backoff, with the error kept for operators.
@@ -102,6 +103,14 @@ class RelayOutboxHandler:
                 reason = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
                 await self._outbox.mark_failed(message.id, reason, self._clock.now() + delay)
         return RelayReport(len(messages), relayed, failed, created)
+
+    async def _relay(self, message: OutboxMessage) -> int:
+        created = await self._notify(message)
+        if self._publisher is not None:
+            await self._publisher.publish(message)
+        await self._react(message)
+        await self._outbox.mark_relayed(message.id, self._clock.now())
+        return created
 
     async def _react(self, message: OutboxMessage) -> None:
         """What the service itself does about an event: a payment paid after we cancelled it is refunded in full
@@ -135,6 +144,7 @@ class RelayOutboxHandler:
                 url=url,
                 body=callback_body(notification_id, message.event_type, message.created_at, payment),
                 created_at=self._clock.now(),
+                trace_context=self._tracing.current(),
             )
         )
         return 1 if added else 0

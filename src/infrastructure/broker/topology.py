@@ -29,4 +29,7 @@ def encode_body(message: OutboxMessage) -> bytes:
 
 
 def message_headers(message: OutboxMessage) -> dict[str, str]:
-    return {"message_id": message.id, "event_type": message.event_type, "payment_id": message.payment_id}
+    headers = {"message_id": message.id, "event_type": message.event_type, "payment_id": message.payment_id}
+    if message.trace_context is not None:  # tracing on: a consumer can continue the trace that wrote the event
+        headers["traceparent"] = message.trace_context
+    return headers

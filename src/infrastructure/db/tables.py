@@ -23,6 +23,7 @@ metadata = sa.MetaData(
 ID = sa.String(64)
 STATUS = sa.String(32)
 REFERENCE = sa.String(255)
+TRACE_CONTEXT_LENGTH = 128  # a version-00 traceparent is 55 characters; room for a later version's fields
 
 # The statuses in which an order "has" its payment, spelled out for the partial index (sorted: stable DDL).
 LIVE_STATUS_VALUES = tuple(sorted(s.value for s in LIVE_STATUSES))
@@ -150,6 +151,8 @@ outbox = sa.Table(
     # worker) lets another worker claim the row again, so nothing is lost and nothing waits forever
     sa.Column("claimed_by", sa.String(64)),
     sa.Column("claimed_until", UtcDateTime),
+    # the W3C traceparent of the transaction that wrote the row (tracing on), continued by the relay (0012)
+    sa.Column("trace_context", sa.String(TRACE_CONTEXT_LENGTH)),
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
 
@@ -229,6 +232,7 @@ notifications = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("claimed_by", sa.String(64)),
     sa.Column("claimed_until", UtcDateTime),
+    sa.Column("trace_context", sa.String(TRACE_CONTEXT_LENGTH)),  # the relay's traceparent, continued on delivery
     sa.UniqueConstraint("event_id", "url", name="uq_notifications_event_id_url"),
     sa.Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
     sa.Index("ix_notifications_created_at_id", "created_at", "id"),

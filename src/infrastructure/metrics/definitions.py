@@ -14,6 +14,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 # Provider calls cross the internet and are cut at PAYMENTS_PROVIDER_TIMEOUT_SECONDS (10 s by default).
 PROVIDER_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 30.0)
+# A delivery is one transaction (milliseconds), or a confirmation call to the provider first (seconds); providers
+# give up on a webhook after 10-30 s and send it again.
+WEBHOOK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +31,7 @@ class MetricSet:
     provider_request_duration: Histogram
     status_transitions: Counter
     notifications: Counter
+    webhook_processing_duration: Histogram
 
 
 def define_metrics(registry: CollectorRegistry) -> MetricSet:
@@ -84,5 +88,12 @@ def define_metrics(registry: CollectorRegistry) -> MetricSet:
             "Order callback delivery attempts, by what became of the notification",
             ("outcome",),
             registry=registry,
+        ),
+        webhook_processing_duration=Histogram(
+            "payments_webhook_processing_duration_seconds",
+            "Time to verify, store and apply a delivered provider webhook, by provider and what became of it",
+            ("provider", "outcome"),
+            registry=registry,
+            buckets=WEBHOOK_BUCKETS,
         ),
     )

@@ -21,6 +21,7 @@ from application.data.outcomes import (
 )
 from infrastructure.metrics.definitions import define_metrics
 from infrastructure.metrics.multiprocess import enable_multiprocess, multiprocess_dir
+from infrastructure.metrics.scrape_gauges import build_info
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4  # what generate_latest writes
 
@@ -35,6 +36,7 @@ class PrometheusMetrics:
         self._m = define_metrics(self.registry)
         # labels() takes a lock and builds a key; the request path looks its series up in a plain dict instead
         self._http_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._webhook_series: dict[tuple[str, str], Any] = {}
 
     # ---- the application port ---------------------------------------------------------------------------
     def webhook_event(self, provider: str, outcome: WebhookOutcome) -> None:
@@ -75,11 +77,22 @@ class PrometheusMetrics:
     def provider_call(self, provider: str, operation: str, outcome: str, seconds: float) -> None:
         self._m.provider_request_duration.labels(provider, operation, outcome).observe(seconds)
 
+    def webhook_processing(self, provider: str, outcome: str, seconds: float) -> None:
+        """`provider` an enabled one, `outcome` from a closed set (interfaces/http/webhook_timing.py). On the
+        webhook path: the series is looked up in a dict, as the HTTP ones are."""
+        series = self._webhook_series.get((provider, outcome))
+        if series is None:
+            series = self._webhook_series[provider, outcome] = self._m.webhook_processing_duration.labels(
+                provider, outcome
+            )
+        series.observe(seconds)
+
     # ---- exposition -------------------------------------------------------------------------------------
-    def exposition(self, outbox_pending: int | None) -> bytes:
+    def exposition(self, outbox_pending: int | None, gauges: Iterable[Metric] = ()) -> bytes:
         """The text format of every metric; `outbox_pending` is read from the database by the caller (None when
-        it could not be read: the gauge is then left out rather than reported wrong)."""
-        extra: list[Metric] = []
+        it could not be read: the gauge is then left out rather than reported wrong), as are the other scrape-time
+        `gauges` (scrape_gauges.py); the build info is always there."""
+        extra: list[Metric] = [build_info(), *gauges]
         if outbox_pending is not None:
             extra.append(
                 GaugeMetricFamily(
@@ -92,7 +105,7 @@ class PrometheusMetrics:
         """Serves this process's metrics on their own port from a daemon thread (`payments worker
         --metrics-port`); the outbox gauge is left to the API. Returns the function that stops it."""
         registry = CollectorRegistry()
-        registry.register(_Scrape(self._source(), ()))
+        registry.register(_Scrape(self._source(), (build_info(),)))
         server, thread = start_http_server(port, host, registry)
 
         def stop() -> None:

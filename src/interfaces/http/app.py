@@ -87,6 +87,8 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
         https=settings.public_url.startswith("https://"),
         problem_type_base=problem_type_base,  # for the 431 it answers itself, before routing
     )
+    # Outermost, with tracing on: each request's server span (the app unchanged when tracing is off)
+    app.asgi_handler = container.tracing().asgi(app.asgi_handler)
     return app
 
 

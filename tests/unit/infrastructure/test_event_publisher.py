@@ -49,3 +49,10 @@ def test_the_body_is_the_envelope_as_json_and_the_headers_carry_the_ids() -> Non
     message = OutboxMessage("evt_1", "payment.succeeded", "pay_1", {"id": "evt_1", "occurred_at": at}, at, 0)
     assert json.loads(encode_body(message)) == {"id": "evt_1", "occurred_at": "2026-01-02T03:04:05Z"}
     assert message_headers(message) == {"message_id": "evt_1", "event_type": "payment.succeeded", "payment_id": "pay_1"}
+
+
+def test_a_traced_event_carries_its_traceparent_to_consumers() -> None:
+    at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    message = OutboxMessage("evt_1", "payment.succeeded", "pay_1", {}, at, 0, trace_context=traceparent)
+    assert message_headers(message)["traceparent"] == traceparent

@@ -31,7 +31,7 @@ from infrastructure.db.worker.leases import claim_statement, release_statement
 
 # Both are due for another try; `failed` only says that an attempt was already made.
 CLAIMABLE = (NotificationStatus.PENDING.value, NotificationStatus.FAILED.value)
-_ADDED = ("id", "event_id", "event_type", "payment_id", "url", "body", "created_at")
+_ADDED = ("id", "event_id", "event_type", "payment_id", "url", "body", "created_at", "trace_context")
 _THIS = notifications.c.id == sa.bindparam("notification_id")
 
 
@@ -170,6 +170,7 @@ def _notification(row: Mapping[str, Any]) -> Notification:
         delivered_at=row["delivered_at"],
         last_status_code=row["last_status_code"],
         last_error=row["last_error"],
+        trace_context=row["trace_context"],
     )
 
 

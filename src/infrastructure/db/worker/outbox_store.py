@@ -52,6 +52,7 @@ class SqlOutbox:
                 payload=row["payload"],
                 created_at=row["created_at"],
                 attempts=row["attempts"],
+                trace_context=row["trace_context"],
             )
             for row in rows
         )

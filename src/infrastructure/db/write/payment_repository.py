@@ -15,6 +15,7 @@ from typing import Any
 from application.data.cause import Cause
 from application.errors import ConcurrentUpdate, LivePaymentExists, PaymentNotFound
 from application.ports.ids import IdGenerator
+from application.ports.tracing import NO_TRACING, Tracing
 from domain.payments.payment import Payment
 from infrastructure.db.errors import is_live_order_violation
 from infrastructure.db.sql.runner import Runner, Statement
@@ -30,8 +31,8 @@ from infrastructure.db.write.payment_mapper import (
 
 
 class SqlPaymentRepository:
-    def __init__(self, runner: Runner, ids: IdGenerator) -> None:
-        self._runner, self._ids = runner, ids
+    def __init__(self, runner: Runner, ids: IdGenerator, tracing: Tracing = NO_TRACING) -> None:
+        self._runner, self._ids, self._tracing = runner, ids, tracing
         self._stored_refunds: dict[str, dict[str, dict[str, Any]]] = {}  # payment id → refund id → row
 
     async def add(self, payment: Payment, cause: Cause) -> None:
@@ -85,6 +86,10 @@ class SqlPaymentRepository:
 
     def _events(self, payment: Payment, cause: Cause) -> dict[str, list[dict[str, Any]]]:
         audit, pending = event_rows(payment.pull_events(), cause, lambda: self._ids.new("evt"))
+        # the trace of the work in progress, continued by the worker that relays these rows (None: not traced)
+        trace_context = self._tracing.current()
+        for row in pending:
+            row["trace_context"] = trace_context
         return {"audit": audit, "outbox": pending}
 
     async def _write_refunds(self, payment: Payment) -> None:

@@ -25,7 +25,10 @@ REFUND = tuple(c.name for c in refunds.c if c.name not in _JANITOR_COLUMNS)
 REFUND_CHANGES = tuple(name for name in REFUND if name not in ("id", "payment_id", "provider", "created_at"))
 REFUND_LOADED = tuple(name for name in REFUND if name not in ("payment_id", "provider"))  # the payment's own
 AUDIT = tuple(payment_events.c.keys())
-OUTBOX = ("id", "event_type", "aggregate_id", "payload", "status", "attempts", "next_attempt_at", "created_at")
+OUTBOX = (
+    *("id", "event_type", "aggregate_id", "payload", "status", "attempts", "next_attempt_at", "created_at"),
+    "trace_context",
+)
 
 
 def _bound(names: tuple[str, ...]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Self
 
 from application.ports.ids import IdGenerator
 from application.ports.payment_repository import PaymentRepository
+from application.ports.tracing import NO_TRACING, Tracing
 from application.ports.webhook_events import WebhookInbox
 from infrastructure.db.sql.database import Borrowed, Database, lost_connection
 from infrastructure.db.sql.drivers import Connection
@@ -25,8 +26,8 @@ class SqlUnitOfWork:
     payments: PaymentRepository
     inbox: WebhookInbox
 
-    def __init__(self, database: Database, ids: IdGenerator) -> None:
-        self._database, self._ids = database, ids
+    def __init__(self, database: Database, ids: IdGenerator, tracing: Tracing = NO_TRACING) -> None:
+        self._database, self._ids, self._tracing = database, ids, tracing
         self._borrowed: Borrowed | None = None
 
     async def __aenter__(self) -> Self:
@@ -34,7 +35,7 @@ class SqlUnitOfWork:
             raise RuntimeError("this unit of work is already open; concurrent tasks need their own")
         self._borrowed = await self._database.begin(write=True)
         connection = self._borrowed.connection
-        self.payments = SqlPaymentRepository(connection, self._ids)
+        self.payments = SqlPaymentRepository(connection, self._ids, self._tracing)
         self.inbox = SqlWebhookEvents(connection)
         return self
 

@@ -11,6 +11,7 @@ from application.ports.outbox import Outbox
 from infrastructure.metrics import CONTENT_TYPE, PrometheusMetrics
 from interfaces.http.root import root_of
 from interfaces.http.route_handlers import get
+from interfaces.http.scrape_readings import scrape_gauges
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,8 @@ class MetricsController(Controller):
         metrics: PrometheusMetrics = container.metrics()
         outbox: Outbox = container.outbox()
         pending = await _outbox_pending(outbox)
-        return Response(metrics.exposition(pending), media_type=CONTENT_TYPE)
+        gauges = await scrape_gauges(container, request.app.state.readiness)  # what the alert rules watch
+        return Response(metrics.exposition(pending, gauges), media_type=CONTENT_TYPE)
 
 
 async def _outbox_pending(outbox: Outbox) -> int | None:

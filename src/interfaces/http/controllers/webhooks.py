@@ -15,8 +15,10 @@ from interfaces.http.errors import UnsupportedMediaType
 from interfaces.http.json_body import is_json
 from interfaces.http.openapi import RawWebhookBodyOperation, problem_responses
 from interfaces.http.rate_limiting import limit_webhooks
+from interfaces.http.root import root_of
 from interfaces.http.route_handlers import post
 from interfaces.http.schemas.webhooks import WebhookReceiptResponse
+from interfaces.http.webhook_timing import timed_webhook
 
 WEBHOOK_MIN_BODY_LIMIT = 1024 * 1024  # providers send larger documents than API clients (PayPal, disputes)
 REFUSED = (
@@ -47,7 +49,8 @@ class WebhooksController(Controller):
         if not accepts(content_type, media_types):  # not what this provider sends: not its event
             raise UnsupportedMediaType(content_type.split(";", 1)[0].strip(), " or ".join(media_types))
         body = await request.body()
-        receipt = await bus.send(HandleProviderWebhook(provider, request.headers, body))
+        command = HandleProviderWebhook(provider, request.headers, body)
+        receipt = await timed_webhook(bus, root_of(request).metrics(), command)
         return WebhookReceiptResponse.from_receipt(receipt)
 
 
