@@ -4,7 +4,7 @@ The W3C `traceparent` of the transaction that wrote an outbox row, and of the re
 from it, so the worker continues the request's trace (infrastructure/tracing). NULL when tracing is off, and on
 rows from before.
 
-Revision ID: 0012
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-07
 """
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
