@@ -28,6 +28,7 @@ from application.ports.read_model import PaymentReadModel
 from application.ports.reconciliation import ReconciliationReadModel
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.webhook_events import WebhookEventLog, WebhookRetryQueue
+from application.routing.failover import CheckoutTiming
 from application.worker.backoff import RetryPolicy
 from application.worker.worker_config import CallbackRouting, PaidAfterCancel, WorkerLeases
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
@@ -165,6 +166,9 @@ class Container(containers.DeclarativeContainer):
         settings.provided.order_callback_url,
     )
     paid_after_cancel = providers.Singleton(PaidAfterCancel, refund=settings.provided.refund_paid_after_cancel)
+    checkout_timing = providers.Singleton(
+        lambda seconds: CheckoutTiming(timedelta(seconds=seconds)), settings.provided.provider_timeout_seconds
+    )
     retry_policy = providers.Singleton(
         RetryPolicy,
         base_seconds=settings.provided.retry_base_seconds,
@@ -197,6 +201,7 @@ def port_table(root: Container) -> dict[type[Any], Any]:
         WorkerLeases: root.worker_leases(),
         CallbackRouting: root.callback_routing(),
         PaidAfterCancel: root.paid_after_cancel(),
+        CheckoutTiming: root.checkout_timing(),
         Outbox: root.outbox(),
         CallbackSender: root.callback_sender(),  # None without PAYMENTS_CALLBACK_SECRET: deliveries never run
         EventPublisher: root.event_publisher(),  # None without PAYMENTS_BROKER_URL
