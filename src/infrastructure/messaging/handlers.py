@@ -26,6 +26,7 @@ from application.refunds.refunder import Refunder
 from application.routing.failover import CheckoutFailover
 from application.webhooks.processor import WebhookProcessor
 from application.worker.deliver_notifications import DeliverNotifications, DeliverNotificationsHandler
+from application.worker.purge_webhook_bodies import PurgeWebhookBodies, PurgeWebhookBodiesHandler
 from application.worker.relay_outbox import RelayOutbox, RelayOutboxHandler
 from application.worker.release_leases import ReleaseLeases, ReleaseLeasesHandler
 from application.worker.retry_failed_webhooks import RetryFailedWebhooks, RetryFailedWebhooksHandler
@@ -52,6 +53,7 @@ HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
     ListWebhookEvents: ListWebhookEventsHandler,
     GetWebhookEvent: GetWebhookEventHandler,
     RetryFailedWebhooks: RetryFailedWebhooksHandler,
+    PurgeWebhookBodies: PurgeWebhookBodiesHandler,
     RelayOutbox: RelayOutboxHandler,
     DeliverNotifications: DeliverNotificationsHandler,
     ReleaseLeases: ReleaseLeasesHandler,
