@@ -10,8 +10,10 @@ from litestar.params import FromPath
 
 from application.bus import MessageBus
 from application.commands.handle_provider_webhook import HandleProviderWebhook
+from application.errors import InvalidSignature, MalformedWebhook
 from infrastructure.providers import catalogue
 from interfaces.http.errors import UnsupportedMediaType
+from interfaces.http.failure_limits import count_failure
 from interfaces.http.json_body import is_json
 from interfaces.http.openapi import RawWebhookBodyOperation, problem_responses
 from interfaces.http.rate_limiting import limit_webhooks
@@ -47,7 +49,12 @@ class WebhooksController(Controller):
         if not accepts(content_type, media_types):  # not what this provider sends: not its event
             raise UnsupportedMediaType(content_type.split(";", 1)[0].strip(), " or ".join(media_types))
         body = await request.body()
-        receipt = await bus.send(HandleProviderWebhook(provider, request.headers, body))
+        try:
+            receipt = await bus.send(HandleProviderWebhook(provider, request.headers, body))
+        except InvalidSignature as refused:
+            if not isinstance(refused, MalformedWebhook):  # correctly signed: no forgery to count
+                await count_failure(request, "webhooks with bad signatures")  # 429 once over the budget
+            raise
         return WebhookReceiptResponse.from_receipt(receipt)
 
 
