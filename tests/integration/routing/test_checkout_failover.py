@@ -5,6 +5,7 @@ the session a timed-out checkout did create minutes later, not a day later."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
@@ -151,3 +152,24 @@ async def test_a_repeat_reroutes_what_paystack_never_answered_and_the_janitor_fi
     assert (late.status, late.provider) == ("processing", "paystack")
     assert late.checkout_url is not None
     assert late.checkout_url.startswith("https://checkout.paystack.com/")
+
+
+async def test_concurrent_repeats_reroute_once(
+    container: Container, clock: FakeClock, fakes: tuple[paystack.FakePaystack, str, flutterwave.FakeFlutterwave, str]
+) -> None:
+    ps, _, fw, _ = fakes
+    bus = container.bus()
+    ps.delay(SLOW, path=INITIALIZE)
+    with pytest.raises(ProviderUnavailable):
+        await bus.send(CheckoutOrder("order-race", 50_000, "NGN", provider="paystack"))
+    clock.advance(seconds=2)
+
+    repeats = await asyncio.gather(*(bus.send(CheckoutOrder("order-race", 50_000, "NGN")) for _ in range(4)))
+
+    assert {(r.payment.id, r.payment.provider, r.created) for r in repeats} == {
+        (repeats[0].payment.id, "flutterwave", False)
+    }
+    kinds = [kind for kind, _ in await trail(container, repeats[0].payment.id)]
+    assert kinds.count("payment.rerouted") == 1
+    assert (await payment_of(container, "order-race")).providers_tried == ("paystack", "flutterwave")
+    assert list(fw.checkouts) == [repeats[0].payment.id]
