@@ -80,3 +80,10 @@ def test_without_trusted_proxies_a_written_x_forwarded_for_is_ignored(limited: L
         for n in range(LIMIT + 1)
     ]
     assert answers == [401] * LIMIT + [429]
+
+
+def test_a_failure_seen_by_the_status_fast_path_and_the_route_counts_once(limited: LiveServer) -> None:
+    s = limited
+    path = "/api/v1/orders/order-1/payment-status"
+    answers = [s.get(path, headers={"Authorization": f"Bearer guess-{n}"}).status_code for n in range(LIMIT + 1)]
+    assert answers == [401] * LIMIT + [429]
