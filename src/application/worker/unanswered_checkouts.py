@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from application.data.cause import Cause
+from application.errors import ProviderError
 from application.ports.clock import Clock
 from application.ports.payment_provider import PaymentProvider
 from application.ports.unit_of_work import UnitOfWork
@@ -27,9 +28,14 @@ class UnansweredCheckouts:
         self._uow, self._clock = uow, clock
 
     async def find_session(self, provider: PaymentProvider, payment: Payment, cause: Cause) -> Payment:
-        """The payment as it stands after asking `provider` for its session (attached when it still may be).
-        Raises what the provider raises: the janitor reports it and asks again later."""
-        session = await provider.create_checkout(payment)
+        """The payment as it stands after asking `provider` for its session (attached when it still may be). A
+        refusal leaves it as it was, to expire on its deadline like any checkout without news; unavailability is
+        raised: the janitor reports it and asks again later."""
+        try:
+            session = await provider.create_checkout(payment)
+        except ProviderError as refused:
+            log.info("janitor: %s would not hand over %s's session: %s", provider.name, payment.id, refused.message)
+            return payment
         async with self._uow as uow:
             current = await uow.payments.get(payment.id, for_update=True)
             if current.provider != provider.name or not current.reroutable:

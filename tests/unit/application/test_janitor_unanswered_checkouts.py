@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from application.commands.checkout_order import CheckoutOrder
-from application.errors import ProviderUnavailable
+from application.errors import ProviderError, ProviderUnavailable
 from application.worker.run_janitor import RunJanitor
 from domain.payments.status import PaymentStatus
 from tests.unit.fakes import SESSION_LIFETIME, FakeProvider, Harness, harness
@@ -67,3 +67,17 @@ async def test_a_payment_rerouted_meanwhile_keeps_its_new_provider() -> None:
     payment = h.store.payment(result.payment.id)
     assert (payment.provider, payment.provider_reference) == ("second", FakeProvider.session_reference(payment.id))
     assert first.checkouts == [payment.id]  # the janitor asks only the provider the payment is with
+
+
+async def test_a_provider_that_refuses_to_hand_the_session_over_does_not_keep_the_payment_open() -> None:
+    h = harness()
+    pid = await unanswered(h)
+    h.provider.checkout_error = ProviderError("fake", "all transaction references are used", 400)
+
+    h.clock.advance(minutes=6)
+    assert (await h.send(RunJanitor())).errors == ()
+    assert h.store.payment(pid).status is PaymentStatus.PROCESSING
+
+    h.clock.advance(days=1, minutes=11)  # past the day a checkout without a session is given
+    await h.send(RunJanitor())
+    assert h.store.payment(pid).status is PaymentStatus.EXPIRED
