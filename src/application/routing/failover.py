@@ -68,23 +68,26 @@ class CheckoutFailover:
         raise AssertionError("unreachable: a route always has a provider")  # pragma: no cover
 
     def _route(self, payment: Payment, preference: str | None, *, repeated: bool) -> list[str]:
-        """The providers to ask, in order. The payment's own comes first on a first call; a repeat whose earlier
-        call is overdue asks the others first and its own last."""
+        """The providers to ask, in order. A first call: the payment's own provider, then (without a preference)
+        the others. A repeat whose earlier call may still be waiting for its answer: the same provider, as
+        before. A repeat whose earlier answer is overdue: the preferred provider alone, or else the providers
+        not tried yet, then the others, the silent one last."""
+        overdue = self._clock.now() - payment.updated_at >= self._timing.answer_due
+        if repeated and not overdue:
+            return [payment.provider]
         if preference is not None:
-            return [preference]  # an explicit preference is the whole route (and moves a silent payment to it)
+            return [preference]  # never swapped (and a silent payment moves to it)
         manual = payment.capture is CaptureMode.MANUAL
         others = [
             provider.name
             for provider in self._providers.fallbacks(payment.amount.currency, manual_capture=manual)
             if provider.name != payment.provider
         ]
-        if repeated and self._clock.now() - payment.updated_at >= self._timing.answer_due:
-            untried = [name for name in others if name not in payment.providers_tried]
-            tried = [name for name in others if name in payment.providers_tried]
-            return [*untried, *tried, payment.provider]
-        if repeated:
-            return [payment.provider]  # the first request may still be waiting for its answer
-        return [payment.provider, *others]
+        if not repeated:
+            return [payment.provider, *others]
+        untried = [name for name in others if name not in payment.providers_tried]
+        tried = [name for name in others if name in payment.providers_tried]
+        return [*untried, *tried, payment.provider]
 
     async def _reroute(self, payment: Payment, provider: str, actor: str | None, why: str) -> Payment | None:
         """Moves the payment under its row lock; None when it no longer may move (it has a session, or settled)."""

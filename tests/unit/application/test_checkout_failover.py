@@ -114,3 +114,20 @@ async def test_a_repeat_while_the_first_call_may_still_be_waiting_asks_the_same_
 
     assert (result.payment.provider, second.checkouts) == ("first", [])
     assert reroutes(h, result.payment.id) == []
+
+
+async def test_a_repeat_naming_another_provider_moves_the_silent_payment_to_it_once_overdue() -> None:
+    h, first, second, _ = three()
+    first.checkout_error = TIMED_OUT
+    with pytest.raises(ProviderUnavailable):
+        await h.send(CheckoutOrder("order-1", 9_999, "USD", provider="first"))
+    [payment_id] = h.store.payments
+
+    with pytest.raises(ProviderUnavailable):  # too soon: the first call may still be waiting, so "first" again
+        await h.send(CheckoutOrder("order-1", 9_999, "USD", provider="second"))
+    assert (first.checkouts, second.checkouts) == ([payment_id, payment_id], [])
+
+    h.clock.advance(seconds=11)
+    moved = await h.send(CheckoutOrder("order-1", 9_999, "USD", provider="second"))
+    assert (moved.payment.provider, moved.payment.providers_tried) == ("second", ("first", "second"))
+    assert reroutes(h, payment_id) == [("first", "second")]
