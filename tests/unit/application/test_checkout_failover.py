@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 
 from application.commands.checkout_order import CheckoutOrder
+from application.commands.handle_provider_webhook import HandleProviderWebhook
+from application.data.provider_news import EventAction
 from application.errors import ProviderError, ProviderUnavailable
 from domain.payments.status import PaymentStatus
-from tests.unit.fakes import FakeProvider, Harness, harness
+from tests.unit.fakes import FakeProvider, Harness, harness, webhook
 
 TIMED_OUT = ProviderUnavailable("first", "checkout timed out after 10 s")
 
@@ -131,3 +133,17 @@ async def test_a_repeat_naming_another_provider_moves_the_silent_payment_to_it_o
     moved = await h.send(CheckoutOrder("order-1", 9_999, "USD", provider="second"))
     assert (moved.payment.provider, moved.payment.providers_tried) == ("second", ("first", "second"))
     assert reroutes(h, payment_id) == [("first", "second")]
+
+
+async def test_news_from_a_provider_the_payment_left_is_ignored_and_says_so() -> None:
+    h, first, _, _ = three()
+    first.checkout_error = TIMED_OUT
+    result = await h.send(CheckoutOrder("order-1", 9_999, "USD"))
+    headers, body = webhook("evt_late", EventAction.PAYMENT_SUCCEEDED, result.payment.id)
+
+    await h.send(HandleProviderWebhook("first", headers, body))
+
+    row = h.store.inbox_row("first", "evt_late")
+    assert row is not None
+    assert (row.status, row.reason) == ("ignored", "event from first, which this payment left for second (failover)")
+    assert h.store.payment(result.payment.id).status is PaymentStatus.PROCESSING
