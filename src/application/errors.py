@@ -25,6 +25,15 @@ class WebhookEventNotFound(ApplicationError):
         self.event_id = event_id
 
 
+class WebhookBodyPurged(ApplicationError):
+    """The event's raw body and headers were dropped after PAYMENTS_WEBHOOK_BODY_RETENTION_DAYS: it cannot be
+    verified or applied again."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"the raw body of webhook event {event_id} was purged after the retention period")
+        self.event_id = event_id
+
+
 class NotificationNotFound(ApplicationError):
     def __init__(self, notification_id: str) -> None:
         super().__init__(f"no notification {notification_id}")

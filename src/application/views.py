@@ -67,6 +67,7 @@ class PaymentView:
     amount_captured: int | None = None  # what was taken, once it was
     capture_pending: bool = False  # a capture was asked of the provider and it has not confirmed yet
     paid_after_cancel: bool = False
+    providers_tried: tuple[str, ...] = ()  # every provider asked for the checkout, in order (failover)
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentView:
@@ -97,6 +98,7 @@ class PaymentView:
             payment.amount_captured,
             payment.capture_pending,
             payment.paid_after_cancel,
+            payment.providers_tried,
         )
 
 

@@ -7,6 +7,7 @@ A provider reads through a reader scoped to its own prefix (`PAYMENTS_STRIPE_`),
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -43,6 +44,16 @@ class EnvReader:
     def csv(self, name: str) -> tuple[str, ...]:
         raw = self.text(name)
         return tuple(part.strip() for part in raw.split(",") if part.strip()) if raw else ()
+
+    def networks(self, name: str) -> tuple[str, ...]:
+        """Comma-separated CIDRs (or single addresses), each normalised (`10.0.0.1/8` → `10.0.0.0/8`)."""
+        found: list[str] = []
+        for part in self.csv(name):
+            try:
+                found.append(str(ipaddress.ip_network(part, strict=False)))
+            except ValueError:
+                self.problem(name, f"must be comma-separated CIDRs or IP addresses, got {part!r}")
+        return tuple(found)
 
     def integer(self, name: str, default: int, low: int, high: int) -> int:
         raw = self.text(name)

@@ -28,8 +28,10 @@ from application.ports.read_model import PaymentReadModel
 from application.ports.reconciliation import ReconciliationReadModel
 from application.ports.tracing import Tracing
 from application.ports.unit_of_work import UnitOfWork
-from application.ports.webhook_events import WebhookEventLog, WebhookRetryQueue
+from application.ports.webhook_events import WebhookBodyPurge, WebhookEventLog, WebhookRetryQueue
+from application.routing.failover import CheckoutTiming
 from application.worker.backoff import RetryPolicy
+from application.worker.purge_webhook_bodies import BodyRetention
 from application.worker.worker_config import CallbackRouting, PaidAfterCancel, WorkerLeases
 from infrastructure.broker import FastStreamEventPublisher, build_event_publisher
 from infrastructure.callbacks.host_resolver import AsyncioHostResolver
@@ -50,6 +52,7 @@ from infrastructure.db.sql.database import Database
 from infrastructure.db.worker.janitor_store import SqlJanitorStore
 from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.db.worker.outbox_store import SqlOutbox
+from infrastructure.db.worker.webhook_body_purge import SqlWebhookBodyPurge
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.db.write.webhook_events import SqlWebhookEvents
 from infrastructure.ids import SortableIdGenerator
@@ -179,6 +182,13 @@ class Container(containers.DeclarativeContainer):
         settings.provided.order_callback_url,
     )
     paid_after_cancel = providers.Singleton(PaidAfterCancel, refund=settings.provided.refund_paid_after_cancel)
+    webhook_body_purge = providers.Singleton(SqlWebhookBodyPurge, database)
+    body_retention = providers.Singleton(
+        lambda days: BodyRetention(timedelta(days=days)), settings.provided.webhook_body_retention_days
+    )
+    checkout_timing = providers.Singleton(
+        lambda seconds: CheckoutTiming(timedelta(seconds=seconds)), settings.provided.provider_timeout_seconds
+    )
     retry_policy = providers.Singleton(
         RetryPolicy,
         base_seconds=settings.provided.retry_base_seconds,
@@ -211,6 +221,9 @@ def port_table(root: Container) -> dict[type[Any], Any]:
         WorkerLeases: root.worker_leases(),
         CallbackRouting: root.callback_routing(),
         PaidAfterCancel: root.paid_after_cancel(),
+        CheckoutTiming: root.checkout_timing(),
+        WebhookBodyPurge: root.webhook_body_purge(),
+        BodyRetention: root.body_retention(),
         Outbox: root.outbox(),
         CallbackSender: root.callback_sender(),  # None without PAYMENTS_CALLBACK_SECRET: deliveries never run
         EventPublisher: root.event_publisher(),  # None without PAYMENTS_BROKER_URL

@@ -84,6 +84,9 @@ class Settings:
     allow_sqlite_in_production: bool = False
     refund_paid_after_cancel: bool = False  # refund, automatically, what a provider took after we cancelled
     otel_endpoint: str | None = None  # OTLP/HTTP base URL: tracing is off without it (infrastructure/tracing)
+    webhook_body_retention_days: int = 30  # then a worker job drops raw webhook bodies and headers
+    ip_rate_limit_per_minute: int = 120  # per client IP, for unauthenticated and failed-authentication requests
+    trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For is believed for the client IP
 
     @property
     def is_production(self) -> bool:
@@ -139,6 +142,9 @@ class _Reader(EnvReader):
             "allow_sqlite_in_production": self.choice("ALLOW_SQLITE_IN_PRODUCTION", ("true", "false"), "false")
             == "true",
             "refund_paid_after_cancel": self.choice("REFUND_PAID_AFTER_CANCEL", ("true", "false"), "false") == "true",
+            "webhook_body_retention_days": self.integer("WEBHOOK_BODY_RETENTION_DAYS", 30, 1, 3650),
+            "ip_rate_limit_per_minute": self.integer("IP_RATE_LIMIT_PER_MINUTE", 120, 1, 60_000_000),
+            "trusted_proxies": self.networks("TRUSTED_PROXIES"),
             "provider_timeout_seconds": self.integer("PROVIDER_TIMEOUT_SECONDS", 10, 1, 120),
             "circuit_failure_threshold": self.integer("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1000),
             "circuit_reset_seconds": self.integer("CIRCUIT_RESET_SECONDS", 30, 1, 3600),

@@ -1,5 +1,5 @@
-"""What log lines may not carry, removed on the way out: e-mail addresses masked, secrets redacted, control
-characters escaped.
+"""What log lines may not carry, removed on the way out: e-mail addresses and phone numbers masked
+(`phone_masking.py`), secrets redacted, control characters escaped.
 
 The first defence is that no code passes API keys, signatures, request headers or webhook bodies to a logger.
 This module is the second: every formatted message, exception text and extra field goes through `redact`,
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from infrastructure.providers import catalogue
+from interfaces.phone_masking import is_phone_key, mask_phone, mask_phones_in
 
 if TYPE_CHECKING:
     from infrastructure.settings import Settings
@@ -152,14 +153,14 @@ class RedactionRules:
         if "@" in text:
             text = _URL_CREDENTIALS.sub(r"\1" + REDACTED + "@", text)
             text = _EMAIL.sub(r"\1***@\2", text)
-        return text
+        return mask_phones_in(text)  # after the secrets: a masked phone never hides part of one
 
     def redact_value(self, key: str, value: Any) -> Any:
         """An extra field's value: redacted whole when its name says it is a secret, else redacted inside."""
         if _is_secret_name(key):
             return REDACTED
         if isinstance(value, str):
-            return self.redact(value)
+            return mask_phone(value) if is_phone_key(key) else self.redact(value)
         if isinstance(value, dict):
             return {str(k): self.redact_value(str(k), v) for k, v in value.items()}
         if isinstance(value, list | tuple):

@@ -182,6 +182,7 @@ def serve(
         lifespan="on",
         log_level="warning",
         access_log=False,
+        proxy_headers=False,  # as `payments serve`: only PAYMENTS_TRUSTED_PROXIES decides whose X-Forwarded-For counts
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="e2e-uvicorn", daemon=True)

@@ -84,10 +84,12 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def fuzzed(tmp_path_factory: pytest.TempPathFactory, api_keys: dict[str, str]) -> Iterator[LiveServer]:
     """One server for the module, on SQLite. The rate limits are raised: the fuzzer sends hundreds of requests
-    a second with one key, and cases answered 429 would test the limiter instead of the operation."""
+    a second with one key (and, without credentials, from one address), and cases answered 429 would test the
+    limiter instead of the operation."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz') / 'payments.db'}"
     migrate.upgrade(url)
-    yield from serve(url, api_keys, rate_limit_per_second=1_000_000, rate_limit_per_minute=60_000_000)
+    limits = {"rate_limit_per_second": 1_000_000, "rate_limit_per_minute": 60_000_000}
+    yield from serve(url, api_keys, **limits, ip_rate_limit_per_minute=60_000_000)
 
 
 @pytest.fixture(scope="module")

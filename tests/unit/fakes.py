@@ -597,6 +597,10 @@ class FakeProviders:
             raise CaptureNotSupported(None, [])
         raise UnsupportedCurrency(currency.code, self.names())
 
+    def fallbacks(self, currency: Currency, *, manual_capture: bool = False) -> list[FakeProvider]:
+        able = (p for p in self._providers.values() if p.supports_manual_capture or not manual_capture)
+        return [provider for provider in able if provider.supports(currency)]
+
     def names(self) -> list[str]:
         return list(self._providers)
 

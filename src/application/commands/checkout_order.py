@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from application.callback_destinations import PRIVATE_NETWORKS_ALLOWED, CallbackDestinations
 from application.data.cause import Cause
@@ -15,6 +16,7 @@ from application.ports.ids import IdGenerator
 from application.ports.metrics import NO_METRICS, Metrics
 from application.ports.payment_provider import PaymentProvider, PaymentProviders
 from application.ports.unit_of_work import UnitOfWork
+from application.routing.failover import CheckoutFailover
 from application.views import CheckoutResult, PaymentView
 from domain.payments.checkout_policy import OneLivePaymentPerOrder
 from domain.payments.payment import CaptureMode, CheckoutDetails, Payment
@@ -52,11 +54,13 @@ class CheckoutOrderHandler:
         providers: PaymentProviders,
         clock: Clock,
         ids: IdGenerator,
+        failover: CheckoutFailover,
         metrics: Metrics = NO_METRICS,
         callback_destinations: CallbackDestinations = PRIVATE_NETWORKS_ALLOWED,
     ) -> None:
         self._uow, self._providers, self._clock, self._ids = uow, providers, clock, ids
         self._metrics, self._callback_destinations = metrics, callback_destinations
+        self._failover = failover
 
     async def __call__(self, cmd: CheckoutOrder) -> CheckoutResult:
         money = Money.of(cmd.amount, cmd.currency)
@@ -76,8 +80,11 @@ class CheckoutOrderHandler:
 
     async def _checkout(self, cmd: CheckoutOrder, money: Money, provider: PaymentProvider) -> CheckoutResult:
         payment, created = await self._open_payment(cmd, money, provider.name)
-        if payment.checkout_url is None:
-            payment = await self._create_session(self._providers.get(payment.provider), payment, cmd.actor)
+        if payment.checkout_url is None:  # new, or no provider answered yet: routing/failover.py
+            create = partial(self._create_session, actor=cmd.actor)
+            payment = await self._failover.create_session(
+                payment, cmd.provider, cmd.actor, create, repeated=not created
+            )
         return CheckoutResult(PaymentView.of(payment), created)
 
     async def _open_payment(self, cmd: CheckoutOrder, money: Money, provider: str) -> tuple[Payment, bool]:
@@ -112,7 +119,7 @@ class CheckoutOrderHandler:
             return payment
         async with self._uow as uow:  # changed since we read it (a fast webhook): attach under the row lock
             current = await uow.payments.get(payment.id, for_update=True)
-            if current.attach_checkout_session(
+            if current.provider == provider.name and current.attach_checkout_session(
                 session.provider_reference, session.checkout_url, session.expires_at, self._clock.now()
             ):
                 await uow.payments.save(current, Cause("api", actor))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from application.data.cause import Cause
 from application.data.webhook_events import StoredWebhook
-from application.errors import WebhookEventNotFound
+from application.errors import WebhookBodyPurged, WebhookEventNotFound
 from application.messages import Command
 from application.ports.webhook_events import WebhookEventLog
 from application.webhooks.processor import WebhookProcessor
@@ -30,6 +30,8 @@ class ReplayWebhookEventHandler:
         stored = await self._events.get(cmd.event_id)
         if stored is None:
             raise WebhookEventNotFound(cmd.event_id)
+        if stored.body_purged_at is not None:  # nothing left to verify: a forgery could never be told apart
+            raise WebhookBodyPurged(cmd.event_id)
         await self._webhooks.reprocess(stored, Cause("admin", cmd.actor, stored.event_id))
         after = await self._events.get(cmd.event_id)
         if after is None:  # rows are never deleted; a store that lost it is broken, not "not found"

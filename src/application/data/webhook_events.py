@@ -50,6 +50,8 @@ class StoredWebhook:
     processed_at: datetime | None
     attempts: int
     next_attempt_at: datetime | None
+    # when the retention job dropped `body` and `headers` (now empty); the row itself is kept
+    body_purged_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,4 +104,9 @@ class PaymentProviders(Protocol):
         only providers that can hold funds qualify (CaptureNotSupported when the preferred one or none can)."""
         ...
 
+    def fallbacks(self, currency: Currency, *, manual_capture: bool = False) -> list[PaymentProvider]:
+        """Every enabled provider a checkout without a preference may move to, in routing order: it supports the
+        currency (and holds funds, with `manual_capture`) and its circuit is not open."""
+        ...
+
     def names(self) -> list[str]: ...

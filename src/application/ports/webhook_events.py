@@ -61,3 +61,12 @@ class WebhookEventLog(Protocol):
     async def page(self, filters: WebhookEventFilter, limit: int, cursor: str | None) -> WebhookEventPage:
         """Newest first (received_at, id), keyset-paginated. Raises InvalidCursor for a cursor not ours."""
         ...
+
+
+class WebhookBodyPurge(Protocol):
+    """Retention of what webhooks carry about customers (e-mails, names, addresses in clear)."""
+
+    async def purge_bodies(self, received_before: datetime, at: datetime, limit: int) -> int:
+        """Drops the raw body and headers of up to `limit` settled rows (processed, ignored, dead) received before
+        `received_before`, marking them purged `at`; the rows stay. Returns how many it purged."""
+        ...

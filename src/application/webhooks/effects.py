@@ -73,6 +73,9 @@ def _refund_id(event: ProviderEvent) -> str:
 
 def _foreign_provider(payment: Payment, event: ProviderEvent) -> str | None:
     """Only the payment's own provider may settle it: one provider's webhook secret must not move another's."""
+    if event.provider in payment.providers_tried[:-1] and event.provider != payment.provider:
+        # a checkout left behind by failover (its session was never shown): worth a person's look if it moved money
+        return f"event from {event.provider}, which this payment left for {payment.provider} (failover)"
     if event.provider != payment.provider:
         return f"event from {event.provider} about a payment made with {payment.provider}"
     return None

@@ -46,6 +46,7 @@ from application.worker.janitor_schedule import (
     PULLED_HEADERS,
     next_gap,
 )
+from application.worker.unanswered_checkouts import UnansweredCheckouts
 from domain.payments.payment import Payment
 from domain.payments.status import OPEN_STATUSES, PaymentStatus, RefundStatus
 
@@ -69,9 +70,10 @@ class RunJanitorHandler:
         store: JanitorStore,
         clock: Clock,
         webhooks: WebhookProcessor,
+        unanswered: UnansweredCheckouts,
     ) -> None:
         self._uow, self._providers, self._store, self._clock = uow, providers, store, clock
-        self._webhooks = webhooks
+        self._webhooks, self._unanswered = webhooks, unanswered
 
     async def __call__(self, cmd: RunJanitor) -> JanitorReport:
         """`cmd.actor`: who asked for this pass (an admin's key name); recorded in the audit trail's actor."""
@@ -140,6 +142,8 @@ class RunJanitorHandler:
             return  # settled since it was claimed (a webhook won): nothing to ask
         provider = self._providers.get(payment.provider)
         event = await provider.lookup_payment(payment)
+        if event is None and payment.reroutable:  # its checkout call got no answer: unanswered_checkouts.py
+            payment = await self._unanswered.find_session(provider, payment, Cause("worker", actor))
         now = self._clock.now()
         if _capture_not_made(payment, event, now):
             event = _capture_failure(payment)

@@ -82,3 +82,11 @@ class PaymentNotCancellable(BusinessRuleViolation):
             why = f"{status_phrase(status)}; only an open checkout or an authorization can be cancelled"
         super().__init__(f"{payment_id} {why} (a paid payment is refunded, not cancelled)")
         self.payment_id, self.status = payment_id, status
+
+
+class PaymentNotReroutable(DomainError):
+    """Only an open checkout that no provider has answered with a session may move to another provider."""
+
+    def __init__(self, payment_id: str) -> None:
+        super().__init__(f"{payment_id} has a checkout session or is no longer processing: it stays with its provider")
+        self.payment_id = payment_id

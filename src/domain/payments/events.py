@@ -47,6 +47,17 @@ class CheckoutSessionCreated(PaymentEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentRerouted(PaymentEvent):
+    """The checkout's provider gave no answer before a session existed: the payment moved to another provider.
+    Its attempt at `from_provider` is closed in our books (a session made there late is never shown)."""
+
+    name: ClassVar[str] = "payment.rerouted"
+    from_provider: str
+    to_provider: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PaymentAuthorized(PaymentEvent):
     """The customer approved a manual-capture payment: the funds are held, nothing is taken yet."""
 

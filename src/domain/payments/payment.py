@@ -16,6 +16,7 @@ from typing import Any
 from domain.payments import events as ev
 from domain.payments.payment_capture import PaymentCapture
 from domain.payments.payment_refunds import PaymentRefunds
+from domain.payments.payment_routing import PaymentRouting
 from domain.payments.refund import Refund
 from domain.payments.rules import AmountIsPositive, CancelOnlyWhileOpen
 from domain.payments.status import PAID_STATUSES, PaymentStatus
@@ -44,7 +45,7 @@ class CaptureMode(StrEnum):
 
 
 @dataclass(slots=True)
-class Payment(PaymentRefunds, PaymentCapture):
+class Payment(PaymentRefunds, PaymentCapture, PaymentRouting):
     id: str
     order_id: str
     amount: Money
@@ -62,6 +63,7 @@ class Payment(PaymentRefunds, PaymentCapture):
     amount_captured: int | None = None  # what was taken, once it was (a partial capture takes less than amount)
     capture_requested: int | None = None  # a capture asked of the provider and not yet confirmed
     paid_after_cancel: bool = False  # the provider took the money after we had cancelled or expired the payment
+    providers_tried: tuple[str, ...] = ()  # every provider asked for this checkout, in order (failover)
     version: int = 0
     _events: list[ev.PaymentEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -79,6 +81,7 @@ class Payment(PaymentRefunds, PaymentCapture):
     ) -> Payment:
         check(AmountIsPositive(amount.amount))
         payment = cls(payment_id, order_id, amount, provider, _S.PROCESSING, at, at, details, capture=capture)
+        payment.providers_tried = (provider,)
         payment._record(
             ev.PaymentInitiated,
             None,

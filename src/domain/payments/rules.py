@@ -8,6 +8,7 @@ from domain.payments.errors import (
     PaymentNotCancellable,
     PaymentNotCapturable,
     PaymentNotRefundable,
+    PaymentNotReroutable,
     RefundExceedsRefundable,
 )
 from domain.payments.status import CANCELLABLE_STATUSES, REFUNDABLE_STATUSES, PaymentStatus
@@ -95,3 +96,17 @@ class CancelOnlyWhileOpen:
 
     def violation(self) -> Exception:
         return PaymentNotCancellable(self.payment_id, self.status, capture_pending=self.capture_pending)
+
+
+@dataclass(frozen=True, slots=True)
+class RerouteOnlyWithoutSession:
+    """A provider that answered with a session may be taking the customer's money: the payment stays with it."""
+
+    payment_id: str
+    reroutable: bool
+
+    def is_broken(self) -> bool:
+        return not self.reroutable
+
+    def violation(self) -> Exception:
+        return PaymentNotReroutable(self.payment_id)

@@ -23,12 +23,15 @@ from application.queries.list_transactions import ListTransactions, ListTransact
 from application.queries.list_webhook_events import ListWebhookEvents, ListWebhookEventsHandler
 from application.queries.reconciliation_summary import GetReconciliationSummary, GetReconciliationSummaryHandler
 from application.refunds.refunder import Refunder
+from application.routing.failover import CheckoutFailover
 from application.webhooks.processor import WebhookProcessor
 from application.worker.deliver_notifications import DeliverNotifications, DeliverNotificationsHandler
+from application.worker.purge_webhook_bodies import PurgeWebhookBodies, PurgeWebhookBodiesHandler
 from application.worker.relay_outbox import RelayOutbox, RelayOutboxHandler
 from application.worker.release_leases import ReleaseLeases, ReleaseLeasesHandler
 from application.worker.retry_failed_webhooks import RetryFailedWebhooks, RetryFailedWebhooksHandler
 from application.worker.run_janitor import RunJanitor, RunJanitorHandler
+from application.worker.unanswered_checkouts import UnansweredCheckouts
 
 HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
     CheckoutOrder: CheckoutOrderHandler,
@@ -50,10 +53,11 @@ HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
     ListWebhookEvents: ListWebhookEventsHandler,
     GetWebhookEvent: GetWebhookEventHandler,
     RetryFailedWebhooks: RetryFailedWebhooksHandler,
+    PurgeWebhookBodies: PurgeWebhookBodiesHandler,
     RelayOutbox: RelayOutboxHandler,
     DeliverNotifications: DeliverNotificationsHandler,
     ReleaseLeases: ReleaseLeasesHandler,
 }
 
 # Built per handler like handlers are (they hold a unit of work), injected where a use case shares their logic.
-COMPONENTS: tuple[type[Any], ...] = (WebhookProcessor, Refunder)
+COMPONENTS: tuple[type[Any], ...] = (WebhookProcessor, Refunder, CheckoutFailover, UnansweredCheckouts)

@@ -61,6 +61,10 @@ class ProviderRegistry:
         self._raise_if_open(candidates)
         raise AssertionError("unreachable: every candidate is open")  # pragma: no cover
 
+    def fallbacks(self, currency: Currency, *, manual_capture: bool = False) -> list[GuardedProvider]:
+        able = (p for p in self._providers if p.supports_manual_capture or not manual_capture)
+        return [provider for provider in able if provider.supports(currency) and not provider.breaker.is_open]
+
     def _holding_funds(self) -> list[str]:
         return [provider.name for provider in self._providers if provider.supports_manual_capture]
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from application.bus import MessageBus
 from application.worker.deliver_notifications import DeliverNotifications
+from application.worker.purge_webhook_bodies import PurgeWebhookBodies
 from application.worker.relay_outbox import RelayOutbox
 from application.worker.release_leases import ReleaseLeases
 from application.worker.retry_failed_webhooks import RetryFailedWebhooks
@@ -28,6 +29,7 @@ RELAY_INTERVAL = 0.5  # seconds between looks at an empty outbox: callbacks shou
 DELIVERY_INTERVAL = 1.0
 WEBHOOK_RETRY_INTERVAL = 5.0
 JANITOR_INTERVAL = 30.0
+BODY_PURGE_INTERVAL = 300.0  # retention is counted in days: a look every five minutes is plenty
 
 
 def worker_id() -> str:
@@ -42,6 +44,7 @@ def build_worker(container: Container, name: str | None = None) -> WorkerRunner:
         Loop("outbox-relay", _sending(bus, RelayOutbox(me), lambda report: report.claimed), RELAY_INTERVAL),
         Loop("webhook-retries", _sending(bus, RetryFailedWebhooks(me), lambda r: r.claimed), WEBHOOK_RETRY_INTERVAL),
         Loop("janitor", _sending(bus, RunJanitor(), lambda report: report.checked), JANITOR_INTERVAL),
+        Loop("webhook-body-purge", _sending(bus, PurgeWebhookBodies(), lambda purged: purged), BODY_PURGE_INTERVAL),
     ]
     if container.callback_routing().enabled:  # callbacks are on (PAYMENTS_CALLBACK_SECRET is set)
         deliver = _sending(bus, DeliverNotifications(me), lambda report: report.claimed)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
 from application.data.api_keys import Caller
+from interfaces.http.failure_limits import count_failure
 from interfaces.http.rate_limiting import limit_caller
 from interfaces.http.root import root_of
 
@@ -47,9 +48,11 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Caller
         return cached
     key = presented_key(connection)
     if key is None:
+        await count_failure(connection, "requests without an API key")  # 429 once over the address's budget
         raise NotAuthorizedException("send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`")
     caller = await root_of(connection).api_keys().authenticate(key) if len(key) <= _MAX_KEY_LENGTH else None
     if caller is None:
+        await count_failure(connection, "requests with unknown API keys")
         raise NotAuthorizedException("the API key is unknown or revoked")
     connection.scope.setdefault("state", {})[_CALLER] = caller
     return caller

@@ -39,6 +39,13 @@ TRANSACTION_NOT_FOUND = ProblemType(
 WEBHOOK_EVENT_NOT_FOUND = ProblemType(
     "webhook-event-not-found", 404, "Webhook event not found", "No received webhook event with that id."
 )
+WEBHOOK_BODY_PURGED = ProblemType(
+    "webhook-body-purged",
+    409,
+    "Webhook body purged",
+    "The event's raw body and headers were dropped after the retention period "
+    "(PAYMENTS_WEBHOOK_BODY_RETENTION_DAYS): it can no longer be verified or replayed.",
+)
 NOTIFICATION_NOT_FOUND = ProblemType(
     "notification-not-found", 404, "Notification not found", "No outgoing notification with that id."
 )
@@ -191,6 +198,7 @@ PROBLEM_TYPES: Mapping[str, ProblemType] = {
         PAYMENT_NOT_FOUND,
         TRANSACTION_NOT_FOUND,
         WEBHOOK_EVENT_NOT_FOUND,
+        WEBHOOK_BODY_PURGED,
         NOTIFICATION_NOT_FOUND,
         METHOD_NOT_ALLOWED,
         PAYLOAD_TOO_LARGE,

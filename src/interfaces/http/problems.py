@@ -48,6 +48,7 @@ from application.errors import (
     TransactionNotFound,
     UnknownProvider,
     UnsupportedCurrency,
+    WebhookBodyPurged,
     WebhookEventNotFound,
 )
 from domain.payments.errors import (
@@ -98,6 +99,7 @@ from interfaces.http.problem_types import (
     UNSUPPORTED_CURRENCY,
     UNSUPPORTED_MEDIA_TYPE,
     VALIDATION_ERROR,
+    WEBHOOK_BODY_PURGED,
     WEBHOOK_EVENT_NOT_FOUND,
     ProblemType,
 )
@@ -130,6 +132,7 @@ PROBLEMS: Mapping[type[Exception], ProblemType] = {
     PaymentNotFound: PAYMENT_NOT_FOUND,
     TransactionNotFound: TRANSACTION_NOT_FOUND,
     WebhookEventNotFound: WEBHOOK_EVENT_NOT_FOUND,
+    WebhookBodyPurged: WEBHOOK_BODY_PURGED,
     NotificationNotFound: NOTIFICATION_NOT_FOUND,
     UnsupportedCurrency: UNSUPPORTED_CURRENCY,
     ProviderNotEnabled: PROVIDER_NOT_ENABLED,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from litestar.exceptions import TooManyRequestsException
 
 from infrastructure.rate_limit import Decision, Policy, RateLimiter, Tier
+from interfaces.http.client_ip import trusted_networks
 
 if TYPE_CHECKING:
     from litestar.connection import ASGIConnection
@@ -40,6 +41,9 @@ class RateLimits:
         self.limiter = limiter
         self.api = Policy("api", (Tier(settings.rate_limit_per_second, 1), Tier(settings.rate_limit_per_minute, 60)))
         self.webhooks = Policy("webhook", (Tier(settings.webhook_rate_limit_per_second, 1),))
+        # failed authentication per client IP (failure_limits.py), its address read through trusted proxies
+        self.failures = Policy("ip", (Tier(settings.ip_rate_limit_per_minute, 60),))
+        self.trusted_proxies = trusted_networks(settings.trusted_proxies)
         self._providers = frozenset(settings.providers)
 
     def provider_subject(self, provider: str) -> str:
@@ -55,7 +59,7 @@ async def limit_caller(connection: ASGIConnection[Any, Any, Any, Any], caller: C
         limits: RateLimits = connection.app.state.rate_limits
         decision = state[_DECISION] = await limits.limiter.check(limits.api, caller.name)
     if not decision.allowed:
-        raise _too_many(decision, f"The API key {caller.name!r} sent too many requests")
+        raise too_many(decision, f"The API key {caller.name!r} sent too many requests")
 
 
 async def limit_webhooks(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -65,10 +69,10 @@ async def limit_webhooks(connection: ASGIConnection[Any, Any, Any, Any], _: Base
     decision = await limits.limiter.check(limits.webhooks, subject)
     connection.scope.setdefault("state", {})[_DECISION] = decision
     if not decision.allowed:
-        raise _too_many(decision, f"Too many webhooks for provider {subject!r}")
+        raise too_many(decision, f"Too many webhooks for provider {subject!r}")
 
 
-def _too_many(decision: Decision, who: str) -> TooManyRequestsException:
+def too_many(decision: Decision, who: str) -> TooManyRequestsException:
     retry_after = str(decision.retry_after_seconds)
     return TooManyRequestsException(
         f"{who} (limits: {decision.policy}, as requests;w=seconds); retry after {retry_after} s.",

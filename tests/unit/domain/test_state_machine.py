@@ -303,6 +303,7 @@ def test_event_names_are_the_public_types() -> None:
     names = {
         ev.PaymentInitiated: "payment.initiated",
         ev.CheckoutSessionCreated: "payment.checkout_session_created",
+        ev.PaymentRerouted: "payment.rerouted",
         ev.PaymentSucceeded: "payment.succeeded",
         ev.PaymentFailed: "payment.failed",
         ev.PaymentExpired: "payment.expired",

@@ -40,6 +40,7 @@ from application.errors import (
     TransactionNotFound,
     UnknownProvider,
     UnsupportedCurrency,
+    WebhookBodyPurged,
     WebhookEventNotFound,
 )
 from domain.payments.errors import (
@@ -81,6 +82,7 @@ TABLE: list[tuple[BaseException, int, str, str, dict[str, str]]] = [
     (PaymentNotFound("pay_1"), 404, "payment-not-found", "Payment not found", {}),
     (TransactionNotFound("re_1"), 404, "transaction-not-found", "Transaction not found", {}),
     (WebhookEventNotFound("whe_1"), 404, "webhook-event-not-found", "Webhook event not found", {}),
+    (WebhookBodyPurged("whe_1"), 409, "webhook-body-purged", "Webhook body purged", {}),
     (NotificationNotFound("ntf_1"), 404, "notification-not-found", "Notification not found", {}),
     (UnsupportedCurrency("XOF", ["stripe"]), 422, "unsupported-currency", "Unsupported currency", {}),
     (ProviderNotEnabled("stripe", ["simulator"]), 422, "provider-not-enabled", "Provider not enabled", {}),

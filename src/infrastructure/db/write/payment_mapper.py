@@ -58,6 +58,7 @@ def payment_values(payment: Payment) -> dict[str, Any]:
         "amount_captured": payment.amount_captured,
         "capture_requested": payment.capture_requested,
         "paid_after_cancel": payment.paid_after_cancel,
+        "providers_tried": list(payment.providers_tried),
         "created_at": payment.created_at,
         "updated_at": payment.updated_at,
     }
@@ -114,6 +115,7 @@ def payment_from_row(row: Mapping[str, Any]) -> Payment:
         amount_captured=row["amount_captured"],
         capture_requested=row["capture_requested"],
         paid_after_cancel=bool(row["paid_after_cancel"]),
+        providers_tried=tuple(row["providers_tried"] or (row["provider"],)),
         version=row["version"],
     )
 

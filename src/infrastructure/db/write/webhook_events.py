@@ -213,4 +213,5 @@ def _stored(row: Mapping[str, Any]) -> StoredWebhook:
         processed_at=row["processed_at"],
         attempts=row["attempts"],
         next_attempt_at=row["next_attempt_at"],
+        body_purged_at=row["body_purged_at"],
     )

@@ -62,7 +62,7 @@ class WebhookEventsController(Controller):
         description="A processed event replayed changes nothing. The answer is the event as stored afterwards.",
         responses={
             202: success(WebhookEventResponse, "The event after its replay"),
-            **problem_responses(401, 403, 404, 422, 503),
+            **problem_responses(401, 403, 404, 409, 422, 503, described={409: "webhook-body-purged"}),
         },
     )
     async def replay(

@@ -10,8 +10,10 @@ from litestar.params import FromPath
 
 from application.bus import MessageBus
 from application.commands.handle_provider_webhook import HandleProviderWebhook
+from application.errors import InvalidSignature, MalformedWebhook
 from infrastructure.providers import catalogue
 from interfaces.http.errors import UnsupportedMediaType
+from interfaces.http.failure_limits import count_failure
 from interfaces.http.json_body import is_json
 from interfaces.http.openapi import RawWebhookBodyOperation, problem_responses
 from interfaces.http.rate_limiting import limit_webhooks
@@ -50,7 +52,12 @@ class WebhooksController(Controller):
             raise UnsupportedMediaType(content_type.split(";", 1)[0].strip(), " or ".join(media_types))
         body = await request.body()
         command = HandleProviderWebhook(provider, request.headers, body)
-        receipt = await timed_webhook(bus, root_of(request).metrics(), command)
+        try:
+            receipt = await timed_webhook(bus, root_of(request).metrics(), command)
+        except InvalidSignature as refused:
+            if not isinstance(refused, MalformedWebhook):  # correctly signed: no forgery to count
+                await count_failure(request, "webhooks with bad signatures")  # 429 once over the budget
+            raise
         return WebhookReceiptResponse.from_receipt(receipt)
 
 

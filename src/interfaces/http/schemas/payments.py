@@ -45,6 +45,7 @@ class PaymentResponse(Struct, kw_only=True):
     amount_captured: int | None  # what was taken, once it was (a partial capture takes less than `amount`)
     capture_pending: bool  # a capture was asked of the provider and it has not confirmed yet
     paid_after_cancel: bool  # the provider took the money after the payment was cancelled or expired
+    providers_tried: list[str]  # every provider asked for the checkout, in order: more than one after a failover
 
     @classmethod
     def from_view(cls, view: PaymentView) -> PaymentResponse:
@@ -148,6 +149,7 @@ def _payment_fields(view: PaymentView) -> dict[str, Any]:
         "amount_captured": view.amount_captured,
         "capture_pending": view.capture_pending,
         "paid_after_cancel": view.paid_after_cancel,
+        "providers_tried": list(view.providers_tried),
     }
 
 

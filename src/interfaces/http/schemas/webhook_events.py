@@ -34,16 +34,28 @@ class WebhookEventResponse(Struct, kw_only=True):
 
 class WebhookEventDetailResponse(WebhookEventResponse, kw_only=True):
     """The event as received: `body` is the raw body as UTF-8 text, or base64 (`body_encoding`) when it is not
-    text. Headers are lower-cased; credentials were never stored."""
+    text. Headers are lower-cased; credentials were never stored. After PAYMENTS_WEBHOOK_BODY_RETENTION_DAYS the
+    body and headers are purged: `body_purged` is true, `body_purged_at` says when, `body` and `body_encoding`
+    are null and `headers` is empty (the row's id, provider, type, outcome and timestamps stay)."""
 
     headers: dict[str, str]
-    body: str
-    body_encoding: Literal["utf-8", "base64"]
+    body: str | None
+    body_encoding: Literal["utf-8", "base64"] | None
+    body_purged: bool
+    body_purged_at: datetime | None
 
     @classmethod
     def from_view(cls, view: StoredWebhook) -> WebhookEventDetailResponse:
-        body, encoding = body_as_text(view.body)
-        return cls(**_summary(view), headers=dict(view.headers), body=body, body_encoding=encoding)
+        purged = view.body_purged_at is not None
+        body, encoding = (None, None) if purged else body_as_text(view.body)
+        return cls(
+            **_summary(view),
+            headers=dict(view.headers),
+            body=body,
+            body_encoding=encoding,
+            body_purged=purged,
+            body_purged_at=utc_or_none(view.body_purged_at),
+        )
 
 
 class WebhookEventPageResponse(Struct, kw_only=True):
