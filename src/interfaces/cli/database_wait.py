@@ -23,7 +23,10 @@ def wait_for_the_database(settings: Settings, listener: socket.socket | None = N
     are answered on it meanwhile."""
     if settings.is_sqlite:
         return
-    asyncio.run(_wait(settings, listener))
+    try:
+        asyncio.run(_wait(settings, listener))
+    except KeyboardInterrupt:  # Ctrl-C while waiting: one line, like every other end of the wait
+        raise CommandFailed(f"stopped while waiting for the database at {database_location(settings)}") from None
 
 
 async def _wait(settings: Settings, listener: socket.socket | None) -> None:
