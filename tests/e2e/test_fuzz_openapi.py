@@ -46,8 +46,8 @@ CURRENCIES = ["USD", "EUR", "JPY", "NGN", "KWD"]
 
 # Valid requests (by the schema) the app refuses for a reason no JSON Schema can state, by operation and status:
 # the problem types allowed (`validation-error` only for the parameters or pointers named, each for the reason in
-# ONLY_BECAUSE). Each is named where the operation documents that status
-# (`test_every_refusal_beyond_the_schema_is_documented`).
+# ONLY_BECAUSE). Each is named where the operation documents that status, and schemathesis.toml lets exactly these
+# statuses through (`test_every_refusal_beyond_the_schema_is_documented_and_configured`).
 CURSOR = {"validation-error": {"cursor"}}  # a cursor this API did not issue: an opaque string to the schema
 KEY_REUSED = {"idempotency-key-reuse": set()}  # the key came before with another body: the schema has no memory
 ONLY_BECAUSE = {
@@ -63,7 +63,7 @@ BEYOND_THE_SCHEMA: dict[str, dict[int, dict[str, set[str]]]] = {
     "GET /api/v1/transactions": {422: CURSOR},
     "GET /api/v1/notifications": {422: CURSOR},
     "GET /api/v1/webhook-events": {422: CURSOR},
-    # and which providers are enabled (the enum lists every one this version has), which currencies they take and
+    # which providers are enabled (the enum lists every one this version has), which currencies they take and
     # whether they hold funds is the deployment's configuration
     "POST /api/v1/orders/{order_id}/checkout": {
         422: {
