@@ -78,6 +78,7 @@ class Settings:
     log_level: str = "info"
     log_format: str = "console"
     db_pool_size: int = 10
+    db_connect_timeout_s: int = 60  # `serve` and `worker` wait this long for the database at start
     # payment statuses kept in memory per API process (Postgres only; 0 turns the cache off)
     status_cache_entries: int = 10000
     status_cache_ttl_seconds: int = 30
@@ -137,6 +138,7 @@ class _Reader(EnvReader):
             "log_level": self.choice("LOG_LEVEL", ("debug", "info", "warning", "error"), "info"),
             "log_format": self.choice("LOG_FORMAT", ("json", "console"), "json" if production else "console"),
             "db_pool_size": self.integer("DB_POOL_SIZE", 10, 1, 500),
+            "db_connect_timeout_s": self.integer("DB_CONNECT_TIMEOUT_S", 60, 0, 86400),
             "status_cache_entries": self.integer("STATUS_CACHE_ENTRIES", 10000, 0, 10_000_000),
             "status_cache_ttl_seconds": self.integer("STATUS_CACHE_TTL_SECONDS", 30, 1, 86400),
             "allow_sqlite_in_production": self.choice("ALLOW_SQLITE_IN_PRODUCTION", ("true", "false"), "false")

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +32,7 @@ class Receiver:
     fail_first: int = 0
     hang_first: int = 0
     requests: list[tuple[dict[str, str], bytes, int]] = field(default_factory=list)  # headers, body, answer
+    arrived_at: list[float] = field(default_factory=list)  # time.time() each request arrived, in order
     released: bool = False
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
@@ -47,6 +49,7 @@ class Receiver:
         number = len(self.requests) + 1
         status = 200 if number > self.hang_first + self.fail_first else 500
         self.requests.append((headers, body, status if number > self.hang_first else 0))
+        self.arrived_at.append(time.time())
         while number <= self.hang_first and not self.released:
             await asyncio.sleep(0.05)
         await _answer(send, status)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from datetime import UTC, datetime
+from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from infrastructure.providers.signing import verify
@@ -49,18 +53,51 @@ def test_a_receiver_that_fails_three_times_then_succeeds_gets_the_same_event_eac
 
 
 def test_a_worker_killed_in_the_middle_of_a_delivery_is_replaced_and_the_event_arrives(
-    api: LiveServer, receiver: tuple[Receiver, str], workers: Workers
+    api: LiveServer, receiver: tuple[Receiver, str], workers: Workers, postgres: str
 ) -> None:
+    """SIGKILL while the order system holds the request open: the notification stays claimed until its lease
+    (3 s here, PAYMENTS_WORKER_LEASE_SECONDS) ends, then another worker delivers the same stored body: the same
+    notification id, a valid signature, so the order system dedupes it on `id`."""
     app, _ = receiver
     app.hang_first = 1  # the first delivery never gets an answer: its worker dies waiting
     workers.start("doomed")
     payment_id = paid(api, "order-killed-worker")
     eventually(lambda: len(app.requests) == 1, what="the first worker's delivery to start")
 
-    workers.kill("doomed")
+    workers.kill("doomed")  # SIGKILL: no lease given back, no attempt recorded
+    claimed_by, claimed_until = asyncio.run(_claim(postgres, payment_id))
+    assert claimed_by == "doomed"
     workers.start("survivor")
 
     eventually(lambda: any(answer == 200 for _, _, answer in app.requests), what="the survivor's delivery")
-    ids = {body["id"] for body in app.bodies() if body["type"] == "payment.succeeded"}
-    assert len(ids) == 1  # the same notification: delivered at least once, never lost, never duplicated as new
+    assert app.arrived_at[1] >= claimed_until.timestamp()  # not before the dead worker's lease ran out
+    succeeded = [(headers, body) for headers, body, _ in app.requests if b"payment.succeeded" in body]
+    assert len(succeeded) == 2
+    assert succeeded[0][1] == succeeded[1][1]  # the same bytes, hence the same `id`
+    for headers, body in succeeded:  # each signed afresh, and each verifies
+        verify(headers["payments-signature"], body, [CALLBACK_SECRET], now=int(time.time()), provider="callback")
+    acted_on: dict[str, dict[str, Any]] = {}  # what an order system does: act on each `id` once
+    for event in app.bodies():
+        acted_on.setdefault(event["id"], event)
+    assert len(app.bodies()) == 2
+    (event,) = acted_on.values()
+    assert event["type"] == "payment.succeeded"
+    assert event["id"] == notification(api, payment_id)["id"]
+    assert event["data"]["id"] == payment_id
     eventually(lambda: notification(api, payment_id)["status"] == "delivered", what="the delivered status")
+
+
+async def _claim(database_url: str, payment_id: str) -> tuple[str, datetime]:
+    """Who holds the payment's `payment.succeeded` notification, and until when."""
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        row = await connection.fetchrow(
+            "SELECT claimed_by, claimed_until FROM notifications WHERE payment_id = $1 AND event_type = $2",
+            payment_id,
+            "payment.succeeded",
+        )
+    finally:
+        await connection.close()
+    assert row is not None
+    until: datetime = row["claimed_until"]
+    return row["claimed_by"], until if until.tzinfo else until.replace(tzinfo=UTC)

@@ -57,7 +57,7 @@ payments = sa.Table(
     sa.Column("capture_requested", sa.BigInteger),
     # the provider took the money after we had cancelled or expired the payment (0007)
     sa.Column("paid_after_cancel", sa.Boolean, nullable=False, server_default=sa.false()),
-    # every provider asked for this checkout, in order (failover, 0011); NULL on older rows: just `provider`
+    # every provider asked for this checkout, in order (failover, 0009); NULL on older rows: just `provider`
     sa.Column("providers_tried", json_type()),
     # the janitor's schedule for asking the provider about a payment stuck in processing (growing gaps)
     sa.Column("checks", sa.Integer, nullable=False, server_default=sa.text("0")),
@@ -177,7 +177,7 @@ webhook_events = sa.Table(
     sa.Column("next_attempt_at", UtcDateTime),
     sa.Column("claimed_by", sa.String(64)),
     sa.Column("claimed_until", UtcDateTime),
-    # the retention job dropped the raw body and headers (PAYMENTS_WEBHOOK_BODY_RETENTION_DAYS, 0011)
+    # the retention job dropped the raw body and headers (PAYMENTS_WEBHOOK_BODY_RETENTION_DAYS, 0009)
     sa.Column("body_purged_at", UtcDateTime),
     sa.UniqueConstraint("provider", "event_id", name="uq_webhook_events_provider_event_id"),
     sa.Index("ix_webhook_events_status_next_attempt_at", "status", "next_attempt_at"),

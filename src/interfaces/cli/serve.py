@@ -26,6 +26,7 @@ from infrastructure.metrics.multiprocess import serving_directory
 from infrastructure.providers.simulator.config import WEBHOOK_SECRET, SimulatorConfig
 from infrastructure.settings import Settings, load_settings
 from interfaces.cli import CommandFailed
+from interfaces.cli.database_wait import wait_for_the_database
 from interfaces.cli.db import ensure_schema
 from interfaces.cli.dev_key import DevKey, dev_key_file, lasting_dev_key
 from interfaces.log_redaction import configured_secrets
@@ -79,6 +80,7 @@ def _serve(args: argparse.Namespace) -> int:
     with _listening_socket(settings.host, settings.port) as listener:
         _share_simulator_secrets(settings)
         configure_logging(settings.log_level, settings.log_format, secrets=configured_secrets(settings))
+        wait_for_the_database(settings, listener)  # answering /health and /ready meanwhile
         if not settings.is_production:
             ensure_schema(settings)
         asyncio.run(_prepare(settings))

@@ -10,6 +10,7 @@ import signal
 from infrastructure.container import build_container, close_resources
 from infrastructure.settings import Settings, load_settings
 from infrastructure.worker.assembly import build_worker, worker_id
+from interfaces.cli.database_wait import wait_for_the_database
 from interfaces.cli.db import ensure_schema
 from interfaces.log_redaction import configured_secrets
 from interfaces.logging_setup import configure_logging
@@ -29,6 +30,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format, secrets=configured_secrets(settings))
+    wait_for_the_database(settings)
     ensure_schema(settings)
     name = args.name or worker_id()
     print(f"Payments worker {name} running against {_where(settings)}; Ctrl-C stops it.", flush=True)

@@ -30,6 +30,7 @@ from msgspec import Struct
 
 from infrastructure.providers import catalogue
 from interfaces.http.idempotency import IDEMPOTENCY_KEY
+from interfaces.http.openapi_constraints import restore_lost_constraints
 from interfaces.http.problems import PROBLEM_JSON
 
 if TYPE_CHECKING:
@@ -62,6 +63,13 @@ class ProblemDetails(Struct, kw_only=True, omit_defaults=True):
     instance: str
     request_id: str
     errors: list[ValidationIssue] | None = None
+
+
+# What a status means where a request the schema allows is still refused: no schema can say which cursors this
+# API issued or which Idempotency-Keys came before, so the description names the problem type instead.
+LIST_REFUSED = "`validation-error`: a parameter is out of range, or `cursor` is not a `next_cursor` this API answered"
+KEY_REUSED = "`idempotency-key-reuse` (this `Idempotency-Key` came before with a different request)"
+KEY_IN_USE = "`idempotency-key-in-use` (the first request with this `Idempotency-Key` is still running)"
 
 
 def success(model: type[Struct], description: str) -> ResponseSpec:
@@ -126,4 +134,5 @@ class ClosedStructSchemaPlugin(StructSchemaPlugin):
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
         schema = super().to_openapi_schema(field_definition, schema_creator)
         schema.additional_properties = False
+        restore_lost_constraints(schema, field_definition.type_)
         return schema

@@ -13,7 +13,7 @@ from application.data.api_keys import Caller
 from interfaces.http.auth import requires
 from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
 from interfaces.http.json_body import StrictJson
-from interfaces.http.openapi import SECURITY, problem_responses, success
+from interfaces.http.openapi import KEY_IN_USE, KEY_REUSED, SECURITY, problem_responses, success
 from interfaces.http.route_handlers import post
 from interfaces.http.schemas.checkout import CheckoutRequest
 from interfaces.http.schemas.common import ORDER_ID_PATTERN
@@ -53,8 +53,9 @@ class CheckoutController(Controller):
                 502,
                 503,
                 described={
+                    409: f"`order-already-paid`, `checkout-conflict` (another amount or currency), or {KEY_IN_USE}",
                     422: "`capture-not-supported` (manual capture on a provider that cannot hold funds), "
-                    "`unsupported-currency`, `provider-not-enabled`, or `validation-error`",
+                    f"`unsupported-currency`, `provider-not-enabled`, `validation-error`, or {KEY_REUSED}",
                 },
             ),
         },

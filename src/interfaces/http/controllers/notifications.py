@@ -15,7 +15,7 @@ from application.data.notifications import NotificationStatus
 from application.queries.get_notification import GetNotification
 from application.queries.list_notifications import ListNotifications
 from interfaces.http.auth import requires
-from interfaces.http.openapi import SECURITY, problem_responses
+from interfaces.http.openapi import LIST_REFUSED, SECURITY, problem_responses
 from interfaces.http.route_handlers import get, post
 from interfaces.http.schemas.notifications import (
     NotificationDetailResponse,
@@ -34,7 +34,11 @@ class NotificationsController(Controller):
     guards = [requires("admin")]
     security = SECURITY
 
-    @get("/", summary="Outgoing notifications, newest first", responses=problem_responses(401, 403, 422))
+    @get(
+        "/",
+        summary="Outgoing notifications, newest first",
+        responses=problem_responses(401, 403, 422, described={422: LIST_REFUSED}),
+    )
     async def list_notifications(
         self,
         bus: NamedDependency[MessageBus],

@@ -14,7 +14,14 @@ from interfaces.http.auth import requires
 from interfaces.http.controllers.payments import PaymentId
 from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
 from interfaces.http.json_body import StrictJson
-from interfaces.http.openapi import SECURITY, IdempotencyKeyRequiredOperation, problem_responses, success
+from interfaces.http.openapi import (
+    KEY_IN_USE,
+    KEY_REUSED,
+    SECURITY,
+    IdempotencyKeyRequiredOperation,
+    problem_responses,
+    success,
+)
 from interfaces.http.route_handlers import post
 from interfaces.http.schemas.payment_actions import CancelRequest, CaptureRequest
 from interfaces.http.schemas.payments import PaymentDetailResponse
@@ -50,8 +57,9 @@ class PaymentActionsController(Controller):
                 503,
                 described={
                     400: "`idempotency-key-required`, or the request is malformed",
-                    409: "`payment-not-capturable`: not authorized, already captured, or a capture is in flight",
-                    422: "`capture-exceeds-authorized`, or `validation-error`",
+                    409: "`payment-not-capturable` (not authorized, already captured, or a capture is in flight), "
+                    f"or {KEY_IN_USE}",
+                    422: f"`capture-exceeds-authorized`, `validation-error`, or {KEY_REUSED}",
                 },
             ),
         },
@@ -92,7 +100,9 @@ class PaymentActionsController(Controller):
                 502,
                 503,
                 described={
-                    409: "`payment-not-cancellable`: it took money (refund it instead), or a capture is in flight"
+                    409: "`payment-not-cancellable` (it took money: refund it instead; or a capture is in flight), "
+                    f"or {KEY_IN_USE}",
+                    422: f"`validation-error`, or {KEY_REUSED}",
                 },
             ),
         },

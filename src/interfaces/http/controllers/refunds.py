@@ -14,7 +14,14 @@ from interfaces.http.auth import requires
 from interfaces.http.controllers.payments import PaymentId
 from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
 from interfaces.http.json_body import StrictJson
-from interfaces.http.openapi import SECURITY, IdempotencyKeyRequiredOperation, problem_responses, success
+from interfaces.http.openapi import (
+    KEY_IN_USE,
+    KEY_REUSED,
+    SECURITY,
+    IdempotencyKeyRequiredOperation,
+    problem_responses,
+    success,
+)
 from interfaces.http.route_handlers import post
 from interfaces.http.schemas.refunds import RefundRequest, RefundResponse
 
@@ -35,7 +42,22 @@ class RefundsController(Controller):
         operation_class=IdempotencyKeyRequiredOperation,
         responses={
             202: success(RefundResponse, "The refund, usually `pending` until the provider settles"),
-            **problem_responses(400, 401, 403, 404, 409, 415, 422, 502, 503),
+            **problem_responses(
+                400,
+                401,
+                403,
+                404,
+                409,
+                415,
+                422,
+                502,
+                503,
+                described={
+                    400: "`idempotency-key-required`, or the request is malformed",
+                    409: f"`payment-not-refundable` (its status allows no refund), or {KEY_IN_USE}",
+                    422: f"`refund-exceeds-available`, `validation-error`, or {KEY_REUSED}",
+                },
+            ),
         },
     )
     async def refund(

@@ -21,7 +21,7 @@ from application.queries.paging import MAX_PAGE
 from application.views import TransactionFilter, TransactionPage
 from domain.payments.status import PaymentStatus, RefundStatus
 from interfaces.http.auth import requires
-from interfaces.http.openapi import SECURITY, problem_responses, success
+from interfaces.http.openapi import LIST_REFUSED, SECURITY, problem_responses, success
 from interfaces.http.route_handlers import get
 from interfaces.http.schemas.common import ORDER_ID_PATTERN, ProviderName, TransactionKind, parse_instant
 from interfaces.http.schemas.paging import PageCursor, PageLimit
@@ -56,7 +56,7 @@ class TransactionsController(Controller):
         description="Keyset-paginated JSON; with `Accept: text/csv`, every matching row as a CSV stream.",
         responses={
             200: success(TransactionPageResponse, "A page, or CSV with `Accept: text/csv`"),
-            **problem_responses(401, 403, 422),
+            **problem_responses(401, 403, 422, described={422: LIST_REFUSED}),
         },
     )
     async def list_transactions(

@@ -15,7 +15,7 @@ from application.data.webhook_events import WebhookEventFilter
 from application.queries.get_webhook_event import GetWebhookEvent
 from application.queries.list_webhook_events import ListWebhookEvents
 from interfaces.http.auth import requires
-from interfaces.http.openapi import SECURITY, problem_responses, success
+from interfaces.http.openapi import LIST_REFUSED, SECURITY, problem_responses, success
 from interfaces.http.route_handlers import get, post
 from interfaces.http.schemas.common import ProviderName
 from interfaces.http.schemas.paging import PageCursor, PageLimit
@@ -35,7 +35,11 @@ class WebhookEventsController(Controller):
     guards = [requires("admin")]
     security = SECURITY
 
-    @get("/", summary="Received provider webhook events, newest first", responses=problem_responses(401, 403, 422))
+    @get(
+        "/",
+        summary="Received provider webhook events, newest first",
+        responses=problem_responses(401, 403, 422, described={422: LIST_REFUSED}),
+    )
     async def list_events(
         self,
         bus: NamedDependency[MessageBus],

@@ -29,6 +29,8 @@ REFUSED = (
     "(or its id is over 255 characters)."
 )
 
+NOT_ITS_MEDIA_TYPE = "`unsupported-media-type`: not the media type this provider sends (each sends one of those listed)"
+
 
 class WebhooksController(Controller):
     path = "/api/v1/webhooks"
@@ -41,7 +43,7 @@ class WebhooksController(Controller):
         summary="Receive a provider's signed event",
         description="Verified over the raw body, stored once per (provider, event id), applied exactly once. "
         "A duplicate delivery answers `duplicate: true` and changes nothing.",
-        responses=problem_responses(400, 404, 413, 415, 429, 503, described={400: REFUSED}),
+        responses=problem_responses(400, 404, 413, 415, 429, 503, described={400: REFUSED, 415: NOT_ITS_MEDIA_TYPE}),
         operation_class=RawWebhookBodyOperation,
     )
     async def receive(

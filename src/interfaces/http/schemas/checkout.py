@@ -8,12 +8,12 @@ from msgspec import Meta, Struct
 
 from application.commands.checkout_order import CheckoutOrder
 from domain.payments.payment import CaptureMode, CheckoutDetails
-from interfaces.http.schemas.common import Amount, Currency, Email, HttpUrl, Metadata, ProviderName
+from interfaces.http.schemas.common import TEXT, Amount, Currency, Email, HttpUrl, Metadata, ProviderName
 
 
 class Customer(Struct, forbid_unknown_fields=True):
     email: Email | None = None
-    name: Annotated[str, Meta(max_length=200)] | None = None
+    name: Annotated[str, Meta(max_length=200, pattern=TEXT)] | None = None
 
 
 class CheckoutRequest(Struct, forbid_unknown_fields=True):
@@ -26,7 +26,7 @@ class CheckoutRequest(Struct, forbid_unknown_fields=True):
     return_url: HttpUrl | None = None
     cancel_url: HttpUrl | None = None
     callback_url: HttpUrl | None = None
-    description: Annotated[str, Meta(max_length=1000)] | None = None
+    description: Annotated[str, Meta(max_length=1000, pattern=TEXT)] | None = None
     metadata: Metadata = {}
     # manual: the customer authorizes, the funds are held until captured (POST /payments/{id}/capture)
     capture: CaptureMode = CaptureMode.AUTOMATIC

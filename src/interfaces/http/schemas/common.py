@@ -16,17 +16,28 @@ MAX_AMOUNT = 10**12
 
 Amount = Annotated[
     int,
-    Meta(gt=0, lt=MAX_AMOUNT, description="Integer in the currency's minor units (cents, kobo, yen)", examples=[9999]),
+    Meta(
+        gt=0,
+        lt=MAX_AMOUNT,
+        description="Integer in the currency's minor units (cents, kobo, yen), without a fraction: `9999`, not `9999.0`",
+        examples=[9999],
+    ),
 ]
 Currency = Annotated[
     str, Meta(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 code; answered in upper case", examples=["USD"])
 ]
+# Free text never holds NUL (`\u0000`): Postgres can store it in neither text nor jsonb, so it is refused (422)
+# at the door, as the document says, rather than failing the insert (500).
+TEXT = r"^[^\u0000]*$"
+# Not in a URL or an e-mail address: NUL, and white space as either regex dialect reads `\s` (Python's, which
+# checks, also counts \x1c-\x1f and \x85; ECMA's, which the document's readers use, also counts U+FEFF)
+_NOT = r"\s\u0000\u001c-\u001f\u0085\ufeff"
 HttpUrl = Annotated[
-    str, Meta(pattern=r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$", max_length=2048, description="http(s) URL")
+    str, Meta(pattern=rf"^https?://[^{_NOT}/?#@]+(?:[/?#][^{_NOT}]*)?$", max_length=2048, description="http(s) URL")
 ]
-Email = Annotated[str, Meta(pattern=r"^[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+$", max_length=254)]
-ShortText = Annotated[str, Meta(max_length=500)]
-MetadataKey = Annotated[str, Meta(min_length=1, max_length=40)]
+Email = Annotated[str, Meta(pattern=rf"^[^@{_NOT}]{{1,64}}@[^@.{_NOT}]+(?:\.[^@.{_NOT}]+)+$", max_length=254)]
+ShortText = Annotated[str, Meta(max_length=500, pattern=TEXT)]
+MetadataKey = Annotated[str, Meta(min_length=1, max_length=40, pattern=TEXT)]
 Metadata = Annotated[
     dict[MetadataKey, ShortText],
     Meta(max_length=50, description="Up to 50 keys (1-40 characters) of strings up to 500 characters"),

@@ -8,7 +8,7 @@ from msgspec import Meta, Struct
 
 from application.commands.cancel_payment import CancelPayment
 from application.commands.capture_payment import CapturePayment
-from interfaces.http.schemas.common import Amount
+from interfaces.http.schemas.common import TEXT, Amount
 
 
 class CaptureRequest(Struct, forbid_unknown_fields=True):
@@ -21,7 +21,7 @@ class CaptureRequest(Struct, forbid_unknown_fields=True):
 
 
 class CancelRequest(Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(min_length=1, max_length=500)] | None = None
+    reason: Annotated[str, Meta(min_length=1, max_length=500, pattern=TEXT)] | None = None
 
     def to_command(self, payment_id: str, actor: str) -> CancelPayment:
         return CancelPayment(payment_id, self.reason, actor)
