@@ -153,7 +153,7 @@ outbox = sa.Table(
     # worker) lets another worker claim the row again, so nothing is lost and nothing waits forever
     sa.Column("claimed_by", sa.String(64)),
     sa.Column("claimed_until", UtcDateTime),
-    # the W3C traceparent of the transaction that wrote the row (tracing on), continued by the relay (0012)
+    # the W3C traceparent of the transaction that wrote the row (tracing on), continued by the relay (0008)
     sa.Column("trace_context", sa.String(TRACE_CONTEXT_LENGTH)),
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
 )
