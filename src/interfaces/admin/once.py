@@ -39,17 +39,22 @@ class FormKeyMissing(FormNotUnderstood):
     """The form lost its one-time key: it was not made by this console."""
 
 
+def form_key(fields: Mapping[str, str]) -> str:
+    """The form's one-time key, checked (a multi-step form carries it on to its last step)."""
+    key = fields.get(FORM_KEY_FIELD, "")
+    if not _VALID.fullmatch(key):
+        raise FormKeyMissing("The form is incomplete. Open the page again and use its form.")
+    return key
+
+
 async def once(
     request: Request[Any, Any, Any],
     console: Console,
     fields: Mapping[str, str],
     action: Callable[[], Awaitable[object]],
 ) -> Outcome:
-    form_key = fields.get(FORM_KEY_FIELD, "")
-    if not _VALID.fullmatch(form_key):
-        raise FormKeyMissing("The form is incomplete. Open the page again and use its form.")
     root = root_of(request)
-    store, key = root.idempotency(), f"console:{form_key}"
+    store, key = root.idempotency(), f"console:{form_key(fields)}"
     try:
         stored = await store.begin(console.actor, key, _fingerprint(request, fields), root.clock().now())
     except IdempotencyKeyInUse:

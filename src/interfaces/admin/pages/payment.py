@@ -22,10 +22,10 @@ from domain.payments.refund import RefundReason
 from interfaces.admin.form_errors import FormNotUnderstood
 from interfaces.admin.formatting import money, parse_major_units
 from interfaces.admin.notices import done, notice_for
-from interfaces.admin.once import once
+from interfaces.admin.once import form_key, once
 from interfaces.admin.payment_model import actions_for
 from interfaces.admin.render import page
-from interfaces.admin.session import Console, new_token, posted_form
+from interfaces.admin.session import Console, posted_form
 from interfaces.http.route_handlers import get, post
 
 PaymentId = Annotated[str, PathParameter(min_length=1, max_length=64)]
@@ -77,7 +77,7 @@ class PaymentPages(Controller):
             amount=amount,
             amount_text=money(amount, payment.currency),
             reason=reason,
-            form_key=new_token(),  # this confirmation, sent twice, refunds once
+            form_key=form_key(fields),  # the refund form's key: confirmed twice (or back and again), refunds once
         )
 
     @post("/{payment_id:str}/refund", status_code=303)
