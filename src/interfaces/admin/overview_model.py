@@ -17,7 +17,7 @@ from domain.payments.status import CALLED_OFF, PAID_STATUSES
 _PAID = frozenset(s.value for s in PAID_STATUSES)
 _CALLED_OFF = frozenset(s.value for s in CALLED_OFF)
 
-CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_BOTTOM = 720, 180, 12, 24
+CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_BOTTOM = 720, 180, 8, 1
 
 
 @dataclass(frozen=True, slots=True)
