@@ -43,7 +43,7 @@ class FilterForm:
         if v["status"] and v["status"] not in STATUSES:
             raise FilterNotUnderstood(f"Status: {v['status']!r} is not a status")
         if v["provider"] and v["provider"] not in providers:
-            raise FilterNotUnderstood(f"Provider: {v['provider']!r} is not an enabled provider")
+            raise FilterNotUnderstood(f"Provider: {v['provider']!r} is not a provider this service knows")
         if v["currency"] and not _CURRENCY.fullmatch(v["currency"]):
             raise FilterNotUnderstood("Currency: three letters, e.g. USD")
         if v["order"] and not _ORDER.match(v["order"]):
