@@ -14,6 +14,7 @@ from application.commands.retry_notification import RetryNotification, RetryNoti
 from application.messages import Message
 from application.queries.get_audit_trail import GetAuditTrail, GetAuditTrailHandler
 from application.queries.get_notification import GetNotification, GetNotificationHandler
+from application.queries.get_overview import GetOverview, GetOverviewHandler
 from application.queries.get_payment import GetPayment, GetPaymentHandler
 from application.queries.get_payment_messages import GetPaymentMessages, GetPaymentMessagesHandler
 from application.queries.get_payment_status import GetPaymentStatus, GetPaymentStatusHandler
@@ -46,6 +47,7 @@ HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
     RunJanitor: RunJanitorHandler,
     GetReconciliationSummary: GetReconciliationSummaryHandler,
     GetPaymentsPerHour: GetPaymentsPerHourHandler,
+    GetOverview: GetOverviewHandler,
     GetPaymentMessages: GetPaymentMessagesHandler,
     ListNotifications: ListNotificationsHandler,
     GetNotification: GetNotificationHandler,

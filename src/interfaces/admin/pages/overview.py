@@ -9,10 +9,10 @@ from litestar.response import Template
 from application.bus import MessageBus
 from application.data.notifications import Notification, NotificationStatus
 from application.data.webhook_events import StoredWebhook, WebhookEventFilter
+from application.queries.get_overview import GetOverview
 from application.queries.list_notifications import ListNotifications
 from application.queries.list_webhook_events import ListWebhookEvents
 from application.queries.payments_per_hour import GetPaymentsPerHour
-from application.queries.reconciliation_summary import GetReconciliationSummary
 from interfaces.admin.overview_model import chart, provider_totals, success_rate
 from interfaces.admin.render import page
 from interfaces.admin.session import Console
@@ -24,7 +24,7 @@ _LISTED = 8  # rows per "needs a look" list
 class OverviewPage(Controller):
     @get("/")
     async def overview(self, bus: NamedDependency[MessageBus], console: NamedDependency[Console]) -> Template:
-        summary = await bus.send(GetReconciliationSummary(24))
+        summary = await bus.send(GetOverview(24))
         hourly = await bus.send(GetPaymentsPerHour())
         troubled: list[StoredWebhook] = []
         for status in ("failed", "dead"):
