@@ -125,3 +125,16 @@ def test_sign_out_ends_the_session_on_the_server(console: ConsoleSession) -> Non
     console.http.cookies.set("payments_admin", cookie or "", path="/admin")  # a copy of the old cookie
 
     assert console.get("/admin").status_code == 303
+
+
+def test_an_unknown_console_address_is_a_page_and_the_api_keeps_problem_json(console: ConsoleSession) -> None:
+    console.signed_in_as("reader")
+
+    page = console.get("/admin/no-such-page")
+    payment = console.get("/admin/payments/pay_does_not_exist")
+    api = console.server.get("/api/v1/payments/pay_does_not_exist", key="reader")
+
+    assert page.status_code == payment.status_code == api.status_code == 404
+    assert "text/html" in page.headers["content-type"]
+    assert "Check the id" in payment.text
+    assert api.headers["content-type"] == "application/problem+json"

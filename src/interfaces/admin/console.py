@@ -7,9 +7,12 @@ Jinja template engine with the console's filters, its stylesheet, and the helper
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from litestar import Response, Router
 from litestar.di import Provide
+from litestar.exceptions import NotFoundException
+from litestar.params import PathParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
@@ -35,6 +38,12 @@ async def stylesheet() -> Response[str]:
     return Response(_STYLESHEET, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
 
 
+@get("/{rest:path}", include_in_schema=False)
+async def not_found(rest: Annotated[str, PathParameter()]) -> None:
+    """Any other address under /admin: the console's own "not found" page, not the API's problem JSON."""
+    raise NotFoundException(f"There is no console page at /admin{rest}.")
+
+
 def console_router() -> Router:
     return Router(
         path="/admin",
@@ -48,6 +57,7 @@ def console_router() -> Router:
             ReconciliationPages,
             ApiKeysPages,
             stylesheet,
+            not_found,
         ],
         dependencies={"console": Provide(provide_console)},
         exception_handlers={Exception: console_error_page},

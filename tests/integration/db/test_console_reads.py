@@ -24,7 +24,7 @@ ADMIN = Caller("ops-alice", frozenset({"admin"}))
 
 
 async def test_a_session_is_found_by_its_token_until_idle_for_8_hours(database: Database, engine: AsyncEngine) -> None:
-    sessions = SqlAdminSessionStore(database)
+    sessions = SqlAdminSessionStore(database, cache_seconds=0)
     await sessions.start("token-1", ADMIN, "raw-key-1", "csrf-1", T0)
 
     found = await sessions.find("token-1", T0 + timedelta(hours=7))
@@ -43,7 +43,7 @@ async def test_a_session_is_found_by_its_token_until_idle_for_8_hours(database: 
 
 
 async def test_signing_out_or_revoking_the_key_ends_the_session(database: Database, ids: SortableIdGenerator) -> None:
-    sessions, keys = SqlAdminSessionStore(database), SqlApiKeyStore(database, ids)
+    sessions, keys = SqlAdminSessionStore(database, cache_seconds=0), SqlApiKeyStore(database, ids)
     info, raw_key = await keys.create("support", ("payments:read",), T0)
     caller = await keys.authenticate(raw_key)
     assert caller is not None
@@ -55,6 +55,24 @@ async def test_signing_out_or_revoking_the_key_ends_the_session(database: Databa
     assert await sessions.find("kept", T0) is not None
     await keys.revoke(info.id, T0)
     assert await sessions.find("kept", T0) is None
+
+
+async def test_a_session_found_is_remembered_for_seconds_but_signing_out_forgets_it(database: Database) -> None:
+    clock = [100.0]
+    sessions = SqlAdminSessionStore(database, monotonic=lambda: clock[0])
+    other_process = SqlAdminSessionStore(database)
+    await sessions.start("token-1", ADMIN, "raw-key-1", "csrf-1", T0)
+    await sessions.start("token-2", ADMIN, "raw-key-1", "csrf-2", T0)
+    assert await sessions.find("token-1", T0) is not None
+    assert await sessions.find("token-2", T0) is not None
+
+    await other_process.end("token-1")  # signed out through another process
+    await sessions.end("token-2")  # signed out here
+
+    assert await sessions.find("token-1", T0) is not None  # remembered for up to 5 s
+    assert await sessions.find("token-2", T0) is None
+    clock[0] += 5.1
+    assert await sessions.find("token-1", T0) is None
 
 
 async def test_a_key_records_its_last_use_at_most_once_a_minute(database: Database, ids: SortableIdGenerator) -> None:

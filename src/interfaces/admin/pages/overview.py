@@ -8,10 +8,8 @@ from litestar.response import Template
 
 from application.bus import MessageBus
 from application.data.notifications import Notification, NotificationStatus
-from application.data.webhook_events import StoredWebhook, WebhookEventFilter
 from application.queries.get_overview import GetOverview
 from application.queries.list_notifications import ListNotifications
-from application.queries.list_webhook_events import ListWebhookEvents
 from application.queries.payments_per_hour import GetPaymentsPerHour
 from interfaces.admin.overview_model import chart, provider_totals, success_rate
 from interfaces.admin.render import page
@@ -26,9 +24,6 @@ class OverviewPage(Controller):
     async def overview(self, bus: NamedDependency[MessageBus], console: NamedDependency[Console]) -> Template:
         summary = await bus.send(GetOverview(24))
         hourly = await bus.send(GetPaymentsPerHour())
-        troubled: list[StoredWebhook] = []
-        for status in ("failed", "dead"):
-            troubled.extend((await bus.send(ListWebhookEvents(WebhookEventFilter(status=status), _LISTED))).data)
         pending: list[Notification] = []
         for waiting in (NotificationStatus.PENDING, NotificationStatus.FAILED):
             pending.extend((await bus.send(ListNotifications(waiting, _LISTED))).data)
@@ -41,6 +36,5 @@ class OverviewPage(Controller):
             payments_total=sum(g.count for g in summary.payments),
             success_rate=success_rate(summary.payments),
             chart=chart(hourly),
-            webhook_trouble=sorted(troubled, key=lambda e: e.received_at, reverse=True)[:_LISTED],
             pending_callbacks=sorted(pending, key=lambda n: n.next_attempt_at)[:_LISTED],
         )
