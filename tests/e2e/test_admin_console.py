@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from litestar.testing import TestClient
 
-from tests.e2e.conftest import LiveServer
+from interfaces.http.app import create_app
+from tests.e2e.conftest import LiveServer, serve
 from tests.e2e.console_session import ConsoleSession, hidden_fields
 
 
@@ -138,3 +140,28 @@ def test_an_unknown_console_address_is_a_page_and_the_api_keeps_problem_json(con
     assert "text/html" in page.headers["content-type"]
     assert "Check the id" in payment.text
     assert api.headers["content-type"] == "application/problem+json"
+
+
+def test_sign_in_attempts_are_rate_limited_per_address(console: ConsoleSession) -> None:
+    answers = [console.sign_in(f"pk_guess_{n}").status_code for n in range(11)]
+
+    assert answers[:10] == [401] * 10
+    assert answers[10] == 429
+    refused = console.sign_in(console.server.keys["admin"])  # even the right key, until the window passes
+    assert refused.status_code == 429
+    assert "Too many sign-in attempts" in refused.text
+
+
+def test_the_session_cookie_is_secure_when_the_public_url_is_https(sqlite: str, api_keys: dict[str, str]) -> None:
+    for server in serve(sqlite, api_keys, public_url="https://payments.example"):
+        # in process over https (a browser sends a Secure cookie back only over https)
+        with TestClient(create_app(server.settings), base_url="https://payments.example") as client:
+            form = client.get("/admin/login")
+            signed_in = client.post(
+                "/admin/login",
+                data={**hidden_fields(form.text, "/admin/login"), "api_key": server.keys["reader"]},
+                follow_redirects=False,
+            )
+        assert signed_in.status_code == 303, signed_in.text
+        cookie = next(c for c in signed_in.headers.get_list("set-cookie") if c.startswith("payments_admin="))
+        assert {"secure", "httponly", "samesite=strict"} <= {part.strip().lower() for part in cookie.split(";")}
