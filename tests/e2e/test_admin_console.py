@@ -4,7 +4,9 @@ the same bus as the API (a refund from the console is idempotent per form and au
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 from litestar.testing import TestClient
 
@@ -165,3 +167,30 @@ def test_the_session_cookie_is_secure_when_the_public_url_is_https(sqlite: str, 
         assert signed_in.status_code == 303, signed_in.text
         cookie = next(c for c in signed_in.headers.get_list("set-cookie") if c.startswith("payments_admin="))
         assert {"secure", "httponly", "samesite=strict"} <= {part.strip().lower() for part in cookie.split(";")}
+
+
+def test_concurrent_console_refunds_never_exceed_the_amount(console: ConsoleSession) -> None:
+    server = console.server
+    payment = server.paid_payment("console-race-1", 10_000, "USD")
+    page = f"/admin/payments/{payment['id']}"
+    console.signed_in_as("refunder")
+    # four people each review a refund of everything that is left, from their own page (each its own form key)
+    confirmations = [
+        hidden_fields(
+            console.submit(page, f"{page}/refund/review", amount="100.00", reason="other").text, f"{page}/refund"
+        )
+        for _ in range(4)
+    ]
+    cookies = dict(console.http.cookies)
+
+    def confirm(fields: dict[str, str]) -> int:
+        with httpx.Client(base_url=server.base_url, cookies=cookies, timeout=20.0) as http:
+            return http.post(f"{page}/refund", data=fields).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(confirm, confirmations))
+
+    refunds = server.payment(payment["id"])["refunds"]
+    assert sum(r["amount"] for r in refunds if r["status"] != "failed") == 10_000
+    assert len(refunds) == 1
+    assert sorted(answers).count(303) == 1, answers  # the others are told why (409/422 pages)
