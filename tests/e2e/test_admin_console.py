@@ -3,6 +3,7 @@ the same bus as the API (a refund from the console is idempotent per form and au
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -22,7 +23,10 @@ def console(live_server: LiveServer) -> Iterator[ConsoleSession]:
     session.close()
 
 
-def test_sign_in_sets_a_strict_http_only_cookie_and_a_wrong_key_is_refused(console: ConsoleSession) -> None:
+def test_sign_in_sets_a_strict_http_only_cookie_and_a_wrong_key_is_refused(
+    console: ConsoleSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     wrong = console.sign_in("pk_not_a_key")
     assert wrong.status_code == 401
     assert "Invalid API key" in wrong.text
@@ -40,6 +44,13 @@ def test_sign_in_sets_a_strict_http_only_cookie_and_a_wrong_key_is_refused(conso
     assert overview.status_code == 200
     assert "unsafe-inline" not in overview.headers["content-security-policy"]
     assert console.server.keys["reader"] not in overview.text
+    session_token = console.http.cookies.get("payments_admin") or ""
+    logged = "\n".join(  # the service's log (the test's own HTTP client logs what it sends at DEBUG)
+        f"{r.getMessage()} {r.__dict__}" for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))
+    )
+    for secret in (console.server.keys["reader"], "pk_not_a_key", session_token):  # no key or token in it
+        assert secret not in logged
+    assert "console sign-in by reader" in logged
 
 
 def test_pages_without_a_session_send_the_browser_to_sign_in(console: ConsoleSession) -> None:
