@@ -107,6 +107,9 @@ class SqlAdminSessionStore:
         self._cache[token_hash] = (session, clock + self._cache_seconds)
         return session
 
+    def forget_remembered(self) -> None:
+        self._cache.clear()
+
     async def end(self, token: str) -> None:
         self._cache.pop(_digest(token), None)
         await self._db.execute(_END, token_hash=_digest(token))

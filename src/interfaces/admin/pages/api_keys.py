@@ -70,6 +70,7 @@ class ApiKeysPages(Controller):
         console.require("admin")
         root = root_of(request)
         if await root.api_keys().revoke(key_id, root.clock().now()):
+            root.admin_sessions().forget_remembered()  # the key's console sessions end now, not in 5 s
             log.info("console: API key %s revoked by %s", key_id, console.actor)
         return Redirect("/admin/api-keys?done=revoked", status_code=303)
 
