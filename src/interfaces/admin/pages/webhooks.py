@@ -3,6 +3,7 @@ callbacks, over the same queries and commands as the JSON API's admin routes."""
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -27,6 +28,7 @@ from interfaces.admin.render import page
 from interfaces.admin.session import Console, posted_form
 from interfaces.http.route_handlers import get, post
 
+log = logging.getLogger(__name__)
 Id = Annotated[str, PathParameter(min_length=1, max_length=64)]
 PAGE_SIZE = 50
 _CURSOR_MAX = 512
@@ -99,6 +101,7 @@ class WebhookEventsPages(Controller):
         fields = await posted_form(request, console)
         console.require("admin")
         outcome = await once(request, console, fields, lambda: bus.send(ReplayWebhookEvent(event_id, console.actor)))
+        log.info("console: webhook event %s replayed by %s (%s)", event_id, console.actor, outcome.value)
         return Redirect(
             f"/admin/webhook-events/{quote(event_id, safe='')}?done={done('replay', outcome)}", status_code=303
         )
@@ -137,4 +140,5 @@ class NotificationsPages(Controller):
         fields = await posted_form(request, console)
         console.require("admin")
         outcome = await once(request, console, fields, lambda: bus.send(RetryNotification(notification_id)))
+        log.info("console: notification %s retried by %s (%s)", notification_id, console.actor, outcome.value)
         return Redirect(f"/admin/notifications?done={done('retry', outcome)}", status_code=303)
