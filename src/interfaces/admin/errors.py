@@ -13,7 +13,7 @@ from litestar import Request, Response
 from litestar.response import Redirect, Template
 
 from interfaces.admin.form_errors import FormNotUnderstood
-from interfaces.admin.session import SignInRequired
+from interfaces.admin.session import SignInRequired, signed_in_console
 from interfaces.http.problems import render_problem
 from interfaces.http.request_context import request_id_of
 
@@ -53,6 +53,6 @@ def error_page(request: Request[Any, Any, Any], status: int, title: str, detail:
         "detail": detail,
         "advice": advice,
         "request_id": request_id_of(request.scope),
-        "signed_in": bool(request.cookies.get("payments_admin")),
+        "console": signed_in_console(request),
     }
     return Template("error.html", context=context, status_code=status, headers=HTML_HEADERS)

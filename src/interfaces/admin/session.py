@@ -26,7 +26,7 @@ COOKIE = "payments_admin"
 SIGN_IN_COOKIE = "payments_admin_sign_in"
 COOKIE_PATH = "/admin"
 CSRF_FIELD = "csrf_token"
-IDLE_SECONDS = 8 * 3600  # API.md: a session ends after 8 hours idle (the store enforces it; the cookie follows)
+_STATE = "admin_console"
 
 
 class SignInRequired(Exception):
@@ -69,7 +69,15 @@ async def provide_console(request: Request[Any, Any, Any]) -> Console:
     session = await root.admin_sessions().find(token, root.clock().now())
     if session is None:
         raise SignInRequired()
-    return Console(session.caller, session.csrf_token)
+    console = Console(session.caller, session.csrf_token)
+    request.scope.setdefault("state", {})[_STATE] = console  # for the error page: its navigation and Sign out
+    return console
+
+
+def signed_in_console(request: Request[Any, Any, Any]) -> Console | None:
+    """The console of this request, if its session was found before something failed."""
+    console = request.scope.get("state", {}).get(_STATE)
+    return console if isinstance(console, Console) else None
 
 
 async def posted_form(request: Request[Any, Any, Any], console: Console) -> dict[str, str]:
