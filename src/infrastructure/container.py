@@ -23,6 +23,8 @@ from application.ports.janitor_store import JanitorStore
 from application.ports.metrics import Metrics
 from application.ports.notifications import NotificationStore
 from application.ports.outbox import Outbox
+from application.ports.payment_activity import PaymentActivity
+from application.ports.payment_messages import PaymentMessagesReadModel
 from application.ports.payment_provider import PaymentProviders
 from application.ports.read_model import PaymentReadModel
 from application.ports.reconciliation import ReconciliationReadModel
@@ -38,12 +40,15 @@ from infrastructure.callbacks.host_resolver import AsyncioHostResolver
 from infrastructure.callbacks.http_callback_sender import build_callback_sender
 from infrastructure.callbacks.public_address_transport import build_callback_client
 from infrastructure.clock import SystemClock
+from infrastructure.db.edge.admin_session_store import SqlAdminSessionStore
 from infrastructure.db.edge.api_key_store import SqlApiKeyStore
 from infrastructure.db.edge.idempotency_store import SqlIdempotencyStore
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read.cached_read_model import StatusCachingReadModel
 from infrastructure.db.read.operations_readings import SqlOperationsReadings
+from infrastructure.db.read.payment_activity_query import SqlPaymentActivity
 from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
+from infrastructure.db.read.payment_messages_query import SqlPaymentMessages
 from infrastructure.db.read.read_model import SqlPaymentReadModel
 from infrastructure.db.read.reconciliation_query import SqlReconciliationQuery
 from infrastructure.db.read.status_cache import StatusCache
@@ -144,6 +149,8 @@ class Container(containers.DeclarativeContainer):
     payment_change_feed = providers.Singleton(_change_feed, engine=engine, cache=status_cache)
     janitor_store = providers.Singleton(SqlJanitorStore, database)
     reconciliation = providers.Singleton(SqlReconciliationQuery, database)
+    payment_activity = providers.Singleton(SqlPaymentActivity, database)
+    payment_messages = providers.Singleton(SqlPaymentMessages, database)
     outbox = providers.Singleton(SqlOutbox, database)
     operations_readings = providers.Singleton(SqlOperationsReadings, database)  # what /metrics's alert gauges read
     notification_store = providers.Singleton(SqlNotificationStore, database)
@@ -196,6 +203,7 @@ class Container(containers.DeclarativeContainer):
     )
     idempotency = providers.Singleton(SqlIdempotencyStore, database)
     api_keys = providers.Singleton(SqlApiKeyStore, database, ids=ids, configured=settings.provided.api_keys)
+    admin_sessions = providers.Singleton(SqlAdminSessionStore, database)  # the console's (interfaces/admin)
     # in this process's memory, or shared through Redis when PAYMENTS_REDIS_URL is set (connects lazily)
     rate_limiter = providers.Singleton(build_rate_limiter, redis_url=settings.provided.redis_url)
 
@@ -214,6 +222,8 @@ def port_table(root: Container) -> dict[type[Any], Any]:
         Metrics: root.metrics(),
         JanitorStore: root.janitor_store(),
         ReconciliationReadModel: root.reconciliation(),
+        PaymentActivity: root.payment_activity(),
+        PaymentMessagesReadModel: root.payment_messages(),
         NotificationStore: root.notification_store(),
         WebhookEventLog: root.webhook_events(),
         WebhookRetryQueue: root.webhook_events(),

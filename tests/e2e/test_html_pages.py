@@ -9,12 +9,8 @@ from html.parser import HTMLParser
 
 import httpx
 import pytest
-from litestar.testing import TestClient
 
-from infrastructure.settings import Settings
-from interfaces.http.app import create_app
 from interfaces.http.html_pages import STYLESHEET, STYLESHEET_PATH
-from interfaces.http.route_handlers import get
 from tests.e2e.conftest import LiveServer
 from tests.e2e.test_security_headers import _allowed, _Loads, _sources
 
@@ -53,8 +49,9 @@ def test_the_landing_page_links_the_docs_and_the_probes(sqlite_server: LiveServe
     assert_loads_only_the_stylesheet(page)
     links = links_of(page.text)
     assert {"/schema", "/health", "/ready"} <= set(links)
-    assert "/admin" not in links  # this app has no console: no link to a 404
-    for link in links:
+    assert "/admin" in links  # the console, which sends a visitor without a session to its sign-in page
+    assert sqlite_server.get("/admin").headers["location"] == "/admin/login"
+    for link in (link for link in links if link != "/admin"):
         assert sqlite_server.get(link).status_code == 200, link
     assert f"{sqlite_server.base_url}/api/v1/orders/abc-123/checkout" in page.text  # the quick start
 
@@ -65,18 +62,6 @@ def test_head_of_the_landing_page_is_its_headers_without_the_body(sqlite_server:
     assert (head.status_code, head.content) == (200, b"")
     assert head.headers["content-type"] == page.headers["content-type"]
     assert head.headers["content-length"] == page.headers["content-length"] == str(len(page.content))
-
-
-def test_the_console_is_linked_when_the_app_serves_one() -> None:
-    app = create_app(Settings(providers=("simulator",)))
-
-    @get("/admin", sync_to_thread=False)
-    def console() -> str:
-        return "console"
-
-    app.register(console)
-    with TestClient(app) as client:
-        assert "/admin" in links_of(client.get("/").text)
 
 
 @pytest.mark.parametrize("slug", ["not-found", "headers-too-large"])

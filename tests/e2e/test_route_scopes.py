@@ -31,6 +31,15 @@ from interfaces.http.app import create_app
 from tests.e2e.conftest import LiveServer, serve
 
 PUBLIC = "public"
+# The admin console signs people in with a session, not an API key per request: its routes are not in this table
+# but checked by `test_console_routes_take_no_api_key` here and in tests/e2e/test_admin_console.py.
+CONSOLE = "/admin"
+CONSOLE_PUBLIC = {
+    ("GET", "/admin/login"),
+    ("POST", "/admin/login"),
+    ("GET", "/admin/assets/console.css"),
+    ("GET", "/admin/{rest:path}"),  # the console's "not found" page
+}
 
 ROUTE_SCOPES: dict[tuple[str, str], str] = {
     # order systems (API.md, Endpoints)
@@ -91,6 +100,8 @@ PATH_VALUES = {
     "slug": "not-found",
     "path": "nothing-here",
     "file_path": "api-docs.js",
+    "key_id": "key_missing",
+    "rest": "nothing-here",
 }
 
 CALLERS = ("no key", "revoked key", *SCOPES)
@@ -100,11 +111,24 @@ def app_routes(app: Litestar) -> set[tuple[str, str]]:
     routes: set[tuple[str, str]] = set()
     for route in app.routes:
         assert isinstance(route, HTTPRoute), f"{route.path} is not an HTTP route: add it to this test"
-        routes.update((method, route.path) for method in route.methods)
+        if route.path != CONSOLE and not route.path.startswith(f"{CONSOLE}/"):
+            routes.update((method, route.path) for method in route.methods)
     return routes
 
 
-APP_ROUTES = sorted(app_routes(create_app(Settings(providers=("simulator",)))))
+def console_routes(app: Litestar) -> list[tuple[str, str]]:
+    return sorted(
+        (method, route.path)
+        for route in app.routes
+        if route.path == CONSOLE or route.path.startswith(f"{CONSOLE}/")
+        for method in route.methods
+        if method != AUTOMATIC
+    )
+
+
+_APP = create_app(Settings(providers=("simulator",)))
+APP_ROUTES = sorted(app_routes(_APP))
+CONSOLE_ROUTES = console_routes(_APP)
 
 
 def expected_scope(method: str, path: str) -> str:
@@ -206,3 +230,15 @@ def _assert_problem(live: LiveServer, response: httpx.Response, status: int, slu
     assert body["type"] == f"{live.base_url}/problems/{slug}"
     assert body["status"] == status
     assert body["instance"] == response.request.url.path
+
+
+def test_console_routes_take_no_api_key(server: tuple[LiveServer, dict[str, str | None]]) -> None:
+    """An API key is no way into the console: without a session every page and action sends the browser to sign
+    in (and changes nothing)."""
+    live, keys = server
+    assert len(CONSOLE_ROUTES) > len(CONSOLE_PUBLIC)
+    for method, path in CONSOLE_ROUTES:
+        if (method, path) in CONSOLE_PUBLIC:
+            continue
+        response = live.http.request(method, concrete(path), headers={"Authorization": f"Bearer {keys['admin']}"})
+        assert (response.status_code, response.headers.get("location")) == (303, "/admin/login"), (method, path)

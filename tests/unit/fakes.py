@@ -35,7 +35,7 @@ from application.data.provider_news import (
     ProviderEvent,
     ProviderRefund,
 )
-from application.data.reconciliation import Discrepancies, IdSample, ReconciliationSummary
+from application.data.reconciliation import Discrepancies, IdSample, Overview, ReconciliationSummary
 from application.data.webhook_events import (
     InboxEntry,
     InboxReceipt,
@@ -776,6 +776,10 @@ class FakeReconciliation:
         self.asked.append((since, until, stuck_before, sample_limit))
         empty = IdSample(0, ())
         return ReconciliationSummary(since, until, stuck_before, (), (), empty, (), Discrepancies(empty, empty, empty))
+
+    async def overview(self, since: datetime, until: datetime, stuck_before: datetime, sample_limit: int) -> Overview:
+        self.asked.append((since, until, stuck_before, sample_limit))
+        return Overview(since, until, (), IdSample(0, ()), ())
 
 
 # ---- stored webhook events: the worker's retry claims and the admin's log -----------------------------------

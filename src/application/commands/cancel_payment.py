@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.data.cause import Cause
+from application.data.cause import Cause, Source
 from application.messages import Command
 from application.metric_outcomes import failure_outcome
 from application.ports.clock import Clock
@@ -24,6 +24,7 @@ class CancelPayment(Command[PaymentView]):
     payment_id: str
     reason: str | None = None
     actor: str | None = None
+    source: Source = "api"  # the console sends "admin"
 
 
 class CancelPaymentHandler:
@@ -60,6 +61,6 @@ class CancelPaymentHandler:
         async with self._uow as uow:
             payment = await uow.payments.get(cmd.payment_id, for_update=True)
             if payment.cancel(cmd.reason or DEFAULT_REASON, self._clock.now()):
-                await uow.payments.save(payment, Cause("api", cmd.actor))
+                await uow.payments.save(payment, Cause(cmd.source, cmd.actor))
                 await uow.commit()
             return PaymentView.of(payment)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.data.cause import Cause
+from application.data.cause import Cause, Source
 from application.errors import ProviderError, ProviderUnavailable
 from application.messages import Command
 from application.metric_outcomes import failure_outcome
@@ -25,6 +25,7 @@ class CapturePayment(Command[PaymentView]):
     payment_id: str
     amount: int | None = None  # None: the whole authorization
     actor: str | None = None
+    source: Source = "api"  # the console sends "admin"
 
 
 class CapturePaymentHandler:
@@ -41,7 +42,7 @@ class CapturePaymentHandler:
         self._uow, self._providers, self._clock, self._metrics = uow, providers, clock, metrics
 
     async def __call__(self, cmd: CapturePayment) -> PaymentView:
-        cause = Cause("api", cmd.actor)
+        cause = Cause(cmd.source, cmd.actor)
         async with self._uow as uow:  # transaction 1: reserve
             payment = await uow.payments.get(cmd.payment_id, for_update=True)
             try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.data.cause import Cause
+from application.data.cause import Cause, Source
 from application.messages import Command
 from application.refunds.refunder import Refunder
 from application.views import RefundView
@@ -18,6 +18,7 @@ class RefundPayment(Command[RefundView]):
     reason: RefundReason = RefundReason.REQUESTED_BY_CUSTOMER
     note: str | None = None
     actor: str | None = None
+    source: Source = "admin"  # refunds are an admin's act, from the API (scope refunds:write) or the console
 
 
 class RefundPaymentHandler:
@@ -27,5 +28,5 @@ class RefundPaymentHandler:
         self._refunder = refunder
 
     async def __call__(self, cmd: RefundPayment) -> RefundView:
-        cause = Cause("admin", cmd.actor)
+        cause = Cause(cmd.source, cmd.actor)
         return await self._refunder.refund(cmd.payment_id, cmd.amount, cmd.reason, cmd.note, cause)

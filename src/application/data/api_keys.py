@@ -27,3 +27,4 @@ class ApiKeyInfo:
     created_at: datetime
     revoked_at: datetime | None
     prefix: str  # the first characters of the key, enough to recognise it, never enough to use it
+    last_used_at: datetime | None = None  # to the minute (written at most once a minute)

@@ -52,3 +52,14 @@ class ReconciliationSummary:
     stuck_payments: IdSample  # processing since before `stuck_before`
     webhook_events: tuple[WebhookTrouble, ...]
     discrepancies: Discrepancies
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The console's overview: the summary's cheap part (no discrepancy checks), read on every page view."""
+
+    since: datetime
+    until: datetime
+    payments: tuple[MoneyGroup, ...]
+    stuck_payments: IdSample  # processing since before the stuck threshold
+    webhook_events: tuple[WebhookTrouble, ...]

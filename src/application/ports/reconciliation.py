@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from application.data.reconciliation import ReconciliationSummary
+from application.data.reconciliation import Overview, ReconciliationSummary
 
 
 class ReconciliationReadModel(Protocol):
@@ -13,4 +13,8 @@ class ReconciliationReadModel(Protocol):
         self, since: datetime, until: datetime, stuck_before: datetime, sample_limit: int
     ) -> ReconciliationSummary:
         """Everything created (payments, refunds) or received (webhook events) in `[since, until)`."""
+        ...
+
+    async def overview(self, since: datetime, until: datetime, stuck_before: datetime, sample_limit: int) -> Overview:
+        """The payment groups, stuck payments and webhook trouble of the summary, without its discrepancies."""
         ...

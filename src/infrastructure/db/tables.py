@@ -213,8 +213,25 @@ api_keys = sa.Table(
     sa.Column("scopes", json_type(), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revoked_at", UtcDateTime),
+    sa.Column("last_used_at", UtcDateTime),  # console: written at most once a minute per key and process
     sa.UniqueConstraint("name", name="uq_api_keys_name"),
     sa.UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),
+)
+
+
+# Admin console sessions (interfaces/admin): only the SHA-256 of the cookie's token is kept. `key_hash` is the
+# signed-in key's digest, so revoking a stored key ends its sessions; `last_seen_at` drives the idle expiry.
+admin_sessions = sa.Table(
+    "admin_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("key_name", REFERENCE, nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False),
+    sa.Column("scopes", json_type(), nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("last_seen_at", UtcDateTime, nullable=False),
+    sa.Index("ix_admin_sessions_last_seen_at", "last_seen_at"),  # purging idle sessions
 )
 
 
@@ -257,3 +274,7 @@ notification_attempts = sa.Table(
     sa.Column("worker", sa.String(64)),
     sa.Index("ix_notification_attempts_notification_id_at", "notification_id", "at"),
 )
+
+# The admin console's payment page lists a payment's webhook events and callbacks (0010).
+sa.Index("ix_webhook_events_payment_id_received_at", webhook_events.c.payment_id, webhook_events.c.received_at)
+sa.Index("ix_notifications_payment_id_created_at", notifications.c.payment_id, notifications.c.created_at)

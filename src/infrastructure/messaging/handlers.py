@@ -14,13 +14,16 @@ from application.commands.retry_notification import RetryNotification, RetryNoti
 from application.messages import Message
 from application.queries.get_audit_trail import GetAuditTrail, GetAuditTrailHandler
 from application.queries.get_notification import GetNotification, GetNotificationHandler
+from application.queries.get_overview import GetOverview, GetOverviewHandler
 from application.queries.get_payment import GetPayment, GetPaymentHandler
+from application.queries.get_payment_messages import GetPaymentMessages, GetPaymentMessagesHandler
 from application.queries.get_payment_status import GetPaymentStatus, GetPaymentStatusHandler
 from application.queries.get_transaction import GetTransaction, GetTransactionHandler
 from application.queries.get_webhook_event import GetWebhookEvent, GetWebhookEventHandler
 from application.queries.list_notifications import ListNotifications, ListNotificationsHandler
 from application.queries.list_transactions import ListTransactions, ListTransactionsHandler
 from application.queries.list_webhook_events import ListWebhookEvents, ListWebhookEventsHandler
+from application.queries.payments_per_hour import GetPaymentsPerHour, GetPaymentsPerHourHandler
 from application.queries.reconciliation_summary import GetReconciliationSummary, GetReconciliationSummaryHandler
 from application.refunds.refunder import Refunder
 from application.routing.failover import CheckoutFailover
@@ -46,6 +49,9 @@ HANDLERS: Mapping[type[Message[Any]], type[Any]] = {
     GetTransaction: GetTransactionHandler,
     RunJanitor: RunJanitorHandler,
     GetReconciliationSummary: GetReconciliationSummaryHandler,
+    GetPaymentsPerHour: GetPaymentsPerHourHandler,
+    GetOverview: GetOverviewHandler,
+    GetPaymentMessages: GetPaymentMessagesHandler,
     ListNotifications: ListNotificationsHandler,
     GetNotification: GetNotificationHandler,
     RetryNotification: RetryNotificationHandler,

@@ -21,6 +21,7 @@ from litestar.types import ControllerRouterHandler
 from infrastructure.container import Container, build_container, close_resources
 from infrastructure.settings import Settings, load_settings
 from infrastructure.worker.assembly import build_worker
+from interfaces.admin.console import console_router, template_config
 from interfaces.http.api_docs import ApiDocsPage
 from interfaces.http.auth import provide_caller
 from interfaces.http.controllers.checkout import CheckoutController
@@ -55,6 +56,7 @@ def create_app(settings: Settings, container: Container | None = None, *, run_wo
         plugins=[ClosedStructSchemaPlugin()],  # request bodies documented as closed, as the app enforces
         dependencies=_dependencies(container, settings),
         exception_handlers={Exception: problem_response},
+        template_config=template_config(),  # the admin console's pages (interfaces/admin)
         lifespan=[_lifespan(container, readiness, run_worker=run_worker)],
         state=State(
             {
@@ -156,6 +158,7 @@ def _routes(settings: Settings) -> list[ControllerRouterHandler]:
         MetricsController,
         ProblemDocsController,
         PagesController,
+        console_router(),
     ]
     if "simulator" in settings.providers:
         from interfaces.http.controllers.simulator_pages import SimulatorPagesController

@@ -7,7 +7,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from infrastructure.settings import ConfiguredApiKey
 KEY_PREFIX = "pay_sk_"
 SHOWN_PREFIX_LENGTH = 12  # "pay_sk_" and 5 random characters: recognisable, useless to an attacker
 CACHE_SECONDS = 5.0
+LAST_USED_EVERY_SECONDS = 60.0  # `last_used_at` is to the minute: at most one write a minute per key and process
 
 
 _CREATED = ("id", "name", "key_hash", "prefix", "scopes", "created_at")
@@ -44,6 +45,11 @@ _REVOKE = (
     )
     .values(revoked_at=sa.bindparam("now", type_=api_keys.c.revoked_at.type))
     .returning(api_keys.c.key_hash)
+)
+_LAST_USED = (
+    sa.update(api_keys)
+    .where(api_keys.c.key_hash == sa.bindparam("key_hash"))
+    .values(last_used_at=sa.bindparam("now", type_=api_keys.c.last_used_at.type))
 )
 _CALLER = sa.select(api_keys.c.name, api_keys.c.scopes).where(
     api_keys.c.key_hash == sa.bindparam("key_hash"), api_keys.c.revoked_at.is_(None)
@@ -72,12 +78,15 @@ class SqlApiKeyStore:
         *,
         cache_seconds: float = CACHE_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._db, self._ids = database, ids
         self._configured = tuple((key_digest(k.key), Caller(k.name, frozenset(k.scopes))) for k in configured)
         self._configured_names = frozenset(k.name for k in configured)
         self._cache_seconds, self._monotonic = cache_seconds, monotonic
         self._cache: dict[str, tuple[Caller, float]] = {}  # key hash → (caller, valid until)
+        self._wall_clock = wall_clock
+        self._last_used_written: dict[str, float] = {}  # key hash → when this process last wrote last_used_at
 
     async def authenticate(self, raw_key: str) -> Caller | None:
         digest = key_digest(raw_key)
@@ -124,6 +133,7 @@ class SqlApiKeyStore:
         now = self._monotonic()
         cached = self._cache.get(key_hash)
         if cached is not None and cached[1] > now:
+            await self._note_use(key_hash, now)
             return cached[0]
         row = await self._db.fetch_one(_CALLER, key_hash=key_hash)
         if row is None:
@@ -131,7 +141,17 @@ class SqlApiKeyStore:
             return None
         caller = Caller(row["name"], frozenset(row["scopes"]))
         self._cache[key_hash] = (caller, now + self._cache_seconds)
+        await self._note_use(key_hash, now)
         return caller
+
+    async def _note_use(self, key_hash: str, now: float) -> None:
+        """Records that a stored key was used: cheap enough for every request, because it writes at most once a
+        minute per key (the API keys page shows "last used" to the minute)."""
+        written = self._last_used_written.get(key_hash)
+        if written is not None and now - written < LAST_USED_EVERY_SECONDS:
+            return
+        self._last_used_written[key_hash] = now
+        await self._db.execute(_LAST_USED, key_hash=key_hash, now=self._wall_clock())
 
 
 def _info(row: Mapping[str, Any]) -> ApiKeyInfo:
@@ -142,4 +162,5 @@ def _info(row: Mapping[str, Any]) -> ApiKeyInfo:
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
         prefix=row["prefix"],
+        last_used_at=row["last_used_at"],
     )

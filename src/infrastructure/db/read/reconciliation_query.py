@@ -13,7 +13,14 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from application.data.reconciliation import Discrepancies, IdSample, MoneyGroup, ReconciliationSummary, WebhookTrouble
+from application.data.reconciliation import (
+    Discrepancies,
+    IdSample,
+    MoneyGroup,
+    Overview,
+    ReconciliationSummary,
+    WebhookTrouble,
+)
 from domain.payments.events import PaymentSucceeded
 from domain.payments.status import PAID_STATUSES
 from infrastructure.db.sql.database import Database
@@ -120,10 +127,7 @@ class SqlReconciliationQuery:
             payment_groups = _money_groups(await tx.fetch(_PAYMENT_GROUPS, **window))
             refund_groups = _money_groups(await tx.fetch(_REFUND_GROUPS, **window))
             stuck = await _sample(tx, _STUCK_PAYMENTS, window)
-            trouble = tuple(
-                WebhookTrouble(row["provider"], row["status"], row["count"])
-                for row in await tx.fetch(_WEBHOOK_TROUBLE, **window)
-            )
+            trouble = await _webhook_trouble(tx, window)
             discrepancies = Discrepancies(
                 over_refunded=await _sample(tx, _OVER_REFUNDED, window),
                 paid_without_confirmation=await _sample(tx, _UNCONFIRMED, window),
@@ -133,6 +137,20 @@ class SqlReconciliationQuery:
         return ReconciliationSummary(
             since, until, stuck_before, payment_groups, refund_groups, stuck, trouble, discrepancies
         )
+
+    async def overview(self, since: datetime, until: datetime, stuck_before: datetime, sample_limit: int) -> Overview:
+        """The console's overview: the same statements as the summary's first part, none of its discrepancy checks."""
+        window = {"since": since, "until": until, "stuck_until": min(stuck_before, until), "sample_limit": sample_limit}
+        async with self._db.transaction(write=False) as tx:
+            payment_groups = _money_groups(await tx.fetch(_PAYMENT_GROUPS, **window))
+            stuck = await _sample(tx, _STUCK_PAYMENTS, window)
+            trouble = await _webhook_trouble(tx, window)
+        return Overview(since, until, payment_groups, stuck, trouble)
+
+
+async def _webhook_trouble(runner: Runner, window: dict[str, Any]) -> tuple[WebhookTrouble, ...]:
+    rows = await runner.fetch(_WEBHOOK_TROUBLE, **window)
+    return tuple(WebhookTrouble(row["provider"], row["status"], row["count"]) for row in rows)
 
 
 def _money_groups(rows: list[Row]) -> tuple[MoneyGroup, ...]:

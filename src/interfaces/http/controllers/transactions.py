@@ -85,7 +85,7 @@ class TransactionsController(Controller):
         if request.accept.best_match([_JSON, _CSV], default=_JSON) == _CSV:
             first = await bus.send(ListTransactions(filters, MAX_PAGE, cursor))  # errors surface before streaming
             return Stream(
-                _csv_pages(bus, filters, first),
+                csv_pages(bus, filters, first),
                 media_type="text/csv",
                 headers={"Content-Disposition": 'attachment; filename="transactions.csv"'},
             )
@@ -105,7 +105,7 @@ class TransactionsController(Controller):
         return TransactionResponse.from_view(await bus.send(GetTransaction(id_or_reference)))
 
 
-async def _csv_pages(bus: MessageBus, filters: TransactionFilter, page: TransactionPage) -> AsyncIterator[bytes]:
+async def csv_pages(bus: MessageBus, filters: TransactionFilter, page: TransactionPage) -> AsyncIterator[bytes]:
     """The header, then every page, walking the keyset cursor until the last page."""
     yield _csv_lines([CSV_COLUMNS])
     while True:
