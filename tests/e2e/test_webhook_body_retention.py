@@ -1,5 +1,5 @@
 """Webhook body retention over HTTP: once the worker's job has purged an event's raw body and headers, the admin
-API says so (`body_purged`, `body_purged_at`, no body, no headers) and refuses to replay it (409
+API and the console say so (`body_purged`, `body_purged_at`, no body, no headers) and refuses to replay it (409
 `webhook-body-purged`), while the row's id, provider, type, outcome and timestamps are still listed."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from application.worker.purge_webhook_bodies import PurgeWebhookBodies
 from infrastructure.container import build_container, close_resources
 from infrastructure.settings import Settings
 from tests.e2e.conftest import LiveServer
+from tests.e2e.console_session import ConsoleSession
 from tests.unit.fakes import FakeClock
 
 
@@ -51,3 +52,23 @@ def test_a_purged_event_is_shown_as_purged_and_cannot_be_replayed(sqlite_server:
     assert replay.json()["type"].endswith("/problems/webhook-body-purged")
     problem_page = server.get("/problems/webhook-body-purged")
     assert problem_page.status_code == 200
+
+
+def test_the_console_says_the_body_was_purged_and_offers_no_replay(sqlite_server: LiveServer) -> None:
+    server = sqlite_server
+    server.paid_payment("order-retention-console")
+    [event] = server.get("/api/v1/webhook-events", key="admin").json()["data"]
+    console = ConsoleSession(server).signed_in_as("admin")
+    try:
+        page = f"/admin/webhook-events/{event['id']}"
+        before = console.get(page).text
+        assert "Replay</button>" in before
+        assert "was purged" not in before
+        assert asyncio.run(purge_as_of(server.settings, datetime.now(UTC) + timedelta(days=31))) == 1
+        after = console.get(page)
+        assert after.status_code == 200
+        assert "The body was purged on" in after.text
+        assert "Replay</button>" not in after.text
+        assert event["event_id"] in after.text  # the row itself is still shown
+    finally:
+        console.close()

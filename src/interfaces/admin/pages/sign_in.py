@@ -23,6 +23,7 @@ from interfaces.admin.session import (
     posted_form,
     set_cookie,
 )
+from interfaces.http.client_ip import client_ip
 from interfaces.http.rate_limiting import RateLimits
 from interfaces.http.root import root_of
 from interfaces.http.route_handlers import get, post
@@ -47,7 +48,7 @@ class SignInPages(Controller):
         if not expected or not hmac.compare_digest(token.encode(), expected.encode()):
             return _form(settings, error="The sign-in form expired. Please try again.", status=403)
         limits: RateLimits = request.app.state.rate_limits
-        address = request.client.host if request.client else "unknown"
+        address = client_ip(request.scope, limits.trusted_proxies)  # behind our proxies: the real client
         decision = await limits.limiter.check(SIGN_IN_POLICY, address)
         if not decision.allowed:
             wait = decision.retry_after_seconds
