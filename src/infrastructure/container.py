@@ -26,6 +26,7 @@ from application.ports.outbox import Outbox
 from application.ports.payment_provider import PaymentProviders
 from application.ports.read_model import PaymentReadModel
 from application.ports.reconciliation import ReconciliationReadModel
+from application.ports.risk import RiskAssessor
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.webhook_events import WebhookEventLog, WebhookRetryQueue
 from application.worker.backoff import RetryPolicy
@@ -53,11 +54,13 @@ from infrastructure.db.write.webhook_events import SqlWebhookEvents
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.messaging.punq_bus import PerUse, build_bus
 from infrastructure.metrics import build_metrics
+from infrastructure.providers.circuit_breaker import CircuitBreaker
 from infrastructure.providers.plugin import ProviderContext
 from infrastructure.providers.registry import build_provider_registry
 from infrastructure.providers.simulator.adapter import SimulatorPaymentProvider
 from infrastructure.providers.simulator.wiring import shared_simulator
 from infrastructure.rate_limit import RateLimiter, build_rate_limiter
+from infrastructure.risk.wiring import build_risk_assessor
 from infrastructure.settings import Settings
 
 
@@ -172,6 +175,19 @@ class Container(containers.DeclarativeContainer):
     )
     idempotency = providers.Singleton(SqlIdempotencyStore, database)
     api_keys = providers.Singleton(SqlApiKeyStore, database, ids=ids, configured=settings.provided.api_keys)
+    # risk checks at checkout: the rules file and/or the external scorer (behind its own circuit breaker), or none
+    risk_assessor = providers.Singleton(
+        build_risk_assessor,
+        settings.provided.risk_rules,
+        settings.provided.risk_url,
+        http=http_client,
+        timeout_ms=settings.provided.risk_timeout_ms,
+        fail_open=settings.provided.risk_fail_open,
+        breaker=providers.Singleton(
+            CircuitBreaker, settings.provided.circuit_failure_threshold, settings.provided.circuit_reset_seconds
+        ),
+        observer=metrics,
+    )
     # in this process's memory, or shared through Redis when PAYMENTS_REDIS_URL is set (connects lazily)
     rate_limiter = providers.Singleton(build_rate_limiter, redis_url=settings.provided.redis_url)
 
@@ -201,6 +217,7 @@ def port_table(root: Container) -> dict[type[Any], Any]:
         CallbackSender: root.callback_sender(),  # None without PAYMENTS_CALLBACK_SECRET: deliveries never run
         EventPublisher: root.event_publisher(),  # None without PAYMENTS_BROKER_URL
         CallbackDestinations: root.callback_destinations(),
+        RiskAssessor: root.risk_assessor(),
     }
 
 

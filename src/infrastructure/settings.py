@@ -21,6 +21,8 @@ from infrastructure.callbacks.configured_url import configured_callback_url_refu
 from infrastructure.config_reader import EnvReader, SettingsError
 from infrastructure.providers import catalogue
 from infrastructure.providers.plugin import ProviderPlugin
+from infrastructure.risk.rules import RiskRules
+from infrastructure.risk.rules_file import read_risk_rules
 
 __all__ = ["ConfiguredApiKey", "Settings", "SettingsError", "load_settings"]
 
@@ -82,6 +84,11 @@ class Settings:
     status_cache_ttl_seconds: int = 30
     allow_sqlite_in_production: bool = False
     refund_paid_after_cancel: bool = False  # refund, automatically, what a provider took after we cancelled
+    # risk checks at checkout (infrastructure/risk): the rules file's rules (None: no file), the external scorer
+    risk_rules: RiskRules | None = None
+    risk_url: str | None = None
+    risk_timeout_ms: int = 300
+    risk_fail_open: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -143,9 +150,14 @@ class _Reader(EnvReader):
             "worker_lease_seconds": self.integer("WORKER_LEASE_SECONDS", 120, 1, 3600),
             "worker_in_process": self.choice("WORKER_IN_PROCESS", ("true", "false"), str(not production).lower())
             == "true",
+            "risk_url": self.url("RISK_URL", ("http", "https")),
+            "risk_timeout_ms": self.integer("RISK_TIMEOUT_MS", 300, 1, 60_000),
+            "risk_fail_open": self.choice("RISK_FAIL_OPEN", ("true", "false"), "true") == "true",
         }
         values["provider_configs"], mistakes = catalogue.read_configs(self._source)
         self.problems += mistakes
+        values["risk_rules"], mistakes = read_risk_rules(self.text("RISK_RULES"))
+        self.problems += mistakes  # one line per mistake in the rules file
         if values["order_callback_url"] and not values["callback_secret"]:
             self.problem("CALLBACK_SECRET", "is required when PAYMENTS_ORDER_CALLBACK_URL is set")
         self._order_callback_destination(values)

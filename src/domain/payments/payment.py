@@ -17,7 +17,8 @@ from domain.payments import events as ev
 from domain.payments.payment_capture import PaymentCapture
 from domain.payments.payment_refunds import PaymentRefunds
 from domain.payments.refund import Refund
-from domain.payments.rules import AmountIsPositive, CancelOnlyWhileOpen
+from domain.payments.risk import RiskAssessment
+from domain.payments.rules import AmountIsPositive, CancelOnlyWhileOpen, NotBlocked
 from domain.payments.status import PAID_STATUSES, PaymentStatus
 from domain.shared.money import Money
 from domain.shared.rules import check
@@ -36,6 +37,8 @@ class CheckoutDetails:
     customer_name: str | None = None
     description: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    customer_ip: str | None = None  # the customer's, as the order system saw it (risk checks)
+    customer_country: str | None = None  # ISO 3166 alpha-2 (risk checks)
 
 
 class CaptureMode(StrEnum):
@@ -62,6 +65,7 @@ class Payment(PaymentRefunds, PaymentCapture):
     amount_captured: int | None = None  # what was taken, once it was (a partial capture takes less than amount)
     capture_requested: int | None = None  # a capture asked of the provider and not yet confirmed
     paid_after_cancel: bool = False  # the provider took the money after we had cancelled or expired the payment
+    risk: RiskAssessment | None = None  # the checkout's risk check (allow or review); None when none ran
     version: int = 0
     _events: list[ev.PaymentEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -76,9 +80,13 @@ class Payment(PaymentRefunds, PaymentCapture):
         details: CheckoutDetails,
         at: datetime,
         capture: CaptureMode = CaptureMode.AUTOMATIC,
+        risk: RiskAssessment | None = None,
     ) -> Payment:
         check(AmountIsPositive(amount.amount))
-        payment = cls(payment_id, order_id, amount, provider, _S.PROCESSING, at, at, details, capture=capture)
+        check(NotBlocked(order_id, risk))
+        payment = cls(
+            payment_id, order_id, amount, provider, _S.PROCESSING, at, at, details, capture=capture, risk=risk
+        )
         payment._record(
             ev.PaymentInitiated,
             None,
@@ -87,6 +95,10 @@ class Payment(PaymentRefunds, PaymentCapture):
             currency=amount.currency.code,
             provider=provider,
         )
+        if risk is not None:  # the audit trail says what the risk check decided, and why
+            payment._record(
+                ev.RiskAssessed, _S.PROCESSING, at, decision=risk.decision, score=risk.score, reasons=risk.reasons
+            )
         return payment
 
     def attach_checkout_session(

@@ -10,6 +10,7 @@ from domain.payments.errors import (
     PaymentNotRefundable,
     RefundExceedsRefundable,
 )
+from domain.payments.risk import PaymentBlocked, RiskAssessment
 from domain.payments.status import CANCELLABLE_STATUSES, REFUNDABLE_STATUSES, PaymentStatus
 from domain.shared.money import Money
 
@@ -95,3 +96,18 @@ class CancelOnlyWhileOpen:
 
     def violation(self) -> Exception:
         return PaymentNotCancellable(self.payment_id, self.status, capture_pending=self.capture_pending)
+
+
+@dataclass(frozen=True, slots=True)
+class NotBlocked:
+    """A checkout the risk check blocked never becomes a payment."""
+
+    order_id: str
+    risk: RiskAssessment | None
+
+    def is_broken(self) -> bool:
+        return self.risk is not None and self.risk.blocks
+
+    def violation(self) -> Exception:
+        assert self.risk is not None  # is_broken checked it
+        return PaymentBlocked(self.order_id, self.risk)

@@ -28,6 +28,7 @@ class MetricSet:
     provider_request_duration: Histogram
     status_transitions: Counter
     notifications: Counter
+    risk_decisions: Counter
 
 
 def define_metrics(registry: CollectorRegistry) -> MetricSet:
@@ -83,6 +84,12 @@ def define_metrics(registry: CollectorRegistry) -> MetricSet:
             "payments_notifications",
             "Order callback delivery attempts, by what became of the notification",
             ("outcome",),
+            registry=registry,
+        ),
+        risk_decisions=Counter(
+            "payments_risk_decisions",
+            "Checkout risk assessments, by decision (allow, review, block)",
+            ("decision",),
             registry=registry,
         ),
     )

@@ -62,6 +62,7 @@ class ProblemDetails(Struct, kw_only=True, omit_defaults=True):
     instance: str
     request_id: str
     errors: list[ValidationIssue] | None = None
+    reasons: list[str] | None = None  # payment-blocked: the risk rules (and scorer reasons) that blocked it
 
 
 def success(model: type[Struct], description: str) -> ResponseSpec:

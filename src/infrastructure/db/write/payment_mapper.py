@@ -12,6 +12,7 @@ from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import PaymentStatus, RefundStatus
 from domain.shared.money import Currency, Money
 from infrastructure.db.tables import payments, refunds
+from infrastructure.db.write.risk_columns import risk_from_row, risk_values
 
 REFUND_PREFIX = "refund_"
 # Refund columns that repeat the payment's own (the provider is copied for the listing's index): not loaded again.
@@ -60,6 +61,9 @@ def payment_values(payment: Payment) -> dict[str, Any]:
         "paid_after_cancel": payment.paid_after_cancel,
         "created_at": payment.created_at,
         "updated_at": payment.updated_at,
+        "customer_ip": details.customer_ip,
+        "customer_country": details.customer_country,
+        **risk_values(payment.risk),
     }
 
 
@@ -105,6 +109,8 @@ def payment_from_row(row: Mapping[str, Any]) -> Payment:
             customer_name=row["customer_name"],
             description=row["description"],
             metadata=dict(row["metadata"] or {}),
+            customer_ip=row["customer_ip"],
+            customer_country=row["customer_country"],
         ),
         provider_reference=row["provider_reference"],
         checkout_url=row["checkout_url"],
@@ -114,6 +120,7 @@ def payment_from_row(row: Mapping[str, Any]) -> Payment:
         amount_captured=row["amount_captured"],
         capture_requested=row["capture_requested"],
         paid_after_cancel=bool(row["paid_after_cancel"]),
+        risk=risk_from_row(row),
         version=row["version"],
     )
 

@@ -54,6 +54,7 @@ class CheckoutController(Controller):
                 503,
                 described={
                     422: "`capture-not-supported` (manual capture on a provider that cannot hold funds), "
+                    "`payment-blocked` (the risk check blocked it; `reasons` lists the rules), "
                     "`unsupported-currency`, `provider-not-enabled`, or `validation-error`",
                 },
             ),
