@@ -12,8 +12,9 @@ from interfaces.http.schemas.common import utc, utc_or_none
 from interfaces.http.schemas.refunds import RefundResponse
 
 
-class CustomerResponse(Struct, kw_only=True):
-    """The customer as the checkout named them; the e-mail address in full (this is the caller's own data)."""
+class CustomerResponse(Struct, kw_only=True, omit_defaults=True):
+    """The customer as the checkout named them; the e-mail address in full (this is the caller's own data);
+    `ip` and `country` only when the checkout sent them."""
 
     email: str | None
     name: str | None
