@@ -20,7 +20,7 @@ from application.risk_check import RiskCheck, checkout_facts
 from application.views import CheckoutResult, PaymentView
 from domain.payments.checkout_policy import OneLivePaymentPerOrder
 from domain.payments.payment import CaptureMode, CheckoutDetails, Payment
-from domain.payments.risk import RiskAssessment
+from domain.payments.risk import PaymentBlocked, RiskAssessment
 from domain.shared.money import Money
 
 
@@ -106,9 +106,13 @@ class CheckoutOrderHandler:
                     await uow.commit()
                 return payment, True
             except LivePaymentExists:
-                pass
+                blocked = None
+            except PaymentBlocked as counted:  # a repeat of the order's open checkout creates nothing: handed back
+                blocked = counted
             async with self._uow as uow:
                 live = await uow.payments.find_live_for_order(cmd.order_id)
+            if blocked is not None and live is None:
+                raise blocked
             reusable = OneLivePaymentPerOrder(cmd.order_id, money, live).reusable()
             if reusable is not None:
                 return reusable, False

@@ -99,6 +99,16 @@ async def test_the_velocity_rule_counts_the_checkouts_that_created_a_payment() -
     assert (await h.send(CheckoutOrder("order-1", 500, "USD"))).created
 
 
+async def test_a_repeated_checkout_of_the_open_payment_is_handed_back_not_counted() -> None:
+    h = with_rules()
+    first = await h.send(CheckoutOrder("order-1", 500, "USD"))
+
+    again = await h.send(CheckoutOrder("order-1", 500, "USD"))  # a client's retry: no new payment, nothing to count
+
+    assert (again.created, again.payment.id) == (False, first.payment.id)
+    assert len(h.store.payments) == 1
+
+
 class FixedAssessor:
     """Another assessor (an external scorer's stand-in) that always answers the same."""
 
