@@ -15,7 +15,7 @@ from application.ports.risk import CountedBy
 from infrastructure.db import migrate
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read.transactions_query import Query
-from infrastructure.db.write.recent_checkouts import COUNT
+from infrastructure.db.write.recent_checkouts import COUNT, counts_of
 from tests import databases
 from tests.integration.db.test_transactions_plans import _nodes, _outline, _plan
 
@@ -76,3 +76,19 @@ async def test_each_velocity_count_reads_its_own_index(counted_database: str, by
     )
     used = {node.get("Index Name") for node in _nodes(plan)}
     assert INDEXES[by] in used, _outline(plan)
+
+
+async def test_every_rule_counted_at_once_reads_each_its_index(counted_database: str) -> None:
+    shape: tuple[CountedBy, ...] = ("email", "ip", "order")
+    since = NOW - timedelta(hours=24)
+    values = {f"{name}_{i}": v for i, by in enumerate(shape) for name, v in (("value", VALUES[by]), ("since", since))}
+    engine = create_engine(counted_database)
+    try:
+        async with engine.connect() as connection:
+            plan = await _plan(connection, Query(counts_of(shape), values))
+    finally:
+        await engine.dispose()
+
+    used = {node.get("Index Name") for node in _nodes(plan)}
+    assert used >= set(INDEXES.values()), _outline(plan)
+    assert not [n for n in _nodes(plan) if n["Node Type"] == "Seq Scan"], _outline(plan)

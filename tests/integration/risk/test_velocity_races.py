@@ -103,3 +103,19 @@ async def test_a_review_rule_flags_the_checkouts_past_its_limit_and_they_proceed
     trail = await bus.send(GetAuditTrail(results[3].payment.id))
     assessed = [entry for entry in trail if entry.type == "risk.assessed"]
     assert [e.data for e in assessed] == [{"decision": "review", "score": 40, "reasons": ["ip-velocity"]}]
+
+
+async def test_rules_on_shared_keys_count_exactly_and_never_deadlock(containers: Containers) -> None:
+    """Two e-mails, one IP, twenty at once: each checkout locks two keys, half of them shared with every other."""
+    bus: MessageBus = containers().bus()
+
+    results = await asyncio.gather(
+        *(bus.send(checkout(n, f"pair{n % 2}@example.com", ip="203.0.113.50")) for n in range(20)),
+        return_exceptions=True,
+    )
+
+    allowed, refused = _split(results)
+    assert all(isinstance(r, PaymentBlocked) for r in refused), refused  # no deadlock, no other error
+    assert len(allowed) == 10  # five per e-mail
+    decisions = sorted(r.payment.risk.decision for r in allowed)
+    assert decisions == ["allow"] * 2 + ["review"] * 8  # the IP's limit of 2, counted across both e-mails

@@ -7,7 +7,9 @@ ends; its count, a new statement under READ COMMITTED, then sees the payment the
 processes on one database lock and count the same rows. On SQLite `BEGIN IMMEDIATE` already serialises every
 writing transaction, so no lock is needed there.
 
-Each count walks an index, `(customer_email | customer_ip | order_id, created_at)`: one short range per checkout.
+Two round trips whatever the number of velocity rules: one statement takes every lock (in the order of the array
+it is given), one answers every count (a scalar subquery each). Each count walks an index,
+`(customer_email | customer_ip | order_id, created_at)`: one short range per rule.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from application.ports.risk import CountedBy, RecentCount
 from infrastructure.db.sql.drivers import Connection
@@ -27,13 +30,31 @@ _COLUMNS: dict[CountedBy, sa.Column[str]] = {
     "ip": payments.c.customer_ip,
     "order": payments.c.order_id,
 }
-COUNT: dict[CountedBy, sa.Select[Any]] = {
-    by: sa.select(sa.func.count())
-    .select_from(payments)
-    .where(column == sa.bindparam("value"), payments.c.created_at >= sa.bindparam("since"))
-    for by, column in _COLUMNS.items()
-}
-LOCK = sa.select(sa.func.pg_advisory_xact_lock(sa.bindparam("key", type_=sa.BigInteger)))
+
+
+def _count(by: CountedBy, suffix: str = "") -> sa.Select[Any]:
+    column = _COLUMNS[by]
+    return (
+        sa.select(sa.func.count())
+        .select_from(payments)
+        .where(column == sa.bindparam("value" + suffix), payments.c.created_at >= sa.bindparam("since" + suffix))
+    )
+
+
+COUNT: dict[CountedBy, sa.Select[Any]] = {by: _count(by) for by in _COLUMNS}  # one count alone (the plan tests)
+_KEYS = sa.func.unnest(sa.bindparam("keys", type_=ARRAY(sa.BigInteger))).table_valued("key").render_derived("keys")
+# rows come out of unnest in the array's order and each lock is taken as its row is produced: sorted keys, one order
+LOCK_ALL = sa.select(sa.func.pg_advisory_xact_lock(_KEYS.c.key)).select_from(_KEYS)
+_COUNTS: dict[tuple[CountedBy, ...], sa.Select[Any]] = {}  # per combination of rules: a handful at most
+
+
+def counts_of(shape: tuple[CountedBy, ...]) -> sa.Select[Any]:
+    """Every count at once: `n0`, `n1`, … for the `by`s of `shape`, bound as `value_0`, `since_0`, …."""
+    statement = _COUNTS.get(shape)
+    if statement is None:
+        subqueries = [_count(by, f"_{i}").scalar_subquery().label(f"n{i}") for i, by in enumerate(shape)]
+        statement = _COUNTS[shape] = sa.select(*subqueries)
+    return statement
 
 
 def lock_key(by: CountedBy, value: str) -> int:
@@ -47,7 +68,13 @@ class SqlRecentCheckouts:
         self._connection = connection
 
     async def count(self, queries: Sequence[RecentCount]) -> list[int]:
+        if not queries:
+            return []
         if self._connection.dialect_name == "postgresql":
-            for key in sorted({lock_key(q.by, q.value) for q in queries}):
-                await self._connection.fetch(LOCK, key=key)
-        return [int(await self._connection.fetch_value(COUNT[q.by], value=q.value, since=q.since)) for q in queries]
+            await self._connection.fetch(LOCK_ALL, keys=sorted({lock_key(q.by, q.value) for q in queries}))
+        values: dict[str, Any] = {}
+        for i, query in enumerate(queries):
+            values[f"value_{i}"], values[f"since_{i}"] = query.value, query.since
+        row = await self._connection.fetch_one(counts_of(tuple(q.by for q in queries)), **values)
+        assert row is not None  # a SELECT without FROM answers one row
+        return [int(row[f"n{i}"]) for i in range(len(queries))]
