@@ -43,6 +43,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
 DATABASE = "payments_bench"
+RISK_RULES = BENCH / "risk_rules.toml"
 SERVICE_SCENARIOS = ("webhook", "checkout", "status", "status_cold", "transactions", "console")
 CEILINGS = ("raw_webhook", "hello")
 CONCURRENCY = {
@@ -84,7 +85,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="payments-bench-"))
     payments_cli = app_command(args.app_dir)
     admin_url = args.postgres_url
-    url = seed.with_database(admin_url, DATABASE)
+    url = seed.with_database(admin_url, args.database)
     scenarios = args.scenarios
     report: dict[str, Any] = {
         "started_at": stamp,
@@ -98,8 +99,9 @@ def main() -> int:
     print(f"bench: {', '.join(scenarios)}; server on CPU {server_cpu}, load generator + Postgres on CPU {load_cpu}")
 
     started = time.monotonic()
-    asyncio.run(seed.recreate_database(admin_url, DATABASE))
-    env = service_env(url)
+    asyncio.run(seed.recreate_database(admin_url, args.database))
+    env = service_env(url, args.risk_rules)
+    report["risk_rules"] = str(args.risk_rules) if args.risk_rules else None
     subprocess.run([*payments_cli, "db", "upgrade"], env=env, cwd=args.app_dir or ROOT, check=True)
     distinct = args.requests + args.warmup
     webhook_payments = distinct if "webhook" in scenarios or "raw_webhook" in scenarios else 0
@@ -134,7 +136,7 @@ def main() -> int:
     print_table(report)
     print(f"\nresults: {path.relative_to(ROOT)}")
     if not args.keep_db:
-        asyncio.run(drop_database(admin_url))
+        asyncio.run(drop_database(admin_url, args.database))
     errors = sum(result.get("errors", 0) for result in report["scenarios"].values())
     if errors:
         print(f"\nFAILED: {errors} unexpected answers (see error_samples in the JSON)", file=sys.stderr)
@@ -158,13 +160,23 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rows", type=int, default=1_000_000, help="payments in the table")
     parser.add_argument("--app-dir", type=Path, help="run `payments` from this checkout's .venv (before/after runs)")
     parser.add_argument("--profile", action="store_true", help="py-spy flame graph per service scenario")
-    parser.add_argument("--keep-db", action="store_true", help=f"keep the {DATABASE} database afterwards")
+    parser.add_argument("--keep-db", action="store_true", help="keep the bench database afterwards")
+    # several people may bench on one Postgres server at once: each run its own database
+    parser.add_argument("--database", default=DATABASE, help=f"database to (re)create and drop (default {DATABASE})")
+    parser.add_argument(
+        "--risk-rules",
+        type=Path,
+        default=RISK_RULES,
+        help="PAYMENTS_RISK_RULES for the service (default: bench/risk_rules.toml, a velocity rule per e-mail "
+        "that every checkout is counted against); 'none' runs without risk rules",
+    )
     parser.add_argument(
         "--postgres-url",
         default=seed.admin_url(),
         help="server to create the database on (default PAYMENTS_BENCH_POSTGRES_URL or local postgres)",
     )
     args = parser.parse_args()
+    args.risk_rules = None if str(args.risk_rules) == "none" else args.risk_rules.resolve()
     args.scenarios = [name.strip() for name in args.scenarios.split(",") if name.strip()]
     unknown = set(args.scenarios) - set(every)
     if unknown:
@@ -183,9 +195,12 @@ def app_command(app_dir: Path | None) -> list[str]:
     return [str(venv)]
 
 
-def service_env(database_url: str) -> dict[str, str]:
+def service_env(database_url: str, risk_rules: Path | None) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if not k.startswith("PAYMENTS_")}
+    # a checkout is assessed against the rules file (a service from before risk checks ignores the variable)
+    risk = {"PAYMENTS_RISK_RULES": str(risk_rules)} if risk_rules is not None else {}
     return {
+        **risk,
         **keep,
         "PAYMENTS_ENV": "development",
         "PAYMENTS_DATABASE_URL": database_url,
@@ -463,10 +478,10 @@ async def postgres_settings(url: str) -> dict[str, str]:
         await connection.close()
 
 
-async def drop_database(admin_url: str) -> None:
+async def drop_database(admin_url: str, database: str) -> None:
     connection = await asyncpg.connect(seed.dsn(admin_url))
     try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        await connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     finally:
         await connection.close()
 

@@ -17,6 +17,7 @@ from typing import Protocol, Self
 from application.data.cause import Cause
 from application.ports.metrics import Metrics
 from application.ports.payment_repository import PaymentRepository
+from application.ports.risk import RecentCheckouts
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.webhook_events import WebhookInbox
 from domain.payments.payment import Payment
@@ -39,6 +40,7 @@ class CommitListener(Protocol):
 class ObservedUnitOfWork:
     payments: PaymentRepository
     inbox: WebhookInbox
+    recent_checkouts: RecentCheckouts
 
     def __init__(self, inner: UnitOfWork, listeners: Sequence[CommitListener]) -> None:
         self._inner, self._listeners = inner, tuple(listeners)
@@ -49,6 +51,7 @@ class ObservedUnitOfWork:
         self._written = []
         self.payments = _RecordingPayments(self._inner.payments, self._written)
         self.inbox = self._inner.inbox
+        self.recent_checkouts = self._inner.recent_checkouts
         return self
 
     async def __aexit__(

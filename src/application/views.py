@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
+from domain.payments.risk import RiskAssessment
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,19 @@ class RefundView:
 
 
 @dataclass(frozen=True, slots=True)
+class RiskView:
+    """The checkout's risk check: `allow` or `review` (a blocked checkout has no payment)."""
+
+    decision: str
+    score: int
+    reasons: tuple[str, ...]
+
+    @classmethod
+    def of(cls, risk: RiskAssessment | None) -> RiskView | None:
+        return None if risk is None else cls(risk.decision.value, risk.score, risk.reasons)
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentView:
     id: str
     order_id: str
@@ -68,6 +82,9 @@ class PaymentView:
     capture_pending: bool = False  # a capture was asked of the provider and it has not confirmed yet
     paid_after_cancel: bool = False
     providers_tried: tuple[str, ...] = ()  # every provider asked for the checkout, in order (failover)
+    risk: RiskView | None = None  # None when no risk check ran
+    customer_ip: str | None = None
+    customer_country: str | None = None
 
     @classmethod
     def of(cls, payment: Payment) -> PaymentView:
@@ -99,6 +116,9 @@ class PaymentView:
             payment.capture_pending,
             payment.paid_after_cancel,
             payment.providers_tried,
+            RiskView.of(payment.risk),
+            payment.details.customer_ip,
+            payment.details.customer_country,
         )
 
 
@@ -149,6 +169,7 @@ class TransactionView:
     status: str
     created_at: datetime
     updated_at: datetime
+    risk: str | None = None  # a payment's risk decision (allow, review); None for refunds and unchecked payments
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +181,7 @@ class TransactionFilter:
     currency: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
+    risk: str | None = None  # payments whose risk decision is this (refunds have none)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from application.ports.payment_messages import PaymentMessagesReadModel
 from application.ports.payment_provider import PaymentProviders
 from application.ports.read_model import PaymentReadModel
 from application.ports.reconciliation import ReconciliationReadModel
+from application.ports.risk import RiskAssessor
 from application.ports.tracing import Tracing
 from application.ports.unit_of_work import UnitOfWork
 from application.ports.webhook_events import WebhookBodyPurge, WebhookEventLog, WebhookRetryQueue
@@ -63,11 +64,13 @@ from infrastructure.db.write.webhook_events import SqlWebhookEvents
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.messaging.punq_bus import PerUse, build_bus
 from infrastructure.metrics import build_metrics
+from infrastructure.providers.circuit_breaker import CircuitBreaker
 from infrastructure.providers.plugin import ProviderContext
 from infrastructure.providers.registry import build_provider_registry
 from infrastructure.providers.simulator.adapter import SimulatorPaymentProvider
 from infrastructure.providers.simulator.wiring import shared_simulator
 from infrastructure.rate_limit import RateLimiter, build_rate_limiter
+from infrastructure.risk.wiring import build_risk_assessor
 from infrastructure.settings import Settings
 from infrastructure.tracing import ProcessTracing, build_tracing
 
@@ -204,6 +207,19 @@ class Container(containers.DeclarativeContainer):
     idempotency = providers.Singleton(SqlIdempotencyStore, database)
     api_keys = providers.Singleton(SqlApiKeyStore, database, ids=ids, configured=settings.provided.api_keys)
     admin_sessions = providers.Singleton(SqlAdminSessionStore, database)  # the console's (interfaces/admin)
+    # risk checks at checkout: the rules file and/or the external scorer (behind its own circuit breaker), or none
+    risk_assessor = providers.Singleton(
+        build_risk_assessor,
+        settings.provided.risk_rules,
+        settings.provided.risk_url,
+        http=http_client,
+        timeout_ms=settings.provided.risk_timeout_ms,
+        fail_open=settings.provided.risk_fail_open,
+        breaker=providers.Singleton(
+            CircuitBreaker, settings.provided.circuit_failure_threshold, settings.provided.circuit_reset_seconds
+        ),
+        observer=metrics,
+    )
     # in this process's memory, or shared through Redis when PAYMENTS_REDIS_URL is set (connects lazily)
     rate_limiter = providers.Singleton(build_rate_limiter, redis_url=settings.provided.redis_url)
 
@@ -239,6 +255,7 @@ def port_table(root: Container) -> dict[type[Any], Any]:
         EventPublisher: root.event_publisher(),  # None without PAYMENTS_BROKER_URL
         CallbackDestinations: root.callback_destinations(),
         Tracing: root.tracing(),  # NO_TRACING's twin unless tracing is on
+        RiskAssessor: root.risk_assessor(),
     }
 
 

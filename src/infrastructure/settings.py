@@ -21,6 +21,8 @@ from infrastructure.callbacks.configured_url import configured_callback_url_refu
 from infrastructure.config_reader import EnvReader, SettingsError
 from infrastructure.providers import catalogue
 from infrastructure.providers.plugin import ProviderPlugin
+from infrastructure.risk.rules import RiskRules
+from infrastructure.risk.rules_file import read_risk_rules
 from infrastructure.tracing.config import otel_endpoint
 
 __all__ = ["ConfiguredApiKey", "Settings", "SettingsError", "load_settings"]
@@ -88,6 +90,11 @@ class Settings:
     webhook_body_retention_days: int = 30  # then a worker job drops raw webhook bodies and headers
     ip_rate_limit_per_minute: int = 120  # per client IP, for unauthenticated and failed-authentication requests
     trusted_proxies: tuple[str, ...] = ()  # CIDRs whose X-Forwarded-For is believed for the client IP
+    # risk checks at checkout (infrastructure/risk): the rules file's rules (None: no file), the external scorer
+    risk_rules: RiskRules | None = None
+    risk_url: str | None = None
+    risk_timeout_ms: int = 300
+    risk_fail_open: bool = True
 
     @property
     def is_production(self) -> bool:
@@ -153,11 +160,16 @@ class _Reader(EnvReader):
             "worker_lease_seconds": self.integer("WORKER_LEASE_SECONDS", 120, 1, 3600),
             "worker_in_process": self.choice("WORKER_IN_PROCESS", ("true", "false"), str(not production).lower())
             == "true",
+            "risk_url": self.url("RISK_URL", ("http", "https")),
+            "risk_timeout_ms": self.integer("RISK_TIMEOUT_MS", 300, 1, 60_000),
+            "risk_fail_open": self.choice("RISK_FAIL_OPEN", ("true", "false"), "true") == "true",
         }
         values["provider_configs"], mistakes = catalogue.read_configs(self._source)
         self.problems += mistakes
         values["otel_endpoint"], mistakes = otel_endpoint(self._source)
         self.problems += mistakes
+        values["risk_rules"], mistakes = read_risk_rules(self.text("RISK_RULES"))
+        self.problems += mistakes  # one line per mistake in the rules file
         if values["order_callback_url"] and not values["callback_secret"]:
             self.problem("CALLBACK_SECRET", "is required when PAYMENTS_ORDER_CALLBACK_URL is set")
         self._order_callback_destination(values)

@@ -13,7 +13,7 @@ import copy
 import inspect
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -58,6 +58,7 @@ from application.errors import (
 )
 from application.messages import Message
 from application.ports.payment_provider import MayTakeMoney
+from application.ports.risk import RecentCount
 from application.views import (
     AuditEntryView,
     PaymentStatusView,
@@ -325,6 +326,21 @@ class FakeWebhookInbox:
         tx.inbox[entry_id] = row
 
 
+class FakeRecentCheckouts:
+    """Counts the committed payments like the store does (one task at a time: no lock needed here)."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def count(self, queries: Sequence[RecentCount]) -> list[int]:
+        def value(payment: Payment, by: str) -> str | None:
+            details = payment.details
+            return {"email": details.customer_email, "ip": details.customer_ip, "order": payment.order_id}[by]
+
+        payments = list(self._store.payments.values())
+        return [sum(value(p, q.by) == q.value and p.created_at >= q.since for p in payments) for q in queries]
+
+
 class FakeUnitOfWork:
     """Reusable: every `async with` is a new transaction, discarded on exit unless `commit()` was called."""
 
@@ -333,6 +349,7 @@ class FakeUnitOfWork:
         self._tx: _Transaction | None = None
         self.payments = FakePaymentRepository(self)
         self.inbox = FakeWebhookInbox(self)
+        self.recent_checkouts = FakeRecentCheckouts(store)
         self.transactions = 0
 
     async def __aenter__(self) -> Self:
@@ -891,6 +908,9 @@ class FakeMetrics:
 
     def notification(self, outcome: NotificationOutcome) -> None:
         self.counts["notification", outcome] += 1
+
+    def risk_decision(self, decision: str) -> None:
+        self.counts["risk_decision", str(decision)] += 1
 
     def of(self, kind: str) -> dict[tuple[str, ...], int]:
         """The counts of one kind, keyed by their labels."""

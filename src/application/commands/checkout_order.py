@@ -15,11 +15,14 @@ from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.metrics import NO_METRICS, Metrics
 from application.ports.payment_provider import PaymentProvider, PaymentProviders
+from application.ports.risk import NO_RISK_CHECKS, RiskAssessor
 from application.ports.unit_of_work import UnitOfWork
+from application.risk_check import RiskCheck, checkout_facts
 from application.routing.failover import CheckoutFailover
 from application.views import CheckoutResult, PaymentView
 from domain.payments.checkout_policy import OneLivePaymentPerOrder
 from domain.payments.payment import CaptureMode, CheckoutDetails, Payment
+from domain.payments.risk import PaymentBlocked, RiskAssessment
 from domain.shared.money import Money
 
 
@@ -45,7 +48,8 @@ class CheckoutOrderHandler:
        one that is unreachable leaves it processing for the janitor and for the client's retry.
 
     A `callback_url` the worker may not post to (callback_destinations.py) is refused before step 1: nothing is
-    stored and no provider is asked.
+    stored and no provider is asked. So is a checkout the risk check blocks (application/risk_check.py): its
+    checks that need no count run before step 1, its velocity counts inside step 1's transaction.
     """
 
     def __init__(
@@ -57,10 +61,12 @@ class CheckoutOrderHandler:
         failover: CheckoutFailover,
         metrics: Metrics = NO_METRICS,
         callback_destinations: CallbackDestinations = PRIVATE_NETWORKS_ALLOWED,
+        risk: RiskAssessor = NO_RISK_CHECKS,
     ) -> None:
         self._uow, self._providers, self._clock, self._ids = uow, providers, clock, ids
         self._metrics, self._callback_destinations = metrics, callback_destinations
         self._failover = failover
+        self._risk = RiskCheck(risk, metrics)
 
     async def __call__(self, cmd: CheckoutOrder) -> CheckoutResult:
         money = Money.of(cmd.amount, cmd.currency)
@@ -79,7 +85,9 @@ class CheckoutOrderHandler:
         return result
 
     async def _checkout(self, cmd: CheckoutOrder, money: Money, provider: PaymentProvider) -> CheckoutResult:
-        payment, created = await self._open_payment(cmd, money, provider.name)
+        facts = checkout_facts(cmd.order_id, money, cmd.details, provider.name, self._clock.now())
+        risk = await self._risk.screen(facts)  # before anything is stored or any provider asked
+        payment, created = await self._open_payment(cmd, money, provider.name, risk)
         if payment.checkout_url is None:  # new, or no provider answered yet: routing/failover.py
             create = partial(self._create_session, actor=cmd.actor)
             payment = await self._failover.create_session(
@@ -87,23 +95,31 @@ class CheckoutOrderHandler:
             )
         return CheckoutResult(PaymentView.of(payment), created)
 
-    async def _open_payment(self, cmd: CheckoutOrder, money: Money, provider: str) -> tuple[Payment, bool]:
+    async def _open_payment(
+        self, cmd: CheckoutOrder, money: Money, provider: str, screened: RiskAssessment | None
+    ) -> tuple[Payment, bool]:
         """Insert first, read only when the order already has a live payment: a new order (the common case)
         costs one write and no read. The store's one-live-payment-per-order guard refuses the insert otherwise;
         then the live payment is read and the policy reuses or refuses it, exactly as a read-first would."""
         for _ in range(3):  # the live payment can settle (fail, expire) between our insert and our read
-            payment = Payment.initiate(
-                self._ids.new("pay"), cmd.order_id, money, provider, cmd.details, self._clock.now(), cmd.capture
-            )
             try:
                 async with self._uow as uow:
+                    facts = checkout_facts(cmd.order_id, money, cmd.details, provider, self._clock.now())
+                    risk = await self._risk.settle(facts, screened, uow.recent_checkouts)  # counted under locks
+                    payment = Payment.initiate(
+                        self._ids.new("pay"), cmd.order_id, money, provider, cmd.details, facts.at, cmd.capture, risk
+                    )
                     await uow.payments.add(payment, Cause("api", cmd.actor))
                     await uow.commit()
                 return payment, True
             except LivePaymentExists:
-                pass
+                blocked = None
+            except PaymentBlocked as counted:  # a repeat of the order's open checkout creates nothing: handed back
+                blocked = counted
             async with self._uow as uow:
                 live = await uow.payments.find_live_for_order(cmd.order_id)
+            if blocked is not None and live is None:
+                raise blocked
             reusable = OneLivePaymentPerOrder(cmd.order_id, money, live).reusable()
             if reusable is not None:
                 return reusable, False

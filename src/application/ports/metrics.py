@@ -16,6 +16,7 @@ from application.data.outcomes import (
     RefundOutcome,
     WebhookOutcome,
 )
+from domain.payments.risk import RiskDecision
 
 
 class Metrics(Protocol):
@@ -35,6 +36,10 @@ class Metrics(Protocol):
 
     def notification(self, outcome: NotificationOutcome) -> None:
         """One delivery attempt of an order callback and what became of the notification."""
+        ...
+
+    def risk_decision(self, decision: RiskDecision) -> None:
+        """One checkout's risk assessment (application/risk_check.py)."""
         ...
 
 
@@ -60,6 +65,9 @@ class NoMetrics:
         pass
 
     def notification(self, outcome: NotificationOutcome) -> None:
+        pass
+
+    def risk_decision(self, decision: RiskDecision) -> None:
         pass
 
 

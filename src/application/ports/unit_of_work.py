@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from application.ports.payment_repository import PaymentRepository
+from application.ports.risk import RecentCheckouts
 from application.ports.webhook_events import WebhookInbox
 
 
@@ -14,6 +15,7 @@ class UnitOfWork(Protocol):
 
     payments: PaymentRepository
     inbox: WebhookInbox
+    recent_checkouts: RecentCheckouts  # the risk check's velocity counts, locked on this transaction
 
     async def __aenter__(self) -> Self: ...
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from application.email_masking import mask_email
-from application.views import PaymentView, RefundView
+from application.views import PaymentView, RefundView, RiskView
 
 
 def rfc3339(moment: datetime) -> str:
@@ -74,7 +74,12 @@ def payment_data(payment: PaymentView) -> dict[str, Any]:
         # true on the `payment.succeeded` of a payment the provider took after we cancelled or expired it
         "paid_after_cancel": payment.paid_after_cancel,
         "refunds": [refund_data(r) for r in payment.refunds],
+        "risk": None if payment.risk is None else _risk_data(payment.risk),
     }
+
+
+def _risk_data(risk: RiskView) -> dict[str, Any]:
+    return {"decision": risk.decision, "score": risk.score, "reasons": list(risk.reasons)}
 
 
 def _customer(payment: PaymentView) -> dict[str, str | None] | None:

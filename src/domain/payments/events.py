@@ -39,6 +39,16 @@ class PaymentInitiated(PaymentEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RiskAssessed(PaymentEvent):
+    """The checkout's risk check allowed the payment or flagged it for review (a block creates no payment)."""
+
+    name: ClassVar[str] = "risk.assessed"
+    decision: str
+    score: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckoutSessionCreated(PaymentEvent):
     name: ClassVar[str] = "payment.checkout_session_created"
     provider_reference: str

@@ -18,7 +18,8 @@ from domain.payments.payment_capture import PaymentCapture
 from domain.payments.payment_refunds import PaymentRefunds
 from domain.payments.payment_routing import PaymentRouting
 from domain.payments.refund import Refund
-from domain.payments.rules import AmountIsPositive, CancelOnlyWhileOpen
+from domain.payments.risk import RiskAssessment
+from domain.payments.rules import AmountIsPositive, CancelOnlyWhileOpen, NotBlocked
 from domain.payments.status import PAID_STATUSES, PaymentStatus
 from domain.shared.money import Money
 from domain.shared.rules import check
@@ -37,6 +38,8 @@ class CheckoutDetails:
     customer_name: str | None = None
     description: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    customer_ip: str | None = None  # the customer's, as the order system saw it (risk checks)
+    customer_country: str | None = None  # ISO 3166 alpha-2 (risk checks)
 
 
 class CaptureMode(StrEnum):
@@ -64,6 +67,7 @@ class Payment(PaymentRefunds, PaymentCapture, PaymentRouting):
     capture_requested: int | None = None  # a capture asked of the provider and not yet confirmed
     paid_after_cancel: bool = False  # the provider took the money after we had cancelled or expired the payment
     providers_tried: tuple[str, ...] = ()  # every provider asked for this checkout, in order (failover)
+    risk: RiskAssessment | None = None  # the checkout's risk check (allow or review); None when none ran
     version: int = 0
     _events: list[ev.PaymentEvent] = field(default_factory=list, repr=False, compare=False)
 
@@ -78,9 +82,13 @@ class Payment(PaymentRefunds, PaymentCapture, PaymentRouting):
         details: CheckoutDetails,
         at: datetime,
         capture: CaptureMode = CaptureMode.AUTOMATIC,
+        risk: RiskAssessment | None = None,
     ) -> Payment:
         check(AmountIsPositive(amount.amount))
-        payment = cls(payment_id, order_id, amount, provider, _S.PROCESSING, at, at, details, capture=capture)
+        check(NotBlocked(order_id, risk))
+        payment = cls(
+            payment_id, order_id, amount, provider, _S.PROCESSING, at, at, details, capture=capture, risk=risk
+        )
         payment.providers_tried = (provider,)
         payment._record(
             ev.PaymentInitiated,
@@ -90,6 +98,10 @@ class Payment(PaymentRefunds, PaymentCapture, PaymentRouting):
             currency=amount.currency.code,
             provider=provider,
         )
+        if risk is not None:  # the audit trail says what the risk check decided, and why
+            payment._record(
+                ev.RiskAssessed, _S.PROCESSING, at, decision=risk.decision, score=risk.score, reasons=risk.reasons
+            )
         return payment
 
     def attach_checkout_session(

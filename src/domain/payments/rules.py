@@ -11,6 +11,7 @@ from domain.payments.errors import (
     PaymentNotReroutable,
     RefundExceedsRefundable,
 )
+from domain.payments.risk import PaymentBlocked, RiskAssessment
 from domain.payments.status import CANCELLABLE_STATUSES, REFUNDABLE_STATUSES, PaymentStatus
 from domain.shared.money import Money
 
@@ -110,3 +111,18 @@ class RerouteOnlyWithoutSession:
 
     def violation(self) -> Exception:
         return PaymentNotReroutable(self.payment_id)
+
+
+@dataclass(frozen=True, slots=True)
+class NotBlocked:
+    """A checkout the risk check blocked never becomes a payment."""
+
+    order_id: str
+    risk: RiskAssessment | None
+
+    def is_broken(self) -> bool:
+        return self.risk is not None and self.risk.blocks
+
+    def violation(self) -> Exception:
+        assert self.risk is not None  # is_broken checked it
+        return PaymentBlocked(self.order_id, self.risk)

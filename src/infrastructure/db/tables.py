@@ -63,6 +63,16 @@ payments = sa.Table(
     sa.Column("checks", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("next_check_at", UtcDateTime),
     sa.Index("ix_payments_status_next_check_at", "status", "next_check_at"),
+    # risk checks at checkout (0011): the customer's IP and country, and what the check decided (NULL: none ran)
+    sa.Column("customer_ip", sa.String(45)),
+    sa.Column("customer_country", sa.String(2)),
+    sa.Column("risk_decision", sa.String(16)),
+    sa.Column("risk_score", sa.Integer),
+    sa.Column("risk_reasons", json_type()),
+    # the velocity counts (infrastructure/db/write/recent_checkouts.py) and the listing's ?risk= filter
+    sa.Index("ix_payments_customer_email_created_at", "customer_email", "created_at"),
+    sa.Index("ix_payments_customer_ip_created_at", "customer_ip", "created_at"),
+    sa.Index("ix_payments_risk_decision_created_at_id", "risk_decision", "created_at", "id"),
 )
 # One live payment per order, enforced by the store so that concurrent checkouts cannot both win. A payment paid
 # after its cancellation is left out (0007): the money moved, so it must be able to succeed beside a new checkout.

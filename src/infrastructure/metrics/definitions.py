@@ -32,6 +32,7 @@ class MetricSet:
     status_transitions: Counter
     notifications: Counter
     webhook_processing_duration: Histogram
+    risk_decisions: Counter
 
 
 def define_metrics(registry: CollectorRegistry) -> MetricSet:
@@ -95,5 +96,11 @@ def define_metrics(registry: CollectorRegistry) -> MetricSet:
             ("provider", "outcome"),
             registry=registry,
             buckets=WEBHOOK_BUCKETS,
+        ),
+        risk_decisions=Counter(
+            "payments_risk_decisions",
+            "Checkout risk assessments, by decision (allow, review, block)",
+            ("decision",),
+            registry=registry,
         ),
     )

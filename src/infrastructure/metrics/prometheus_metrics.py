@@ -19,6 +19,7 @@ from application.data.outcomes import (
     RefundOutcome,
     WebhookOutcome,
 )
+from domain.payments.risk import RiskDecision
 from infrastructure.metrics.definitions import define_metrics
 from infrastructure.metrics.multiprocess import enable_multiprocess, multiprocess_dir
 from infrastructure.metrics.scrape_gauges import build_info
@@ -59,6 +60,9 @@ class PrometheusMetrics:
 
     def notification(self, outcome: NotificationOutcome) -> None:
         self._m.notifications.labels(outcome).inc()
+
+    def risk_decision(self, decision: RiskDecision) -> None:
+        self._m.risk_decisions.labels(decision.value).inc()
 
     # ---- infrastructure and HTTP ------------------------------------------------------------------------
     def http_request(self, method: str, route: str, status: int, seconds: float) -> None:

@@ -63,6 +63,7 @@ class ProblemDetails(Struct, kw_only=True, omit_defaults=True):
     instance: str
     request_id: str
     errors: list[ValidationIssue] | None = None
+    reasons: list[str] | None = None  # payment-blocked: the risk rules (and scorer reasons) that blocked it
 
 
 # What a status means where a request the schema allows is still refused: no schema can say which cursors this

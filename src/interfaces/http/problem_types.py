@@ -180,6 +180,13 @@ PAYMENT_NOT_CANCELLABLE = ProblemType(
     "Payment not cancellable",
     "Only an open checkout or an authorization can be cancelled; a paid payment is refunded instead.",
 )
+PAYMENT_BLOCKED = ProblemType(
+    "payment-blocked",
+    422,
+    "Payment blocked",
+    "The checkout's risk check blocked it (a rule of the risk rules file, or the external scorer): no payment was "
+    "created and no provider was asked. `reasons` lists the rule ids (and the scorer's reasons).",
+)
 INTERNAL_ERROR = ProblemType(
     "internal-error",
     500,
@@ -226,6 +233,7 @@ PROBLEM_TYPES: Mapping[str, ProblemType] = {
         PAYMENT_NOT_CAPTURABLE,
         CAPTURE_EXCEEDS_AUTHORIZED,
         PAYMENT_NOT_CANCELLABLE,
+        PAYMENT_BLOCKED,
         INTERNAL_ERROR,
     )
 }

@@ -62,6 +62,7 @@ from domain.payments.errors import (
     RefundExceedsRefundable,
     TransitionNotAllowed,
 )
+from domain.payments.risk import PaymentBlocked
 from domain.shared.money import UnknownCurrency
 from interfaces.http.errors import IdempotencyKeyRequired, InvalidParameter, UnsupportedMediaType
 from interfaces.http.problem_types import (
@@ -82,6 +83,7 @@ from interfaces.http.problem_types import (
     NOTIFICATION_NOT_FOUND,
     ORDER_ALREADY_PAID,
     PAYLOAD_TOO_LARGE,
+    PAYMENT_BLOCKED,
     PAYMENT_NOT_CANCELLABLE,
     PAYMENT_NOT_CAPTURABLE,
     PAYMENT_NOT_FOUND,
@@ -127,6 +129,7 @@ PROBLEMS: Mapping[type[Exception], ProblemType] = {
     PaymentNotCapturable: PAYMENT_NOT_CAPTURABLE,
     CaptureExceedsAuthorized: CAPTURE_EXCEEDS_AUTHORIZED,
     PaymentNotCancellable: PAYMENT_NOT_CANCELLABLE,
+    PaymentBlocked: PAYMENT_BLOCKED,
     # application
     CaptureNotSupported: CAPTURE_NOT_SUPPORTED,
     PaymentNotFound: PAYMENT_NOT_FOUND,
@@ -200,6 +203,8 @@ def problem_for(exc: BaseException) -> Problem:
     errors = validation_errors(exc)
     if errors:
         extras["errors"] = errors
+    if isinstance(exc, PaymentBlocked):  # which rules (and scorer reasons) blocked it
+        extras["reasons"] = list(exc.reasons)
     return Problem(
         problem_type.title,
         type_=problem_type.slug,

@@ -89,6 +89,8 @@ FILTERS: dict[str, TransactionFilter] = {
     "status + window": TransactionFilter(
         status="failed", created_after=NOW - 200 * _DAY, created_before=NOW - 100 * _DAY
     ),
+    "risk review": TransactionFilter(risk="review"),
+    "risk review + window": TransactionFilter(risk="review", created_after=NOW - 30 * _DAY),
     "refunds of a provider": TransactionFilter(kind="refund", provider="flutterwave"),
     "refunds in a currency": TransactionFilter(kind="refund", currency="GHS"),
     "everything": TransactionFilter(

@@ -54,6 +54,7 @@ from domain.payments.errors import (
     RefundExceedsRefundable,
     TransitionNotAllowed,
 )
+from domain.payments.risk import PaymentBlocked, RiskAssessment, RiskDecision
 from domain.payments.status import PaymentStatus
 from domain.shared.errors import BusinessRuleViolation
 from domain.shared.money import Money, UnknownCurrency
@@ -77,6 +78,7 @@ TABLE: list[tuple[BaseException, int, str, str, dict[str, str]]] = [
     (PaymentNotCapturable("pay_1", PaymentStatus.SUCCEEDED), 409, "payment-not-capturable", "Payment not capturable", {}),
     (CaptureExceedsAuthorized("pay_1", USD(5000, "USD"), USD(2500, "USD")), 422, "capture-exceeds-authorized", "Capture exceeds the authorized amount", {}),
     (PaymentNotCancellable("pay_1", PaymentStatus.REFUNDED), 409, "payment-not-cancellable", "Payment not cancellable", {}),
+    (PaymentBlocked("o-1", RiskAssessment(RiskDecision.BLOCK, 90, ("big-usd",))), 422, "payment-blocked", "Payment blocked", {}),
     (CaptureNotSupported("paystack", ["stripe"]), 422, "capture-not-supported", "Capture not supported", {}),
     # application
     (PaymentNotFound("pay_1"), 404, "payment-not-found", "Payment not found", {}),
@@ -226,3 +228,12 @@ def test_the_document_has_every_member_and_an_absolute_type() -> None:
 def test_a_payment_that_cannot_be_refunded_is_explained_in_plain_words(status: PaymentStatus, detail: str) -> None:
     problem = problem_for(PaymentNotRefundable("pay_1", status))
     assert problem.detail == f"{detail}; only a succeeded or partially refunded payment can be refunded"
+
+
+def test_a_blocked_checkout_lists_the_rules_that_blocked_it() -> None:
+    blocked = PaymentBlocked("o-1", RiskAssessment(RiskDecision.BLOCK, 100, ("denylist", "email-velocity")))
+
+    document = problem_document(problem_for(blocked), type_base="/problems/", instance="/x", request_id="r")
+
+    assert (document["type"], document["status"]) == ("/problems/payment-blocked", 422)
+    assert document["reasons"] == ["denylist", "email-velocity"]

@@ -22,7 +22,7 @@ from application.views import TransactionFilter, TransactionKind, TransactionVie
 from infrastructure.db.read.cursor import Position, after_values, before
 from infrastructure.db.tables import payments, refunds
 
-_FILTERS = ("status", "provider", "order_id", "currency", "created_after", "created_before")
+_FILTERS = ("status", "provider", "order_id", "currency", "created_after", "created_before", "risk")
 _SHAPES = 256  # clients that vary the page size could otherwise grow the cache forever
 TRANSACTION_FIELDS = tuple(field.name for field in fields(TransactionView))  # the selected columns, in order
 
@@ -60,8 +60,10 @@ def _listing(kind: TransactionKind | None, present: frozenset[str], limit: int) 
     branches = []
     if kind in (None, "payment"):
         branches.append(_newest_first(_payment_rows().where(*_filters(payments, present)), payments, page))
-    if kind in (None, "refund"):
+    if kind in (None, "refund") and "risk" not in present:  # a risk decision is a payment's: no refund has one
         branches.append(_newest_first(_refund_rows().where(*_filters(refunds, present)), refunds, page))
+    if not branches:  # refunds with a risk decision: there are none
+        branches.append(_newest_first(_payment_rows().where(sa.false()), payments, page))
     statement = _newest_first_union(branches, page)
     if tuple(statement.selected_columns.keys()) != TRANSACTION_FIELDS:  # views are built positionally
         raise AssertionError(f"listing columns {statement.selected_columns.keys()} are not {TRANSACTION_FIELDS}")
@@ -90,6 +92,7 @@ def _payment_rows() -> sa.Select[Any]:
         payments.c.status,
         payments.c.created_at,
         payments.c.updated_at,
+        payments.c.risk_decision.label("risk"),
     )
 
 
@@ -106,6 +109,7 @@ def _refund_rows() -> sa.Select[Any]:
         refunds.c.status,
         refunds.c.created_at,
         refunds.c.updated_at,
+        sa.null().label("risk"),
     ).join_from(refunds, payments, refunds.c.payment_id == payments.c.id)
 
 
@@ -121,6 +125,8 @@ def _filters(table: sa.Table, present: frozenset[str]) -> list[sa.ColumnElement[
     ]
     if "order_id" in present:
         conditions.append(payments.c.order_id == sa.bindparam("order_id"))
+    if "risk" in present:  # only ever on the payments branch (see _listing)
+        conditions.append(payments.c.risk_decision == sa.bindparam("risk"))
     if "created_after" in present:
         conditions.append(own.created_at >= sa.bindparam("created_after"))
     if "created_before" in present:

@@ -12,6 +12,7 @@ from domain.payments.refund import Refund, RefundReason
 from domain.payments.status import PaymentStatus, RefundStatus
 from domain.shared.money import Currency, Money
 from infrastructure.db.tables import payments, refunds
+from infrastructure.db.write.risk_columns import risk_from_row, risk_values
 
 REFUND_PREFIX = "refund_"
 # Refund columns that repeat the payment's own (the provider is copied for the listing's index): not loaded again.
@@ -61,6 +62,9 @@ def payment_values(payment: Payment) -> dict[str, Any]:
         "providers_tried": list(payment.providers_tried),
         "created_at": payment.created_at,
         "updated_at": payment.updated_at,
+        "customer_ip": details.customer_ip,
+        "customer_country": details.customer_country,
+        **risk_values(payment.risk),
     }
 
 
@@ -106,6 +110,8 @@ def payment_from_row(row: Mapping[str, Any]) -> Payment:
             customer_name=row["customer_name"],
             description=row["description"],
             metadata=dict(row["metadata"] or {}),
+            customer_ip=row["customer_ip"],
+            customer_country=row["customer_country"],
         ),
         provider_reference=row["provider_reference"],
         checkout_url=row["checkout_url"],
@@ -116,6 +122,7 @@ def payment_from_row(row: Mapping[str, Any]) -> Payment:
         capture_requested=row["capture_requested"],
         paid_after_cancel=bool(row["paid_after_cancel"]),
         providers_tried=tuple(row["providers_tried"] or (row["provider"],)),
+        risk=risk_from_row(row),
         version=row["version"],
     )
 

@@ -7,11 +7,13 @@ from typing import Self
 
 from application.ports.ids import IdGenerator
 from application.ports.payment_repository import PaymentRepository
+from application.ports.risk import RecentCheckouts
 from application.ports.tracing import NO_TRACING, Tracing
 from application.ports.webhook_events import WebhookInbox
 from infrastructure.db.sql.database import Borrowed, Database, lost_connection
 from infrastructure.db.sql.drivers import Connection
 from infrastructure.db.write.payment_repository import SqlPaymentRepository
+from infrastructure.db.write.recent_checkouts import SqlRecentCheckouts
 from infrastructure.db.write.webhook_events import SqlWebhookEvents
 
 
@@ -25,6 +27,7 @@ class SqlUnitOfWork:
 
     payments: PaymentRepository
     inbox: WebhookInbox
+    recent_checkouts: RecentCheckouts
 
     def __init__(self, database: Database, ids: IdGenerator, tracing: Tracing = NO_TRACING) -> None:
         self._database, self._ids, self._tracing = database, ids, tracing
@@ -37,6 +40,7 @@ class SqlUnitOfWork:
         connection = self._borrowed.connection
         self.payments = SqlPaymentRepository(connection, self._ids, self._tracing)
         self.inbox = SqlWebhookEvents(connection)
+        self.recent_checkouts = SqlRecentCheckouts(connection)
         return self
 
     async def __aexit__(

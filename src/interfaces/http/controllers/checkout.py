@@ -55,6 +55,7 @@ class CheckoutController(Controller):
                 described={
                     409: f"`order-already-paid`, `checkout-conflict` (another amount or currency), or {KEY_IN_USE}",
                     422: "`capture-not-supported` (manual capture on a provider that cannot hold funds), "
+                    "`payment-blocked` (the risk check blocked it; `reasons` lists the rules), "
                     f"`unsupported-currency`, `provider-not-enabled`, `validation-error`, or {KEY_REUSED}",
                 },
             ),

@@ -39,6 +39,14 @@ Status = StrEnum(  # type: ignore[misc]
     "Status", {value: value for value in dict.fromkeys((*PaymentStatus, *RefundStatus))}
 )
 
+
+class RiskFilter(StrEnum):
+    """A payment's risk decision; a blocked checkout created no payment, so there is no `block` to list."""
+
+    ALLOW = "allow"
+    REVIEW = "review"
+
+
 Instant = Annotated[
     str | None, QueryParameter(format=OpenAPIFormat.DATE_TIME, description="RFC 3339 with an offset, e.g. `…Z`")
 ]
@@ -72,6 +80,7 @@ class TransactionsController(Controller):
         created_before: Instant = None,
         limit: PageLimit = 50,
         cursor: PageCursor = None,
+        risk: FromQuery[RiskFilter | None] = None,
     ) -> Response[Any]:
         filters = TransactionFilter(
             None if status is None else str(status),
@@ -81,6 +90,7 @@ class TransactionsController(Controller):
             currency.upper() if currency else None,
             parse_instant("created_after", created_after),
             parse_instant("created_before", created_before),
+            None if risk is None else str(risk),
         )
         if request.accept.best_match([_JSON, _CSV], default=_JSON) == _CSV:
             first = await bus.send(ListTransactions(filters, MAX_PAGE, cursor))  # errors surface before streaming

@@ -9,11 +9,18 @@ from msgspec import Meta, Struct
 from application.commands.checkout_order import CheckoutOrder
 from domain.payments.payment import CaptureMode, CheckoutDetails
 from interfaces.http.schemas.common import TEXT, Amount, Currency, Email, HttpUrl, Metadata, ProviderName
+from interfaces.http.schemas.customer_facts import CountryCode, IpAddress, normalized_ip
 
 
 class Customer(Struct, forbid_unknown_fields=True):
     email: Email | None = None
     name: Annotated[str, Meta(max_length=200, pattern=TEXT)] | None = None
+    ip: IpAddress | None = None  # the customer's, as the order system saw it (risk checks)
+    country: CountryCode | None = None  # ISO 3166 alpha-2 (risk checks)
+
+    def __post_init__(self) -> None:
+        self.ip = normalized_ip(self.ip)
+        self.country = self.country.upper() if self.country else None
 
 
 class CheckoutRequest(Struct, forbid_unknown_fields=True):
@@ -42,6 +49,8 @@ class CheckoutRequest(Struct, forbid_unknown_fields=True):
             callback_url=self.callback_url,
             customer_email=customer.email,
             customer_name=customer.name,
+            customer_ip=customer.ip,
+            customer_country=customer.country,
             description=self.description,
             metadata=dict(self.metadata),
         )

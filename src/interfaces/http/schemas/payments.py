@@ -7,16 +7,31 @@ from typing import Any
 
 from msgspec import Struct
 
-from application.views import AuditEntryView, PaymentStatusView, PaymentView
+from application.views import AuditEntryView, PaymentStatusView, PaymentView, RiskView
 from interfaces.http.schemas.common import utc, utc_or_none
 from interfaces.http.schemas.refunds import RefundResponse
 
 
-class CustomerResponse(Struct, kw_only=True):
-    """The customer as the checkout named them; the e-mail address in full (this is the caller's own data)."""
+class CustomerResponse(Struct, kw_only=True, omit_defaults=True):
+    """The customer as the checkout named them; the e-mail address in full (this is the caller's own data);
+    `ip` and `country` only when the checkout sent them."""
 
     email: str | None
     name: str | None
+    ip: str | None = None
+    country: str | None = None
+
+
+class RiskResponse(Struct, kw_only=True):
+    """What the checkout's risk check decided: `allow` or `review` (a blocked checkout creates no payment)."""
+
+    decision: str
+    score: int  # 0-100
+    reasons: list[str]  # the rules (and the external scorer's reasons) that spoke
+
+    @classmethod
+    def from_view(cls, view: RiskView | None) -> RiskResponse | None:
+        return None if view is None else cls(decision=view.decision, score=view.score, reasons=list(view.reasons))
 
 
 class PaymentResponse(Struct, kw_only=True):
@@ -46,6 +61,7 @@ class PaymentResponse(Struct, kw_only=True):
     capture_pending: bool  # a capture was asked of the provider and it has not confirmed yet
     paid_after_cancel: bool  # the provider took the money after the payment was cancelled or expired
     providers_tried: list[str]  # every provider asked for the checkout, in order: more than one after a failover
+    risk: RiskResponse | None  # the checkout's risk check; null when none ran
 
     @classmethod
     def from_view(cls, view: PaymentView) -> PaymentResponse:
@@ -150,10 +166,13 @@ def _payment_fields(view: PaymentView) -> dict[str, Any]:
         "capture_pending": view.capture_pending,
         "paid_after_cancel": view.paid_after_cancel,
         "providers_tried": list(view.providers_tried),
+        "risk": RiskResponse.from_view(view.risk),
     }
 
 
 def _customer(view: PaymentView) -> CustomerResponse | None:
-    if view.customer_email is None and view.customer_name is None:
+    if all(v is None for v in (view.customer_email, view.customer_name, view.customer_ip, view.customer_country)):
         return None
-    return CustomerResponse(email=view.customer_email, name=view.customer_name)
+    return CustomerResponse(
+        email=view.customer_email, name=view.customer_name, ip=view.customer_ip, country=view.customer_country
+    )

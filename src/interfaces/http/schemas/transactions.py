@@ -21,6 +21,7 @@ CSV_COLUMNS = (
     "status",
     "created_at",
     "updated_at",
+    "risk",
 )
 
 
@@ -36,6 +37,7 @@ class TransactionResponse(Struct, kw_only=True):
     status: str
     created_at: datetime
     updated_at: datetime
+    risk: str | None  # a payment's risk decision (allow, review); null for refunds and unchecked payments
 
     @classmethod
     def from_view(cls, view: TransactionView) -> TransactionResponse:
@@ -51,6 +53,7 @@ class TransactionResponse(Struct, kw_only=True):
             status=view.status,
             created_at=utc(view.created_at),
             updated_at=utc(view.updated_at),
+            risk=view.risk,
         )
 
 
@@ -78,4 +81,5 @@ def csv_row(view: TransactionView) -> tuple[str | int, ...]:
         view.status,
         utc(view.created_at).isoformat().replace("+00:00", "Z"),
         utc(view.updated_at).isoformat().replace("+00:00", "Z"),
+        view.risk or "",
     )

@@ -1,0 +1,1 @@
+"""Risk checks at checkout: the rules engine (a TOML rules file), the external scorer, and the two combined."""
