@@ -370,7 +370,7 @@ async def test_a_wrong_key_is_refused_without_leaking_it(env: Env) -> None:
 
 
 async def test_mollies_422_carries_its_detail_and_field(env: Env) -> None:
-    api = MollieApi(env.http, env.url, API_KEY, TIMEOUT)
+    api = MollieApi(env.http, env.url, (API_KEY,), TIMEOUT)
     body = {"amount": {"currency": "EUR", "value": "10.0"}, "description": "x", "redirectUrl": "https://x.example"}
     with pytest.raises(ProviderError) as refused:
         await api.create_payment(body, idempotency_key="k1")

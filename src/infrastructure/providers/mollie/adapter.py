@@ -54,7 +54,7 @@ class MolliePaymentProvider(HoldsNoFunds):
     ) -> None:
         """`timeout_seconds` bounds each call (the registry's PAYMENTS_PROVIDER_TIMEOUT_SECONDS). `clock` is
         taken like every adapter's and unused today: Mollie dates every change itself."""
-        self._api = MollieApi(http, config.api_base, config.api_key, timeout_seconds)
+        self._api = MollieApi(http, config.api_base, config.api_keys, timeout_seconds)
         self._public_url, self._clock = public_url, clock
 
     def supports(self, currency: Currency) -> bool:

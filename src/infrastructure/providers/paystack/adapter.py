@@ -38,7 +38,7 @@ class PaystackPaymentProvider(HoldsNoFunds):
     name = signature.PROVIDER
 
     def __init__(self, api: PaystackApi, secret_keys: tuple[str, ...]) -> None:
-        # every key verifies a webhook (rotation); the API client holds the current one, the first
+        # every key verifies a webhook (rotation); the API client calls with the first (then the next on a 401)
         self._api, self._secret_keys = api, secret_keys
 
     def supports(self, currency: Currency) -> bool:
