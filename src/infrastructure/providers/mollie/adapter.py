@@ -114,6 +114,9 @@ class MolliePaymentProvider(HoldsNoFunds):
         """Mollie's classic webhooks have no API listing failed deliveries: the janitor's lookups cover them."""
         return []
 
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        return None  # nothing is pulled (missed_events), so nothing is fetched again
+
     async def confirm(self, event: ProviderEvent, may_take_money: MayTakeMoney | None = None) -> ProviderEvent:
         """Every Mollie event is already what Mollie's API said, fetched with our key: nothing to confirm."""
         return event

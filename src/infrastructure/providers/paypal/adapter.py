@@ -125,6 +125,9 @@ class PayPalPaymentProvider:
         """PayPal offers no API listing undelivered webhooks: the janitor's lookups cover missed events."""
         return []
 
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        return None  # nothing is pulled (missed_events), so nothing is fetched again
+
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         answer = await self._find_refund(payment, refund)
         if answer is None:

@@ -114,6 +114,9 @@ class PaystackPaymentProvider(HoldsNoFunds):
         """Paystack offers no API listing undelivered webhooks: the janitor's lookups cover missed events."""
         return []
 
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        return None  # nothing is pulled (missed_events), so nothing is fetched again
+
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         record = await self._find_refund(payment, refund)
         return None if record is None else refund_event(record, payment_id=payment.id, refund_id=refund.id)
