@@ -67,6 +67,13 @@ class MollieApi:
             params = {"limit": str(_PAGE), "from": start}
         raise ProviderUnavailable(PROVIDER, f"GET {path} did not end after {_MAX_PAGES} pages")
 
+    async def payments_page(self, start: str | None) -> tuple[list[msgspec.Raw], str | None]:
+        """One page of GET /v2/payments (newest first, each payment's raw JSON) and the id the next page starts
+        from (None after the last page)."""
+        params = {"limit": str(_PAGE)} if start is None else {"limit": str(_PAGE), "from": start}
+        page = await self._call("GET", "/v2/payments", wire.PaymentList, params=params)
+        return page.embedded.payments, _next_from(page.links.next)
+
     async def _call(
         self,
         method: str,
