@@ -1,4 +1,5 @@
-"""Paystack's refund webhooks settle our refund the moment they arrive, on SQLite and on Postgres.
+"""Paystack's refund webhooks settle our refund the moment they arrive, on SQLite and on Postgres (and a charge
+whose webhook never came is pulled back from Paystack's transaction list by the janitor).
 
 Paystack's `refund.processed` / `refund.failed` name the transaction (`transaction_reference`), the amount and the
 processor's `refund_reference`, often not the refund's own id (PROVIDERS.md): the fake sends them that way,
@@ -172,3 +173,22 @@ def test_concurrent_webhooks_for_two_equal_refunds_settle_each_once(server: Live
     assert refunds(s, pid) == dict.fromkeys(mine, "succeeded")
     after = s.payment(pid)
     assert (after["status"], after["amount_refunded"]) == ("partially_refunded", 6_000)
+
+
+def test_a_charge_whose_webhook_never_came_is_settled_by_the_janitor_from_paystacks_list(
+    server: LiveServer, paystack: FakePaystack
+) -> None:
+    s = server
+    delivered = paid(s, paystack, "order-charge-delivered")
+    created = s.checkout("order-charge-silent", 10_000, "NGN", provider="paystack")
+    silent, reference = created.json()["id"], created.json()["provider_reference"]
+    transaction = paystack.pay(reference)  # Paystack's charge.success for it never reaches us
+
+    run = s.post("/api/v1/reconciliation/runs", key="admin").json()
+
+    assert (run["pulled_events"], run["new_events"], run["errors"]) == (2, 1, [])  # the delivered one: duplicate
+    assert s.payment(silent)["status"] == "succeeded"
+    assert s.payment(delivered)["status"] == "succeeded"
+    assert s.inbox_by_event("paystack", f"charge.success:{transaction.id}:success") == ("processed", None)
+    late = webhook(s, paystack, paystack.charge_success(reference))  # Paystack's retry finally gets through
+    assert late["duplicate"] is True

@@ -18,6 +18,7 @@ from domain.shared.money import Currency
 from infrastructure.providers.holds_no_funds import HoldsNoFunds
 from infrastructure.providers.paystack import events, signature
 from infrastructure.providers.paystack.api import PaystackApi
+from infrastructure.providers.paystack.pulled_transactions import fetched_news, listed_news
 from infrastructure.providers.paystack.references import MAX_ATTEMPTS, transaction_reference
 from infrastructure.providers.paystack.verification import refund_event, transaction_event
 from infrastructure.providers.paystack.wire import RefundRecord, minor_units
@@ -111,11 +112,11 @@ class PaystackPaymentProvider(HoldsNoFunds):
         return transaction_event(transaction, event_id=event_id, event_type="transaction.verify", payment_id=payment.id)
 
     async def missed_events(self, since: datetime) -> list[MissedEvent]:
-        """Paystack offers no API listing undelivered webhooks: the janitor's lookups cover missed events."""
-        return []
+        """Our transactions' final news from Paystack's transaction list (pulled_transactions.py)."""
+        return await listed_news(self._api, since)
 
     async def pulled_event(self, event_id: str) -> MissedEvent | None:
-        return None  # nothing is pulled (missed_events), so nothing is fetched again
+        return await fetched_news(self._api, event_id)
 
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         record = await self._find_refund(payment, refund)

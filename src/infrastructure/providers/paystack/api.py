@@ -45,6 +45,14 @@ class PaystackApi:
     async def verify(self, reference: str) -> Transaction:
         return await self._call("GET", f"/transaction/verify/{quote(reference, safe='')}", Transaction)
 
+    async def fetch_transaction(self, transaction_id: str) -> Transaction:
+        return await self._call("GET", f"/transaction/{quote(transaction_id, safe='')}", Transaction)
+
+    async def list_transactions(self, since: str, page: int, per_page: int) -> list[msgspec.Raw]:
+        """One page of GET /transaction (newest first), each transaction's JSON as Paystack sent it."""
+        params = {"from": since, "perPage": str(per_page), "page": str(page)}
+        return await self._call("GET", "/transaction", list[msgspec.Raw], params=params)
+
     async def create_refund(self, body: dict[str, Any]) -> RefundRecord:
         return await self._call("POST", "/refund", RefundRecord, json=body)
 
