@@ -84,12 +84,14 @@ def test_a_refund_id_we_know_wins_over_the_amount() -> None:
     assert statuses(payment) == {"re_a": RS.PENDING, "re_b": RS.SUCCEEDED}
 
 
-def test_an_unknown_provider_id_only_matches_a_refund_whose_answer_was_lost() -> None:
+def test_an_unknown_provider_id_prefers_a_refund_whose_answer_was_lost() -> None:
     payment = paid_with_refunds(("re_a", 2_500, "901"), ("re_b", 2_500, None))
     apply_event(payment, refund_news(refund_id="903"), AT)
     assert statuses(payment) == {"re_a": RS.PENDING, "re_b": RS.SUCCEEDED}
-    assert apply_event(payment, refund_news(refund_id="904"), AT).status is InboxStatus.FAILED
-    assert statuses(payment)["re_a"] is RS.PENDING
+    apply_event(payment, refund_news(refund_id="904"), AT)  # still a pending refund of that amount: matched
+    assert statuses(payment) == {"re_a": RS.SUCCEEDED, "re_b": RS.SUCCEEDED}
+    late = apply_event(payment, refund_news(A.REFUND_FAILED, refund_id="905"), AT)
+    assert late.status is InboxStatus.IGNORED  # news of settled refunds only: changes nothing
 
 
 @pytest.mark.parametrize(
