@@ -16,13 +16,19 @@ reference, the amount and currency, a processor reference we never saw, and not 
 Paystack's own bodies carry no refund id (its documented examples: `transaction_reference`, `refund_reference`,
 `amount`, `currency`, `processor`, `customer`), so step 2 is the rule and step 1 the exception.
 
+Before steps 2 and 3, the adapter's `confirm` asks the provider which of our refunds are in the event's state
+(Paystack: the transaction's refund list, our refund id in each one's merchant note; `vouched_refund_ids`), and
+the match is made among those when any is the payment's. So when Paystack processes the newer of two equal
+refunds first, or the janitor has already settled one of them, the webhook settles the refund Paystack means.
+When the provider cannot say (unreachable, or its list does not show the new state yet), the match is by amount
+alone, as above: the webhook still settles a refund the moment it arrives.
+
 Safety:
 - two pending refunds of different amounts: the amount picks the right one;
 - a redelivery has the same dedupe key (Paystack's refund id or the processor's reference, events.py) and is
   stopped by the inbox before it gets here, so one piece of news never settles two refunds;
-- two refunds of the same amount cannot be told apart by such an event: the oldest pending one is settled (the
-  one Paystack queued first). Known gap: if the janitor settled one of them first (its lookup runs 5 minutes
-  after the refund at the earliest) and that refund's webhook then arrives, it settles the other one early.
+- two refunds of the same amount are told apart by the provider's list (above); only when it cannot be read is
+  the oldest pending one settled (the one Paystack queued first).
 """
 
 from __future__ import annotations
@@ -47,6 +53,8 @@ def with_matched_refund(payment: Payment, event: ProviderEvent) -> ProviderEvent
     if event.currency is not None and event.currency.upper() != payment.amount.currency.code:
         return event  # another currency is not our refund (apply_event says so)
     candidates = [refund for refund in payment.refunds if refund.amount.amount == event.amount]
+    vouched = [refund for refund in candidates if refund.id in event.vouched_refund_ids]
+    candidates = vouched or candidates  # the provider's word on which refunds are in this state, when it gave one
     pending = [refund for refund in candidates if refund.status is RefundStatus.PENDING]
     if pending:  # stable: the first reserved among equals
         return replace(event, refund_id=min(pending, key=lambda refund: _order(refund, event)).id)
