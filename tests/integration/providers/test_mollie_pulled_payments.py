@@ -18,6 +18,7 @@ from domain.shared.money import Money
 from infrastructure.clock import SystemClock
 from infrastructure.ids import SortableIdGenerator
 from infrastructure.providers.mollie import api as mollie_api
+from infrastructure.providers.mollie import pulled_payments
 from infrastructure.providers.mollie.adapter import MolliePaymentProvider
 from infrastructure.providers.mollie.config import MollieConfig
 from tests.provider_fakes.mollie import API_KEY, FakeMollie
@@ -102,3 +103,18 @@ async def test_a_pulled_event_is_vouched_for_while_mollie_still_says_so(
     fake.fail(503, "get_payment")
     with pytest.raises(ProviderUnavailable):
         await mollie.pulled_event(f"{tr}:paid")
+
+
+async def test_a_pass_reads_at_most_max_pages_the_newest_first(
+    mollie: MolliePaymentProvider, server: tuple[FakeMollie, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = server[0]
+    monkeypatch.setattr(mollie_api, "_PAGE", 1)
+    monkeypatch.setattr(pulled_payments, "MAX_PAGES", 2)
+    made = [await opened(mollie) for _ in range(3)]
+    for _, tr in made:
+        fake.set_payment_status(tr, "paid")
+
+    missed = await mollie.missed_events(NOW - timedelta(days=3))
+
+    assert [m.event.event_id for m in missed] == [f"{tr}:paid" for _, tr in made[1:]]  # the oldest: lookups

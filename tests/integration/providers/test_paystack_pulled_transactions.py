@@ -111,3 +111,18 @@ async def test_a_pulled_event_is_vouched_for_while_paystack_still_says_so(
     fake.fail(503, path="/transaction/")
     with pytest.raises(ProviderUnavailable):
         await paystack.pulled_event(event_id)
+
+
+async def test_a_pass_reads_at_most_max_pages_the_newest_first(
+    paystack: PaymentProvider, server: tuple[FakePaystack, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = server[0]
+    monkeypatch.setattr(pulled_transactions, "PER_PAGE", 1)
+    monkeypatch.setattr(pulled_transactions, "MAX_PAGES", 2)
+    made = [await opened(paystack) for _ in range(3)]
+    for n, (_, reference) in enumerate(made):
+        fake.pay(reference).created_at = f"2099-01-01T00:00:0{n}.000Z"  # in this order
+
+    missed = await paystack.missed_events(NOW - timedelta(days=3))
+
+    assert [m.event.payment_id for m in missed] == [made[1][0].id, made[2][0].id]  # the oldest is left to lookups

@@ -75,3 +75,16 @@ async def test_one_event_is_read_again_by_its_id(paypal: PayPalPaymentProvider, 
     fake.fail("get_event", 503)
     with pytest.raises(ProviderUnavailable):
         await paypal.pulled_event(event_id)
+
+
+async def test_a_pass_reads_at_most_max_pages_the_newest_first(
+    paypal: PayPalPaymentProvider, fake: FakePayPal, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pulled_events, "PAGE_SIZE", 1)
+    monkeypatch.setattr(pulled_events, "MAX_PAGES", 2)
+    payments = [await checked_out(paypal, new_payment()) for _ in range(3)]
+    made = [fake.webhook("CHECKOUT.ORDER.APPROVED", fake.approve(p.provider_reference or ""))[0] for p in payments]
+
+    missed = await paypal.missed_events(clock.now() - timedelta(days=3))
+
+    assert [m.event.event_id for m in missed] == [json.loads(body)["id"] for body in made[1:]]  # oldest: lookups
