@@ -177,7 +177,11 @@ class Container(containers.DeclarativeContainer):
     )
     # None without PAYMENTS_CALLBACK_SECRET: no notifications are created or sent (see build_callback_sender)
     callback_sender = providers.Singleton(
-        build_callback_sender, secret=settings.provided.callback_secret, http=callback_http_client, clock=clock
+        build_callback_sender,
+        secret=settings.provided.callback_secret,
+        previous_secrets=settings.provided.callback_previous_secrets,
+        http=callback_http_client,
+        clock=clock,
     )
     # None without PAYMENTS_BROKER_URL: events stay in the outbox; connects lazily on the first publish
     event_publisher = providers.Singleton(build_event_publisher, settings=settings)

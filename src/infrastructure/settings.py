@@ -71,6 +71,8 @@ class Settings:
     # callbacks (a checkout's callback_url, the order callback URL) may go to loopback and private addresses
     callback_allow_private_networks: bool = True
     callback_secret: str | None = field(default=None, repr=False)
+    # the rest of PAYMENTS_CALLBACK_SECRET while it is rotated: each adds its own `v1` to every callback's signature
+    callback_previous_secrets: tuple[str, ...] = field(default=(), repr=False)
     rate_limit_per_second: int = 50
     rate_limit_per_minute: int = 1500
     webhook_rate_limit_per_second: int = 500
@@ -131,7 +133,8 @@ class _Reader(EnvReader):
             "api_keys": self._api_keys(),
             "providers": self._providers(production),
             "order_callback_url": self.url("ORDER_CALLBACK_URL", ("http", "https")),
-            "callback_secret": self.text("CALLBACK_SECRET"),
+            "callback_secret": (self.csv("CALLBACK_SECRET") or (None,))[0],
+            "callback_previous_secrets": self.csv("CALLBACK_SECRET")[1:],
             "callback_allow_private_networks": self.choice(
                 "CALLBACK_ALLOW_PRIVATE_NETWORKS", ("true", "false"), str(not production).lower()
             )
@@ -226,7 +229,9 @@ class _Reader(EnvReader):
                     self.problems.append(
                         f"{variable} must be https in production (it carries the secret key); got {base!r}"
                     )
-        if values["callback_secret"] and _weak(values["callback_secret"]):
+        if any(
+            secret and _weak(secret) for secret in (values["callback_secret"], *values["callback_previous_secrets"])
+        ):
             self.problem(
                 "CALLBACK_SECRET", f"is too weak for production: use at least {STRONG_SECRET_LENGTH} random characters"
             )

@@ -181,6 +181,7 @@ def configured_secrets(settings: Settings) -> list[str]:
             values += provider.secrets(config)
     if settings.callback_secret:
         values.append(settings.callback_secret)
+    values.extend(settings.callback_previous_secrets)
     for url in (settings.database_url, settings.redis_url, settings.broker_url):
         password = urlsplit(url).password if url else None
         if password:

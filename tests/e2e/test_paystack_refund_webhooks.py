@@ -1,4 +1,5 @@
-"""Paystack's refund webhooks settle our refund the moment they arrive, on SQLite and on Postgres.
+"""Paystack's refund webhooks settle our refund the moment they arrive, on SQLite and on Postgres (and a charge
+whose webhook never came is pulled back from Paystack's transaction list by the janitor).
 
 Paystack's `refund.processed` / `refund.failed` name the transaction (`transaction_reference`), the amount and the
 processor's `refund_reference`, often not the refund's own id (PROVIDERS.md): the fake sends them that way,
@@ -110,7 +111,9 @@ def test_two_pending_refunds_of_different_amounts_settle_as_their_webhooks_arriv
     late = webhook(s, paystack, paystack.refund_event(paystack_refund_of(paystack, 5_000), "refund.failed"))
     assert s.inbox(late["id"])[0] == "ignored"  # out of order for a refund already processed
     assert refunds(s, pid)[large["id"]] == "succeeded"
-    assert paystack.calls_to("GET", "/refund") == []  # settled by the webhooks alone: no lookup
+    # settled as the webhooks arrived: each final one confirmed against the transaction's refund list, no lookup
+    assert {call.path for call in paystack.calls_to("GET", "/refund")} == {"/refund"}
+    assert len(paystack.calls_to("GET", "/refund")) == 3
 
     trail = s.get(f"/api/v1/payments/{pid}/events", key="reader").json()["data"]
     settled = [(e["type"], e["source"]) for e in trail if e["type"] in ("refund.succeeded", "refund.failed")]
@@ -132,6 +135,35 @@ def test_refunds_of_the_same_amount_settle_oldest_first_one_webhook_each(
     webhook(s, paystack, paystack.refund_event(newer, amount_as_string=False))
     assert refunds(s, pid) == {first["id"]: "succeeded", second["id"]: "succeeded"}
     assert (s.payment(pid)["status"], s.payment(pid)["amount_refunded"]) == ("partially_refunded", 5_000)
+
+
+def test_paystack_processing_the_newer_of_two_equal_refunds_first_settles_that_one(
+    server: LiveServer, paystack: FakePaystack
+) -> None:
+    s = server
+    pid = paid(s, paystack, "order-newer-first")
+    older, newer = refund(s, pid, 2_500), refund(s, pid, 2_500)
+    paystack_older, paystack_newer = sorted(paystack.refunds)
+
+    webhook(s, paystack, paystack.refund_event(paystack_newer))  # no refund id: only Paystack's list tells which
+
+    assert refunds(s, pid) == {older["id"]: "pending", newer["id"]: "succeeded"}
+    webhook(s, paystack, paystack.refund_event(paystack_older, "refund.failed"))
+    assert refunds(s, pid) == {older["id"]: "failed", newer["id"]: "succeeded"}
+
+
+def test_when_paystack_cannot_list_refunds_the_webhook_still_settles_by_amount(
+    server: LiveServer, paystack: FakePaystack
+) -> None:
+    s = server
+    pid = paid(s, paystack, "order-list-down")
+    mine = refund(s, pid, 3_000)
+    paystack.fail(503, path="/refund")  # the confirmation's list call
+
+    receipt = webhook(s, paystack, paystack.refund_event(paystack_refund_of(paystack, 3_000)))
+
+    assert s.inbox(receipt["id"])[0] == "processed"
+    assert refunds(s, pid) == {mine["id"]: "succeeded"}
 
 
 def test_a_refund_whose_answer_was_lost_settles_on_its_webhook(server: LiveServer, paystack: FakePaystack) -> None:
@@ -172,3 +204,22 @@ def test_concurrent_webhooks_for_two_equal_refunds_settle_each_once(server: Live
     assert refunds(s, pid) == dict.fromkeys(mine, "succeeded")
     after = s.payment(pid)
     assert (after["status"], after["amount_refunded"]) == ("partially_refunded", 6_000)
+
+
+def test_a_charge_whose_webhook_never_came_is_settled_by_the_janitor_from_paystacks_list(
+    server: LiveServer, paystack: FakePaystack
+) -> None:
+    s = server
+    delivered = paid(s, paystack, "order-charge-delivered")
+    created = s.checkout("order-charge-silent", 10_000, "NGN", provider="paystack")
+    silent, reference = created.json()["id"], created.json()["provider_reference"]
+    transaction = paystack.pay(reference)  # Paystack's charge.success for it never reaches us
+
+    run = s.post("/api/v1/reconciliation/runs", key="admin").json()
+
+    assert (run["pulled_events"], run["new_events"], run["errors"]) == (2, 1, [])  # the delivered one: duplicate
+    assert s.payment(silent)["status"] == "succeeded"
+    assert s.payment(delivered)["status"] == "succeeded"
+    assert s.inbox_by_event("paystack", f"charge.success:{transaction.id}:success") == ("processed", None)
+    late = webhook(s, paystack, paystack.charge_success(reference))  # Paystack's retry finally gets through
+    assert late["duplicate"] is True

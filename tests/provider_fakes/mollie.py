@@ -3,12 +3,14 @@
 - `Authorization: Bearer test_…|live_…` with a key it knows (else 401 in Mollie's error shape); a `test_` key
   sees only test-mode payments, a `live_` key only live ones, as on Mollie. Answers are `application/hal+json`.
 - `POST /v2/payments` → 201 payment (`open`, `_links.checkout`, `expiresAt`); `GET /v2/payments/{id}`;
+  `GET /v2/payments` → HAL list, newest first (`from`, `limit`);
   `POST /v2/payments/{id}/refunds` → 201 refund (`pending`, or `queued` with `refund_status`);
   `GET /v2/payments/{id}/refunds` → HAL list. Amounts and fields are checked as Mollie does (`mollie_resources`).
 - `Idempotency-Key` on POSTs: the same key and request get the first answer again (nothing new is created); the
   same key with a different request is refused with 422.
 - Mollie's side: `set_payment_status`, `set_refund_status`, `add_refund` (made in the dashboard: no metadata).
-- Switches, per endpoint ("create_payment", "get_payment", "create_refund", "list_refunds") or None for any:
+- Switches, per endpoint ("create_payment", "get_payment", "list_payments", "create_refund", "list_refunds") or
+  None for any:
   `delay` (do the work, answer late), `fail` (5xx/429 without doing anything; 429 with `Retry-After: 7`),
   `garble` (200, not JSON); `float_amounts` answers amounts as JSON numbers (Mollie never does).
 - `calls` records every request with its endpoint: `count("get_payment") == 0` proves nothing was fetched.
@@ -38,6 +40,7 @@ from tests.provider_fakes.mollie_resources import (
     amount_of,
     checked_metadata,
     new_id,
+    payment_list,
     refund_list,
     required_text,
     with_float_amounts,
@@ -212,6 +215,8 @@ class FakeMollie:
         mode = "live" if key.startswith("live_") else "test"
         if call.endpoint == "create_payment":
             return 201, self._create_payment(call.body, mode).as_json(base)
+        if call.endpoint == "list_payments":  # only the key's mode, as on Mollie
+            return 200, payment_list([p for p in self.payments.values() if p.mode == mode], call.query, base)
         payment = self._visible(call.path.split("/")[3], mode)  # /v2/payments/{id}[/refunds]
         if call.endpoint == "get_payment":
             return 200, payment.as_json(base)
@@ -270,7 +275,7 @@ class FakeMollie:
 
 def _endpoint(method: str, path: str) -> str | None:
     if path == "/v2/payments":
-        return "create_payment" if method == "POST" else None
+        return {"POST": "create_payment", "GET": "list_payments"}.get(method)
     if _REFUNDS.fullmatch(path):
         return {"POST": "create_refund", "GET": "list_refunds"}.get(method)
     if _PAYMENT.fullmatch(path):

@@ -215,6 +215,30 @@ def refund_list(payment: FakePayment, query: dict[str, str], base: str) -> dict[
     }
 
 
+def payment_list(payments: list[FakePayment], query: dict[str, str], base: str) -> dict[str, Any]:
+    """GET /v2/payments: newest first, `from` (a payment id, included) and `limit` (1 to 250), HAL links."""
+    limit = int(query.get("limit", "50")) if query.get("limit", "50").isdigit() else 50
+    if not 1 <= limit <= 250:
+        raise Refused(400, "The limit must be between 1 and 250", "limit")
+    newest_first = list(reversed(payments))
+    ids = [payment.id for payment in newest_first]
+    start = ids.index(query["from"]) if query.get("from") in ids else 0
+    page, rest = newest_first[start : start + limit], newest_first[start + limit :]
+    href = f"{base}/v2/payments"
+    return {
+        "count": len(page),
+        "_embedded": {"payments": [payment.as_json(base) for payment in page]},
+        "_links": {
+            "self": {"href": f"{href}?limit={limit}", "type": "application/hal+json"},
+            "previous": None,
+            "next": {"href": f"{href}?from={rest[0].id}&limit={limit}", "type": "application/hal+json"}
+            if rest
+            else None,
+            "documentation": {"href": "https://docs.mollie.com/reference/list-payments", "type": "text/html"},
+        },
+    }
+
+
 def with_float_amounts(payload: Any) -> Any:
     """Every amount value as a JSON number: what a careless API would send (and Mollie never does)."""
     if isinstance(payload, dict):

@@ -12,6 +12,7 @@ What it implements, as PayPal documents it:
 - `POST /v1/notifications/verify-webhook-signature`: checks the signature over the RAW `webhook_event` text as
   it appears in the request (a re-serialised event changes the CRC32 and is answered FAILURE, like PayPal).
 - `GET /v1/notifications/certs/<name>`: the signing certificate and its intermediate, as PEM.
+- The webhook-events list and one event (`paypal_events.py`): every event `webhook()` made, delivered or not.
 Switches: `delay(operation, seconds, once=…)`, `fail(operation, status, payload)`, `capture_status`,
 `authorization_status`, `refund_status`, `expire_tokens()`, `forget_request_ids()`. Every request is recorded
 (`calls(operation)`).
@@ -35,6 +36,7 @@ import httpx
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from tests.provider_fakes.paypal_events import EventRoutes
 from tests.provider_fakes.paypal_orders import Answer, OrderRoutes
 from tests.provider_fakes.paypal_payments import PaymentRoutes
 from tests.provider_fakes.paypal_pki import SIGNING_CN, Pki, default_pki, make_pki, new_key, pem, self_signed
@@ -75,7 +77,7 @@ Handler = Callable[[re.Match[str], dict[str, str], bytes], Awaitable[Answer]]
 
 
 @dataclass
-class FakePayPal(OrderRoutes, PaymentRoutes):
+class FakePayPal(OrderRoutes, PaymentRoutes, EventRoutes):
     client_id: str = CLIENT_ID
     client_secret: str = CLIENT_SECRET
     webhook_id: str = WEBHOOK_ID
@@ -89,6 +91,7 @@ class FakePayPal(OrderRoutes, PaymentRoutes):
     authorizations: dict[str, Json] = field(default_factory=dict)
     captures: dict[str, Json] = field(default_factory=dict)
     refunds: dict[str, Json] = field(default_factory=dict)
+    events: list[bytes] = field(default_factory=list)  # every webhook event made (paypal_events.py)
     tokens: dict[str, float] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
     delays_once: dict[str, float] = field(default_factory=dict)
@@ -161,6 +164,7 @@ class FakePayPal(OrderRoutes, PaymentRoutes):
         self, event_type: str, resource: Json, *, event_id: str | None = None, **signing: Any
     ) -> tuple[bytes, dict[str, str]]:
         body = webhook_event(event_type, resource, event_id=event_id)
+        self.keep_event(body)  # PayPal lists it whether or not it is delivered
         return body, sign_webhook(body, self.pki.leaf_key, webhook_id=self.webhook_id, **signing)
 
     # ---- ASGI --------------------------------------------------------------------------------------------
@@ -173,7 +177,9 @@ class FakePayPal(OrderRoutes, PaymentRoutes):
             body += message.get("body", b"")
             more = message.get("more_body", False)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        status, payload, content_type = await self._dispatch(scope["method"], scope["path"], headers, body)
+        query = scope.get("query_string", b"").decode("latin-1")  # only the event list reads one
+        path = f"{scope['path']}?{query}" if query else scope["path"]
+        status, payload, content_type = await self._dispatch(scope["method"], path, headers, body)
         content = payload if isinstance(payload, bytes) else b"" if payload is None else json.dumps(payload).encode()
         response_headers = [(b"content-length", str(len(content)).encode())]
         if content:
@@ -222,6 +228,7 @@ class FakePayPal(OrderRoutes, PaymentRoutes):
             ("POST", r"/v1/oauth2/token", "token", self._token),
             *self._routes_of_orders(),
             *self._routes_of_payments(),
+            *self._routes_of_events(),
             ("POST", r"/v1/notifications/verify-webhook-signature", "verify", self._verify),
         ]
 

@@ -4,7 +4,8 @@
   `{"status": true, "message": …, "data": …}`, errors `{"status": false, "message": …}` with 400/401/404.
 - `POST /transaction/initialize` refuses a used reference ("Duplicate Transaction Reference") and references with
   characters Paystack does not allow; a new transaction is `abandoned` until someone pays, as on Paystack.
-- `GET /transaction/verify/:reference`, `POST /refund`, `GET /refund/:id`, `GET /refund?transaction=`.
+- `GET /transaction/verify/:reference`, `GET /transaction/:id`, `GET /transaction?from=&to=&perPage=&page=`
+  (newest first, with `meta`), `POST /refund`, `GET /refund/:id`, `GET /refund?transaction=`.
 - Switches: `delay(seconds, path=…)` answers the next N matching calls late, after doing the work (Paystack
   got the request; its answer is lost to our timeout); `fail(status, path=…)` answers them with an error
   without doing anything (429 with `Retry-After: 7`); `garble(path=…)` answers 200 with a non-JSON body.
@@ -22,6 +23,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -52,6 +54,7 @@ class FakeTransaction:
     status: str = "abandoned"
     gateway_response: str = "The transaction was not completed"
     paid_at: str | None = None
+    created_at: str = field(default_factory=lambda: _now())
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -64,7 +67,7 @@ class FakeTransaction:
             "message": None,
             "gateway_response": self.gateway_response,
             "paid_at": self.paid_at,
-            "created_at": "2025-01-02T03:04:05.000Z",
+            "created_at": self.created_at,
             "channel": "card",
             "currency": self.currency,
             "ip_address": "154.118.28.239",
@@ -246,6 +249,14 @@ class FakePaystack:
             if transaction is None:
                 return 404, {"status": False, "message": "Transaction reference not found"}
             return 200, {"status": True, "message": "Verification successful", "data": transaction.as_json()}
+        if (method, path) == ("GET", "/transaction"):
+            return 200, self._list_transactions(query)
+        if method == "GET" and path.removeprefix("/transaction/").isdigit():
+            wanted = int(path.removeprefix("/transaction/"))
+            found = [t for t in self.transactions.values() if t.id == wanted]
+            if not found:
+                return 404, {"status": False, "message": "Transaction not found"}
+            return 200, {"status": True, "message": "Transaction retrieved", "data": found[0].as_json()}
         if (method, path) == ("POST", "/refund"):
             return self._create_refund(body or {})
         if (method, path) == ("GET", "/refund"):
@@ -259,6 +270,20 @@ class FakePaystack:
                 return 404, {"status": False, "message": "Refund not found"}
             return 200, {"status": True, "message": "Refund retrieved", "data": refund.as_json()}
         return 404, {"status": False, "message": "Not found"}
+
+    def _list_transactions(self, query: dict[str, str]) -> dict[str, Any]:
+        """GET /transaction: newest first, `perPage` (default 50) and `page` (from 1), `from`/`to` on created_at,
+        Paystack's `meta` with the page count."""
+        listed = sorted(self.transactions.values(), key=lambda t: (t.created_at, t.id), reverse=True)
+        start, end = query.get("from"), query.get("to")
+        listed = [
+            t for t in listed if (start is None or t.created_at >= start) and (end is None or t.created_at <= end)
+        ]
+        per_page, page = int(query.get("perPage", "50")), int(query.get("page", "1"))
+        shown = listed[(page - 1) * per_page : page * per_page]
+        meta = {"total": len(listed), "skipped": (page - 1) * per_page, "perPage": per_page, "page": page}
+        meta["pageCount"] = max(1, -(-len(listed) // per_page))
+        return {"status": True, "message": "Transactions retrieved", "data": [t.as_json() for t in shown], "meta": meta}
 
     def _initialize(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         reference, amount = body.get("reference"), body.get("amount")
@@ -301,6 +326,10 @@ class FakePaystack:
         refund = FakeRefund(next(self._ids), transaction, amount, transaction.currency, body.get("merchant_note"))
         self.refunds[refund.id] = refund
         return 200, {"status": True, "message": "Refund has been queued for processing", "data": refund.as_json()}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 async def _answer(send: Any, status: int, payload: dict[str, Any], raw: bytes | None = None) -> None:

@@ -21,7 +21,7 @@ Stripe's scheme (`t=…,v1=…`) and POSTs to our webhook URL. Events made by AP
 
 Every event made is kept (`events`); `undelivered(*events)` marks events whose delivery failed, which
 `GET /v1/events?delivery_success=false&created[gte]=…` lists back (newest first, `limit` / `starting_after` /
-`has_more` pages, Stripe's list envelope), as Stripe does for 30 days.
+`has_more` pages, Stripe's list envelope), as Stripe does for 30 days; `GET /v1/events/{id}` reads one.
 """
 
 from __future__ import annotations
@@ -179,6 +179,14 @@ class FakeStripe(StripeStory):
         method, path, params = request.method, request.path, request.params
         if method == "GET" and path == "/v1/events":
             return self._list_events(params)
+        if method == "GET" and path.startswith("/v1/events/"):  # one event, as Stripe keeps it (30 days)
+            with self._lock:
+                kept = self.events.get(path.removeprefix("/v1/events/"))
+            if kept is None:
+                raise StripeApiError(
+                    404, f"No such event: '{path.removeprefix('/v1/events/')}'", code="resource_missing"
+                )
+            return json.loads(kept.body)
         if method == "POST" and path == "/v1/checkout/sessions":
             return self.create_session(params)
         if method == "POST" and path == "/v1/refunds":

@@ -446,6 +446,8 @@ class FakeProvider:
         self.parsed_at: list[datetime | None] = []  # the `at` of each parse_webhook call
         self.missed: list[MissedEvent] | Exception = []  # what `missed_events` answers (or raises)
         self.missed_since: list[datetime] = []  # the `since` of each missed_events call
+        self.refetched: list[str] = []  # the event ids `pulled_event` was asked for
+        self.refetch_error: Exception | None = None  # raised by `pulled_event`
 
     def supports(self, currency: Currency) -> bool:
         return currency.code in self.currencies
@@ -523,6 +525,14 @@ class FakeProvider:
         if isinstance(self.missed, Exception):
             raise self.missed
         return list(self.missed)
+
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        """The pulled event still listed in `missed` (or `refetch_error` raised); None when it is not there."""
+        self.refetched.append(event_id)
+        if self.refetch_error is not None:
+            raise self.refetch_error
+        listed = [] if isinstance(self.missed, Exception) else self.missed
+        return next((pulled for pulled in listed if pulled.event.event_id == event_id), None)
 
     def missed_event(self, body: bytes) -> MissedEvent:
         """A pulled event: `body` as `webhook()` makes it, translated without a signature (the API vouches)."""

@@ -71,6 +71,9 @@ class ProviderEvent:
     # True when the provider's refund events may not name the refund (Paystack names the transaction): a
     # `refund_id` that names none of the payment's refunds is then matched by amount (`refund_matching.py`).
     refund_by_amount: bool = False
+    # Our refund ids the provider's API reports in this event's state and amount (Paystack's refund list, read in
+    # `confirm`): a `refund_by_amount` event is matched among these when any is the payment's.
+    vouched_refund_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

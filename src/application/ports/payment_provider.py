@@ -90,6 +90,12 @@ class PaymentProvider(Protocol):
         Providers without such an API return []."""
         ...
 
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        """The provider's own copy of an event `missed_events` pulled earlier, fetched again by its id over the
+        authenticated API: what vouches for a stored pulled event when the worker retries it (it has no
+        signature). None when the provider cannot fetch that one event (the row then stays failed)."""
+        ...
+
 
 class PaymentProviders(Protocol):
     """The enabled providers, in routing order."""

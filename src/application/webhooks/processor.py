@@ -40,6 +40,7 @@ from application.ports.unit_of_work import UnitOfWork
 from application.views import WebhookReceipt
 from application.webhooks.effects import Outcome, apply_event
 from application.webhooks.notices import NoticeFollower
+from application.webhooks.reverification import reverified
 from domain.payments.status import CALLED_OFF
 
 log = logging.getLogger(__name__)
@@ -98,13 +99,13 @@ class WebhookProcessor:
         A `processed` event stays processed: replaying it changes nothing (the state machine is idempotent)."""
         try:
             provider = self._providers.get(stored.provider)
-            parsed = provider.parse_webhook(stored.headers, stored.body, at=stored.received_at)
+            parsed = await reverified(provider, stored)  # a signature, or the provider's API for a pulled event
             if isinstance(parsed, ProviderEvent) and (parsed.provider, parsed.event_id) != (
                 stored.provider,
                 stored.event_id,
             ):
                 raise MalformedWebhook(stored.provider, f"the stored body is event {parsed.event_id}")
-        except (InvalidSignature, MalformedWebhook, UnknownProvider) as refused:
+        except (InvalidSignature, MalformedWebhook, UnknownProvider, ProviderError, ProviderUnavailable) as refused:
             reason = f"stored event refused on reprocessing: {refused}"
             await self._mark_failed(stored.id, reason, stored.payment_id, previous=stored.status)
             return self._counted(stored.provider, WebhookReceipt(stored.id, False, _after_failure(stored.status)))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from application.webhooks.reverification import PULLED_BY
+
 JANITOR = "janitor"
 CHECK_GAPS: tuple[timedelta, ...] = (
     timedelta(minutes=15),  # after the 1st check
@@ -35,7 +37,7 @@ BATCH = 100
 MISSED_EVENTS_WINDOW = timedelta(days=3)
 """How far back each pass asks for undelivered events: Stripe retries a webhook for 3 days, so anything older
 was either delivered or has long been settled by the lookups."""
-PULLED_HEADERS = {"x-payments-pulled-by": JANITOR}
+PULLED_HEADERS = {PULLED_BY: JANITOR}
 """Stored as the inbox row's headers: the event came from the provider's authenticated API, not a webhook."""
 
 

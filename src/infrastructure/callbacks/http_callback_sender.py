@@ -2,7 +2,9 @@
 
 Each attempt is signed afresh (`Payments-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, the
 Stripe scheme of signing.py): the timestamp must be recent for the receiver's replay window, while the body
-stays byte-for-byte the same. Redirects are never followed (a signed payload must not travel to wherever a
+stays byte-for-byte the same. While PAYMENTS_CALLBACK_SECRET is rotated (`new,old`), the header carries one
+`v1` per secret, the new one's first: an order system that still holds only the old secret, or already only
+the new one, verifies every callback, so the two sides change their secrets independently. Redirects are never followed (a signed payload must not travel to wherever a
 3xx points), and the response body is never read: only the status matters, and a hostile receiver cannot make
 us download anything. A receiver at an address callbacks may not go to is refused before anything is sent
 (public_address_transport.py): the attempt records why, and nothing the address might have answered.
@@ -26,9 +28,15 @@ TIMEOUT_SECONDS = 10.0
 
 class HttpCallbackSender:
     def __init__(
-        self, http: httpx.AsyncClient, secret: str, clock: Clock, *, timeout_seconds: float = TIMEOUT_SECONDS
+        self,
+        http: httpx.AsyncClient,
+        secret: str,
+        clock: Clock,
+        *,
+        timeout_seconds: float = TIMEOUT_SECONDS,
+        previous_secrets: tuple[str, ...] = (),
     ) -> None:
-        self._http, self._secret, self._clock = http, secret, clock
+        self._http, self._secret, self._previous, self._clock = http, secret, previous_secrets, clock
         self._timeout = httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds))
 
     async def post(self, url: str, body: bytes) -> DeliveryResult:
@@ -36,7 +44,7 @@ class HttpCallbackSender:
         headers = {
             "Content-Type": "application/json",
             "User-Agent": USER_AGENT,
-            SIGNATURE_HEADER: sign(self._secret, body, timestamp),
+            SIGNATURE_HEADER: sign(self._secret, body, timestamp, *self._previous),
         }
         started = time.perf_counter()
         try:
@@ -60,7 +68,9 @@ def _elapsed_ms(started: float) -> int:
     return round((time.perf_counter() - started) * 1000)
 
 
-def build_callback_sender(secret: str | None, http: httpx.AsyncClient, clock: Clock) -> HttpCallbackSender | None:
+def build_callback_sender(
+    secret: str | None, http: httpx.AsyncClient, clock: Clock, previous_secrets: tuple[str, ...] = ()
+) -> HttpCallbackSender | None:
     """None without PAYMENTS_CALLBACK_SECRET: callbacks are then off altogether (the relay creates no
     notifications), because an unsigned callback could not be told apart from a forged one."""
-    return HttpCallbackSender(http, secret, clock) if secret else None
+    return HttpCallbackSender(http, secret, clock, previous_secrets=previous_secrets) if secret else None

@@ -84,6 +84,9 @@ class GuardedProvider:
     async def missed_events(self, since: datetime) -> list[MissedEvent]:
         return await self._call("missed events", self.inner.missed_events(since))
 
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        return await self._call("missed events", self.inner.pulled_event(event_id))
+
     async def _call(self, operation: str, call: Awaitable[T]) -> T:
         started, outcome = time.perf_counter(), "error"
         try:

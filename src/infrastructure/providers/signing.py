@@ -31,9 +31,11 @@ def signature(secret: str, body: bytes, timestamp: int) -> str:
     return hmac.new(secret.encode("utf-8"), signed_payload, hashlib.sha256).hexdigest()
 
 
-def sign(secret: str, body: bytes, timestamp: int) -> str:
-    """The header value a sender puts on `body`: `t=<timestamp>,v1=<hex>`."""
-    return f"t={timestamp},v1={signature(secret, body, timestamp)}"
+def sign(secret: str, body: bytes, timestamp: int, *previous: str) -> str:
+    """The header value a sender puts on `body`: `t=<timestamp>,v1=<hex>`, the current secret's `v1` first, then
+    one `v1` per previous secret still configured (rotation, as Stripe does while it rolls a secret: a receiver
+    holding the old secret or the new one finds its own among them)."""
+    return ",".join([f"t={timestamp}", *(f"v1={signature(key, body, timestamp)}" for key in (secret, *previous))])
 
 
 def verify(

@@ -84,12 +84,14 @@ def test_a_refund_id_we_know_wins_over_the_amount() -> None:
     assert statuses(payment) == {"re_a": RS.PENDING, "re_b": RS.SUCCEEDED}
 
 
-def test_an_unknown_provider_id_only_matches_a_refund_whose_answer_was_lost() -> None:
+def test_an_unknown_provider_id_prefers_a_refund_whose_answer_was_lost() -> None:
     payment = paid_with_refunds(("re_a", 2_500, "901"), ("re_b", 2_500, None))
     apply_event(payment, refund_news(refund_id="903"), AT)
     assert statuses(payment) == {"re_a": RS.PENDING, "re_b": RS.SUCCEEDED}
-    assert apply_event(payment, refund_news(refund_id="904"), AT).status is InboxStatus.FAILED
-    assert statuses(payment)["re_a"] is RS.PENDING
+    apply_event(payment, refund_news(refund_id="904"), AT)  # still a pending refund of that amount: matched
+    assert statuses(payment) == {"re_a": RS.SUCCEEDED, "re_b": RS.SUCCEEDED}
+    late = apply_event(payment, refund_news(A.REFUND_FAILED, refund_id="905"), AT)
+    assert late.status is InboxStatus.IGNORED  # news of settled refunds only: changes nothing
 
 
 @pytest.mark.parametrize(
@@ -104,3 +106,19 @@ def test_no_match_without_the_flag_or_in_another_currency(fields: dict[str, obje
     outcome = apply_event(payment, refund_news(**fields), AT)
     assert outcome.status in (InboxStatus.FAILED, InboxStatus.IGNORED)
     assert statuses(payment) == {"re_a": RS.PENDING}
+
+
+def test_the_refunds_the_provider_vouches_for_are_matched_first() -> None:
+    payment = paid_with_refunds(("re_a", 2_500, None), ("re_b", 2_500, None))
+    apply_event(payment, refund_news(vouched_refund_ids=("re_b",)), AT)  # Paystack processed the newer first
+    assert statuses(payment) == {"re_a": RS.PENDING, "re_b": RS.SUCCEEDED}
+    # the same news again, after the janitor (say) settled re_b: never moves re_a
+    again = apply_event(payment, refund_news(vouched_refund_ids=("re_b",)), AT)
+    assert again.status is InboxStatus.IGNORED
+    assert statuses(payment) == {"re_a": RS.PENDING, "re_b": RS.SUCCEEDED}
+
+
+def test_vouching_for_refunds_that_are_not_the_payments_falls_back_to_the_amount() -> None:
+    payment = paid_with_refunds(("re_a", 2_500, None))
+    apply_event(payment, refund_news(vouched_refund_ids=("re_someone_else",)), AT)
+    assert statuses(payment) == {"re_a": RS.SUCCEEDED}

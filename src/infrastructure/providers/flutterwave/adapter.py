@@ -117,6 +117,9 @@ class FlutterwavePaymentProvider(HoldsNoFunds):
         """Flutterwave offers no API listing undelivered webhooks: the janitor's lookups cover missed events."""
         return []
 
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        return None  # nothing is pulled (missed_events), so nothing is fetched again
+
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         # Without Flutterwave's refund id (the refund call's answer was lost) v3 offers no safe way to find the
         # refund: it stays pending until its `refund.completed` webhook names it through `comments`.

@@ -31,6 +31,7 @@ from infrastructure.providers.mollie.amounts import SUPPORTED_CURRENCIES
 from infrastructure.providers.mollie.api import MollieApi
 from infrastructure.providers.mollie.bodies import payment_body, refund_body
 from infrastructure.providers.mollie.config import MollieConfig
+from infrastructure.providers.mollie.pulled_payments import fetched_news, listed_news
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ class MolliePaymentProvider(HoldsNoFunds):
     ) -> None:
         """`timeout_seconds` bounds each call (the registry's PAYMENTS_PROVIDER_TIMEOUT_SECONDS). `clock` is
         taken like every adapter's and unused today: Mollie dates every change itself."""
-        self._api = MollieApi(http, config.api_base, config.api_key, timeout_seconds)
+        self._api = MollieApi(http, config.api_base, config.api_keys, timeout_seconds)
         self._public_url, self._clock = public_url, clock
 
     def supports(self, currency: Currency) -> bool:
@@ -111,8 +112,11 @@ class MolliePaymentProvider(HoldsNoFunds):
         return None
 
     async def missed_events(self, since: datetime) -> list[MissedEvent]:
-        """Mollie's classic webhooks have no API listing failed deliveries: the janitor's lookups cover them."""
-        return []
+        """Our payments' final news from Mollie's payment list (pulled_payments.py): the inbox dedupes."""
+        return await listed_news(self._api, since)
+
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        return await fetched_news(self._api, event_id)
 
     async def confirm(self, event: ProviderEvent, may_take_money: MayTakeMoney | None = None) -> ProviderEvent:
         """Every Mollie event is already what Mollie's API said, fetched with our key: nothing to confirm."""

@@ -8,10 +8,16 @@ POSTs carry an `Idempotency-Key` (https://docs.mollie.com/reference/api-idempote
 the same request under the same key with the first answer instead of creating a second payment or refund. The
 callers choose the key (our payment id, our refund id). Still nothing is retried here: the refund handler never
 re-sends a refund, and a checkout is only asked again when the client retries it.
+
+Key rotation (`PAYMENTS_MOLLIE_API_KEY=new,old`): every call is made with the first key; only when Mollie
+answers 401 (the key is not, or no longer, valid) or 404 (the payment was made under another key) is the same
+call made with the next key. Both answers mean Mollie did nothing, so the repeat can never create a second
+payment or refund; every other answer, and a timeout, ends the call as it is.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -26,12 +32,15 @@ T = TypeVar("T")
 
 _MAX_MESSAGE = 300
 _PAGE = 250  # Mollie's largest page for list endpoints
+_NOT_DONE = frozenset({401, 404})  # answers after which the next key may be tried: Mollie did nothing
 _MAX_PAGES = 20  # 5000 refunds of one payment: beyond any real payment, and a bound on a confused answer
 
 
 class MollieApi:
-    def __init__(self, http: httpx.AsyncClient, base_url: str, api_key: str, timeout_seconds: float) -> None:
-        self._http, self._base, self._key = http, base_url.rstrip("/"), api_key
+    def __init__(self, http: httpx.AsyncClient, base_url: str, api_keys: Sequence[str], timeout_seconds: float) -> None:
+        if not api_keys:
+            raise ValueError("MollieApi needs at least one API key")
+        self._http, self._base, self._keys = http, base_url.rstrip("/"), tuple(api_keys)
         self._timeout = timeout_seconds
 
     async def create_payment(self, body: dict[str, Any], idempotency_key: str) -> wire.Payment:
@@ -58,6 +67,13 @@ class MollieApi:
             params = {"limit": str(_PAGE), "from": start}
         raise ProviderUnavailable(PROVIDER, f"GET {path} did not end after {_MAX_PAGES} pages")
 
+    async def payments_page(self, start: str | None) -> tuple[list[msgspec.Raw], str | None]:
+        """One page of GET /v2/payments (newest first, each payment's raw JSON) and the id the next page starts
+        from (None after the last page)."""
+        params = {"limit": str(_PAGE)} if start is None else {"limit": str(_PAGE), "from": start}
+        page = await self._call("GET", "/v2/payments", wire.PaymentList, params=params)
+        return page.embedded.payments, _next_from(page.links.next)
+
     async def _call(
         self,
         method: str,
@@ -68,8 +84,31 @@ class MollieApi:
         params: dict[str, str] | None = None,
         idempotency_key: str | None = None,
     ) -> T:
+        refused: ProviderError | None = None
+        for key in self._keys:  # rotation: the next key only after an answer that means nothing was done
+            try:
+                return await self._call_with(key, method, path, kind, body, params, idempotency_key)
+            except ProviderError as error:
+                if error.status not in _NOT_DONE:
+                    raise
+                # the first refusal that is not 401 says most (a 404 under a valid key), else the first 401
+                if refused is None or (refused.status == 401 and error.status != 401):
+                    refused = error
+        assert refused is not None  # at least one key, and every one was refused
+        raise refused
+
+    async def _call_with(
+        self,
+        key: str,
+        method: str,
+        path: str,
+        kind: type[T],
+        body: dict[str, Any] | None,
+        params: dict[str, str] | None,
+        idempotency_key: str | None,
+    ) -> T:
         what = f"{method} {path}"
-        headers = {"Authorization": f"Bearer {self._key}", "Accept": "application/hal+json"}
+        headers = {"Authorization": f"Bearer {key}", "Accept": "application/hal+json"}
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
         if body is not None:
@@ -102,7 +141,9 @@ class MollieApi:
         if error.field:
             text = f"{text} (field {error.field})"
         # Mollie's detail is shown to our API clients: make sure our key can never travel with it.
-        return text.replace(self._key, "[api key]")[:_MAX_MESSAGE]
+        for key in self._keys:
+            text = text.replace(key, "[api key]")
+        return text[:_MAX_MESSAGE]
 
 
 def _next_from(link: wire.Link | None) -> str | None:

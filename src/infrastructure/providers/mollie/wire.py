@@ -74,6 +74,18 @@ class RefundList(msgspec.Struct, frozen=True):
     links: ListLinks = msgspec.field(default_factory=ListLinks, name="_links")
 
 
+class EmbeddedPayments(msgspec.Struct, frozen=True):
+    payments: list[msgspec.Raw] = msgspec.field(default_factory=list)  # each kept as Mollie sent it
+
+
+class PaymentList(msgspec.Struct, frozen=True):
+    """GET /v2/payments: a page of at most `limit` payments, newest first, `_links.next` when there are more."""
+
+    count: int
+    embedded: EmbeddedPayments = msgspec.field(default_factory=EmbeddedPayments, name="_embedded")
+    links: ListLinks = msgspec.field(default_factory=ListLinks, name="_links")
+
+
 class Error(msgspec.Struct, frozen=True):
     """An error answer: `{"status": 422, "title": "Unprocessable Entity", "detail": "…", "field": "amount"}`."""
 

@@ -24,6 +24,7 @@ from application.data.provider_news import (
     ProviderRefund,
 )
 from application.errors import ProviderError
+from application.ports.clock import Clock
 from application.ports.payment_provider import MayTakeMoney
 from domain.payments.payment import Payment
 from domain.payments.refund import Refund
@@ -47,6 +48,7 @@ from infrastructure.providers.paypal.orders import (
     refund_news,
     refund_request,
 )
+from infrastructure.providers.paypal.pulled_events import fetched_event, listed_events
 from infrastructure.providers.paypal.webhooks import PayPalWebhooks, UnverifiedEvent
 
 
@@ -54,8 +56,8 @@ class PayPalPaymentProvider:
     name = NAME
     supports_manual_capture = True
 
-    def __init__(self, api: PayPalApi, webhooks: PayPalWebhooks) -> None:
-        self._api, self._webhooks, self._holds = api, webhooks, PayPalHolds(api)
+    def __init__(self, api: PayPalApi, webhooks: PayPalWebhooks, clock: Clock) -> None:
+        self._api, self._webhooks, self._holds, self._clock = api, webhooks, PayPalHolds(api), clock
 
     def supports(self, currency: Currency) -> bool:
         return currency.code in PAYPAL_CURRENCIES
@@ -122,8 +124,11 @@ class PayPalPaymentProvider:
         return news  # for a capture in flight, "still held" tells the janitor whether it was ever made
 
     async def missed_events(self, since: datetime) -> list[MissedEvent]:
-        """PayPal offers no API listing undelivered webhooks: the janitor's lookups cover missed events."""
-        return []
+        """Every event of PayPal's event list since `since` (pulled_events.py): the inbox dedupes the ones we have."""
+        return await listed_events(self._api, since, self._clock.now())
+
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        return await fetched_event(self._api, event_id)
 
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         answer = await self._find_refund(payment, refund)

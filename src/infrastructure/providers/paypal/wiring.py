@@ -31,4 +31,4 @@ def build(
         source = HttpCertificateSource(http, timeout)
         certificates = certificates or PayPalCertificates(source, clock, mozilla_roots, PAYPAL_HOST_SUFFIX)
         verifier = OfflineVerifier(config.webhook_id, certificates)
-    return PayPalPaymentProvider(api, PayPalWebhooks(verifier, clock))
+    return PayPalPaymentProvider(api, PayPalWebhooks(verifier, clock), clock)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from application.data.provider_news import CheckoutSession, MissedEvent, ProviderEvent, ProviderRefund
+from application.data.provider_news import CheckoutSession, EventAction, MissedEvent, ProviderEvent, ProviderRefund
 from application.errors import ProviderError, ProviderUnavailable
 from application.ports.payment_provider import MayTakeMoney
 from domain.payments.payment import Payment
@@ -18,8 +18,9 @@ from domain.shared.money import Currency
 from infrastructure.providers.holds_no_funds import HoldsNoFunds
 from infrastructure.providers.paystack import events, signature
 from infrastructure.providers.paystack.api import PaystackApi
+from infrastructure.providers.paystack.pulled_transactions import fetched_news, listed_news
 from infrastructure.providers.paystack.references import MAX_ATTEMPTS, transaction_reference
-from infrastructure.providers.paystack.verification import refund_event, transaction_event
+from infrastructure.providers.paystack.verification import refund_event, transaction_event, vouched_refund_ids
 from infrastructure.providers.paystack.wire import RefundRecord, minor_units
 
 # Paystack takes every amount in the currency's subunit (https://paystack.com/docs/api/#supported-currency).
@@ -38,7 +39,7 @@ class PaystackPaymentProvider(HoldsNoFunds):
     name = signature.PROVIDER
 
     def __init__(self, api: PaystackApi, secret_keys: tuple[str, ...]) -> None:
-        # every key verifies a webhook (rotation); the API client holds the current one, the first
+        # every key verifies a webhook (rotation); the API client calls with the first (then the next on a 401)
         self._api, self._secret_keys = api, secret_keys
 
     def supports(self, currency: Currency) -> bool:
@@ -87,6 +88,8 @@ class PaystackPaymentProvider(HoldsNoFunds):
         webhook's."""
         if not event.needs_confirmation:
             return event
+        if event.refund_by_amount:
+            return await self._vouched(event)
         if event.provider_reference is None:  # never believed unverified
             raise ProviderError(self.name, f"{event.event_type} names no transaction to verify")
         transaction = await self._api.verify(event.provider_reference)
@@ -98,6 +101,18 @@ class PaystackPaymentProvider(HoldsNoFunds):
         if verified is None:  # not final yet: the handler stores the event as failed and it is retried later
             raise ProviderUnavailable(self.name, f"transaction {transaction.reference} is still {transaction.status}")
         return replace(verified, occurred_at=event.occurred_at)
+
+    async def _vouched(self, event: ProviderEvent) -> ProviderEvent:
+        """A refund webhook names the transaction and the amount, not the refund: the transaction's refund list
+        says which of ours Paystack reports in that state (refund_matching.py matches among them). When Paystack
+        cannot say now, the event is applied as sent, matched by amount alone: it still settles at once."""
+        state = "processed" if event.action is EventAction.REFUND_SUCCEEDED else "failed"
+        try:
+            records = await self._api.list_refunds(event.provider_reference or "")
+        except (ProviderError, ProviderUnavailable):
+            records = []
+        vouched = vouched_refund_ids(records, state, event.amount)
+        return replace(event, needs_confirmation=False, vouched_refund_ids=vouched)
 
     async def lookup_payment(self, payment: Payment) -> ProviderEvent | None:
         reference = payment.provider_reference or transaction_reference(payment.id)
@@ -111,8 +126,11 @@ class PaystackPaymentProvider(HoldsNoFunds):
         return transaction_event(transaction, event_id=event_id, event_type="transaction.verify", payment_id=payment.id)
 
     async def missed_events(self, since: datetime) -> list[MissedEvent]:
-        """Paystack offers no API listing undelivered webhooks: the janitor's lookups cover missed events."""
-        return []
+        """Our transactions' final news from Paystack's transaction list (pulled_transactions.py)."""
+        return await listed_news(self._api, since)
+
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        return await fetched_news(self._api, event_id)
 
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         record = await self._find_refund(payment, refund)

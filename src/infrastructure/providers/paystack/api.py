@@ -5,11 +5,15 @@
 - 4xx, or `"status": false` → ProviderError with Paystack's own `message` (never our key or headers).
 
 No call is ever retried here: Paystack has no idempotency keys, so a blind second POST could charge or refund
-twice. Callers decide (the refund handler never re-sends; checkout retries with a fresh reference).
+twice. Callers decide (the refund handler never re-sends; checkout retries with a fresh reference). The one
+exception is key rotation (`PAYMENTS_PAYSTACK_SECRET_KEY=new,old`): calls are made with the first key, and only
+a 401 (Paystack refused the key itself, so it did nothing) makes the same call with the next key. That closes
+the window in which Paystack has rolled the key and our processes still call with the old one first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -26,9 +30,13 @@ _MAX_MESSAGE = 300
 
 
 class PaystackApi:
-    def __init__(self, http: httpx.AsyncClient, base_url: str, secret_key: str, timeout_seconds: float) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, base_url: str, secret_keys: Sequence[str], timeout_seconds: float
+    ) -> None:
+        if not secret_keys:
+            raise ValueError("PaystackApi needs at least one secret key")
         self._http, self._base = http, base_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {secret_key}", "Accept": "application/json"}
+        self._headers = [{"Authorization": f"Bearer {key}", "Accept": "application/json"} for key in secret_keys]
         self._timeout = httpx.Timeout(timeout_seconds)
 
     async def initialize(self, body: dict[str, Any]) -> Initialized:
@@ -36,6 +44,14 @@ class PaystackApi:
 
     async def verify(self, reference: str) -> Transaction:
         return await self._call("GET", f"/transaction/verify/{quote(reference, safe='')}", Transaction)
+
+    async def fetch_transaction(self, transaction_id: str) -> Transaction:
+        return await self._call("GET", f"/transaction/{quote(transaction_id, safe='')}", Transaction)
+
+    async def list_transactions(self, since: str, page: int, per_page: int) -> list[msgspec.Raw]:
+        """One page of GET /transaction (newest first), each transaction's JSON as Paystack sent it."""
+        params = {"from": since, "perPage": str(per_page), "page": str(page)}
+        return await self._call("GET", "/transaction", list[msgspec.Raw], params=params)
 
     async def create_refund(self, body: dict[str, Any]) -> RefundRecord:
         return await self._call("POST", "/refund", RefundRecord, json=body)
@@ -58,10 +74,27 @@ class PaystackApi:
         json: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
     ) -> T:
+        for headers in self._headers[:-1]:  # rotation: the next key only after Paystack refused this one (401)
+            try:
+                return await self._call_with(headers, method, path, answer, json, params)
+            except ProviderError as refused:
+                if refused.status != 401:
+                    raise
+        return await self._call_with(self._headers[-1], method, path, answer, json, params)
+
+    async def _call_with(
+        self,
+        headers: dict[str, str],
+        method: str,
+        path: str,
+        answer: type[T],
+        json: dict[str, Any] | None,
+        params: dict[str, str] | None,
+    ) -> T:
         what = f"{method} {path}"
         try:
             response = await self._http.request(
-                method, self._base + path, json=json, params=params, headers=self._headers, timeout=self._timeout
+                method, self._base + path, json=json, params=params, headers=headers, timeout=self._timeout
             )
         except httpx.TimeoutException:
             raise ProviderUnavailable(PROVIDER, f"{what} timed out") from None

@@ -98,7 +98,13 @@ def _translate(hook: Hook, body: bytes) -> ProviderEvent:
         refund_id = str(data.id) if data.id is not None else None
         amount = None if data.amount is None and action is EventAction.NONE else minor_units(data.amount)
         reason = f"Paystack reports the refund {data.status or hook.event.removeprefix('refund.')}"
-        return replace(event, refund_id=refund_id, amount=amount, reason=reason, refund_by_amount=True)
+        # a final one is confirmed: the adapter asks which of our refunds Paystack reports in that state
+        confirm = (
+            action is not EventAction.NONE and event.payment_id is not None and event.provider_reference is not None
+        )
+        return replace(
+            event, refund_id=refund_id, amount=amount, reason=reason, refund_by_amount=True, needs_confirmation=confirm
+        )
     if hook.event == "charge.dispute.create":
         return replace(event, reason=f"Paystack dispute {data.id} opened ({data.status})")
     return event

@@ -48,6 +48,21 @@ def transaction_event(
     )
 
 
+def vouched_refund_ids(records: list[RefundRecord], state: str, amount: int | None) -> tuple[str, ...]:
+    """Our refund ids among a transaction's refunds that Paystack reports `state` with `amount` (our refund id
+    starts the merchant note we send with each refund: `re_… for pay_… (reason)`)."""
+    found: list[str] = []
+    for record in records:
+        note = (record.merchant_note or "").split(" ", 1)[0]
+        try:
+            same_amount = minor_units(record.amount) == amount
+        except ValueError:
+            continue
+        if record.status == state and same_amount and note.startswith("re_"):
+            found.append(note)
+    return tuple(found)
+
+
 def refund_event(record: RefundRecord, *, payment_id: str, refund_id: str) -> ProviderEvent | None:
     """The verified word on one of our refunds; None while Paystack is still working on it."""
     action = REFUND_FINAL.get(record.status)

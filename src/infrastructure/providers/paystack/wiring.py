@@ -9,5 +9,5 @@ from infrastructure.providers.plugin import ProviderContext
 
 
 def build(config: PaystackConfig, context: ProviderContext) -> PaystackPaymentProvider:
-    api = PaystackApi(context.http, config.api_base, config.secret_keys[0], context.timeout_seconds)
+    api = PaystackApi(context.http, config.api_base, config.secret_keys, context.timeout_seconds)
     return PaystackPaymentProvider(api, config.secret_keys)

@@ -146,6 +146,9 @@ class SimulatorPaymentProvider:
         """The simulator delivers every event it makes: nothing to pull back."""
         return []
 
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        return None  # nothing is pulled (missed_events), so nothing is fetched again
+
     async def lookup_refund(self, payment: Payment, refund: Refund) -> ProviderEvent | None:
         """The refund's settlement, the same event its webhook carries, once its delay has passed; until then
         None (still pending), as a real provider answers about a refund it has not settled yet."""

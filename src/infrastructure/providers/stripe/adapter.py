@@ -178,6 +178,22 @@ class StripePaymentProvider:
         missed.reverse()
         return missed
 
+    async def pulled_event(self, event_id: str) -> MissedEvent | None:
+        """`GET /v1/events/{id}`: Stripe's own copy of an event pulled earlier (what vouches for it on a retry);
+        None once Stripe no longer has it (it keeps events 30 days)."""
+        try:
+            async with translated_errors("read event", self._key):
+                event = await self._client.v1.events.retrieve_async(event_id)
+        except ProviderError as refused:
+            if refused.status == 404:
+                return None
+            raise
+        raw = event.last_response.data if event.last_response is not None else None
+        if not isinstance(raw, dict):
+            raise ProviderError(PROVIDER, f"event {event_id} came back without its data")
+        body = msgspec.json.encode(raw)
+        return MissedEvent(translate(body), body)
+
     async def _payment_intent_of(self, payment: Payment) -> str:
         """Refunds, captures and voids name the PaymentIntent; the payment holds only the session id, which knows it."""
         if not payment.provider_reference:
