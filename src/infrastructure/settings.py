@@ -6,7 +6,6 @@ operator fixes a bad deployment in one pass. Production refuses unsafe configura
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,9 +15,9 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from application.data.api_keys import SCOPES
 from infrastructure.callbacks.configured_url import configured_callback_url_refusal
 from infrastructure.config_reader import EnvReader, SettingsError
+from infrastructure.configured_api_keys import ConfiguredApiKey, read_api_keys
 from infrastructure.providers import catalogue
 from infrastructure.providers.plugin import ProviderPlugin
 from infrastructure.risk.rules import RiskRules
@@ -38,13 +37,6 @@ def _weak(secret: str) -> bool:
 def _https_or_loopback(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme == "https" or parts.hostname in ("localhost", "127.0.0.1", "::1")
-
-
-@dataclass(frozen=True, slots=True)
-class ConfiguredApiKey:
-    name: str
-    key: str = field(repr=False)
-    scopes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -130,7 +122,7 @@ class _Reader(EnvReader):
             "database_url": self._database_url(),
             "redis_url": self.url("REDIS_URL", ("redis", "rediss")),
             "broker_url": self.url("BROKER_URL", ("amqp", "amqps", "nats", "kafka", "redis", "rediss")),
-            "api_keys": self._api_keys(),
+            "api_keys": read_api_keys(self),
             "providers": self._providers(production),
             "order_callback_url": self.url("ORDER_CALLBACK_URL", ("http", "https")),
             "callback_secret": (self.csv("CALLBACK_SECRET") or (None,))[0],
@@ -256,44 +248,6 @@ class _Reader(EnvReader):
         if len(set(raw)) != len(raw):
             self.problem("PROVIDERS", "names a provider twice")
         return tuple(p for p in raw if p in catalogue.KNOWN)
-
-    def _api_keys(self) -> tuple[ConfiguredApiKey, ...]:
-        raw = self.text("API_KEYS")
-        if raw is None:
-            return ()
-        try:
-            items = json.loads(raw)
-        except json.JSONDecodeError as error:
-            self.problem("API_KEYS", f"is not valid JSON ({error.msg} at position {error.pos})")
-            return ()
-        if not isinstance(items, list):
-            self.problem("API_KEYS", 'must be a JSON list like [{"name": "orders", "key": "…", "scopes": [...]}]')
-            return ()
-        keys: list[ConfiguredApiKey] = []
-        for index, item in enumerate(items):
-            key = self._api_key(index, item)
-            if key is not None:
-                keys.append(key)
-        if len({k.name for k in keys}) != len(keys):
-            self.problem("API_KEYS", "uses a name twice")
-        return tuple(keys)
-
-    def _api_key(self, index: int, item: Any) -> ConfiguredApiKey | None:
-        where = f"entry {index}"
-        if not isinstance(item, dict):
-            self.problem("API_KEYS", f"{where} must be an object with name, key and scopes")
-            return None
-        name, key, scopes = item.get("name"), item.get("key"), item.get("scopes")
-        if not isinstance(name, str) or not name:
-            self.problem("API_KEYS", f"{where} needs a non-empty string 'name'")
-            return None
-        if not isinstance(key, str) or len(key) < 16:
-            self.problem("API_KEYS", f"{where} ({name}) needs a 'key' of at least 16 characters")
-            return None
-        if not isinstance(scopes, list) or not scopes or any(s not in SCOPES for s in scopes):
-            self.problem("API_KEYS", f"{where} ({name}) needs 'scopes' from {', '.join(SCOPES)}")
-            return None
-        return ConfiguredApiKey(name, key, tuple(scopes))
 
 
 def _enabled(values: dict[str, Any]) -> list[tuple[ProviderPlugin[Any], object | None]]:
