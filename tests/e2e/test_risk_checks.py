@@ -13,6 +13,7 @@ import pytest
 
 from infrastructure.risk.rules_file import read_risk_rules
 from tests.e2e.conftest import LiveServer, serve
+from tests.e2e.console_session import ConsoleSession
 from tests.provider_fakes.risk_scorer import FakeRiskScorer
 from tests.provider_fakes.server import running
 
@@ -91,6 +92,24 @@ def test_a_reviewed_payment_proceeds_and_is_shown_listed_and_exported(
     scrape = s.get("/metrics").text
     assert 'payments_risk_decisions_total{decision="review"} 1.0' in scrape
     assert 'payments_risk_decisions_total{decision="allow"} 1.0' in scrape
+    _the_console_shows_the_review(s, payment["id"], allowed.json()["id"])
+
+
+def _the_console_shows_the_review(s: LiveServer, flagged: str, allowed: str) -> None:
+    console = ConsoleSession(s).signed_in_as("orders")
+    try:
+        page = console.get(f"/admin/payments/{flagged}").text
+        assert "review</span> score 55 · scorer-new-device" in page
+        assert "192.0.2.9" in page
+        listed = console.get("/admin/transactions", params={"risk": "review"}).text
+        assert flagged in listed
+        assert allowed not in listed
+        assert "risk review</span>" in listed
+        refused = console.get("/admin/transactions", params={"risk": "block"})
+        assert refused.status_code == 422
+        assert "is not a risk decision" in refused.text
+    finally:
+        console.close()
 
 
 def test_a_customer_ip_that_is_no_address_is_refused(risky_server: LiveServer) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 from application.views import TransactionFilter
+from domain.payments.risk import RiskDecision
 from domain.payments.status import PaymentStatus, RefundStatus
 from interfaces.admin.form_errors import FormNotUnderstood
 from interfaces.http.schemas.common import ORDER_ID_PATTERN
@@ -16,7 +17,9 @@ from interfaces.http.schemas.common import ORDER_ID_PATTERN
 STATUSES = tuple(dict.fromkeys((*PaymentStatus, *RefundStatus)))
 _ORDER = re.compile(ORDER_ID_PATTERN)
 _CURRENCY = re.compile(r"[A-Za-z]{3}")
-_FIELDS = ("status", "provider", "currency", "order", "from", "to")
+_FIELDS = ("status", "provider", "risk", "currency", "order", "from", "to")
+# the risk decisions a payment can carry (a blocked checkout has no payment to list)
+RISK_DECISIONS = tuple(d.value for d in RiskDecision if d is not RiskDecision.BLOCK)
 
 
 class FilterNotUnderstood(FormNotUnderstood):
@@ -44,6 +47,8 @@ class FilterForm:
             raise FilterNotUnderstood(f"Status: {v['status']!r} is not a status")
         if v["provider"] and v["provider"] not in providers:
             raise FilterNotUnderstood(f"Provider: {v['provider']!r} is not a provider this service knows")
+        if v["risk"] and v["risk"] not in RISK_DECISIONS:
+            raise FilterNotUnderstood(f"Risk: {v['risk']!r} is not a risk decision ({', '.join(RISK_DECISIONS)})")
         if v["currency"] and not _CURRENCY.fullmatch(v["currency"]):
             raise FilterNotUnderstood("Currency: three letters, e.g. USD")
         if v["order"] and not _ORDER.match(v["order"]):
@@ -52,6 +57,7 @@ class FilterForm:
         return TransactionFilter(
             status=v["status"] or None,
             provider=v["provider"] or None,
+            risk=v["risk"] or None,
             order_id=v["order"] or None,
             currency=v["currency"].upper() or None,
             created_after=since,

@@ -14,7 +14,7 @@ from application.queries.paging import MAX_PAGE
 from infrastructure.providers import catalogue
 from interfaces.admin.render import page
 from interfaces.admin.session import Console
-from interfaces.admin.transaction_filters import STATUSES, FilterForm, FilterNotUnderstood
+from interfaces.admin.transaction_filters import RISK_DECISIONS, STATUSES, FilterForm, FilterNotUnderstood
 from interfaces.http.controllers.transactions import csv_pages
 from interfaces.http.route_handlers import get
 
@@ -41,6 +41,7 @@ class TransactionsPages(Controller):
             "nav": "transactions",
             "form": form,
             "statuses": STATUSES,
+            "risk_decisions": RISK_DECISIONS,
             "providers": PROVIDERS,
             "rows": (),
             "next_query": None,
