@@ -52,6 +52,20 @@ CALLED_OFF: frozenset[PaymentStatus] = frozenset({_S.CANCELLED, _S.EXPIRED, _S.F
 REFUNDABLE_STATUSES: frozenset[PaymentStatus] = frozenset({_S.SUCCEEDED, _S.PARTIALLY_REFUNDED})
 
 
+def _reachable(starts: frozenset[PaymentStatus]) -> frozenset[PaymentStatus]:
+    found, frontier = set(starts), list(starts)
+    while frontier:
+        for target in TRANSITIONS[frontier.pop()] - found:
+            found.add(target)
+            frontier.append(target)
+    return frozenset(found)
+
+
+# Statuses no refundable status leads to: a payment in one has never had money to refund, so it has no refunds
+# (a refund is only ever asked of a refundable payment). Locking such a payment need not read its refunds.
+WITHOUT_REFUNDS: frozenset[PaymentStatus] = frozenset(PaymentStatus) - _reachable(REFUNDABLE_STATUSES)
+
+
 def can_move(current: PaymentStatus, target: PaymentStatus) -> bool:
     return target in TRANSITIONS[current]
 

@@ -24,7 +24,14 @@ from domain.payments.errors import (
 )
 from domain.payments.payment import CaptureMode, CheckoutDetails, Payment
 from domain.payments.refund import RefundReason
-from domain.payments.status import LIVE_STATUSES, PAID_STATUSES, REFUNDABLE_STATUSES, TRANSITIONS, PaymentStatus
+from domain.payments.status import (
+    LIVE_STATUSES,
+    PAID_STATUSES,
+    REFUNDABLE_STATUSES,
+    TRANSITIONS,
+    WITHOUT_REFUNDS,
+    PaymentStatus,
+)
 from domain.shared.money import Money
 
 S = PaymentStatus
@@ -317,3 +324,16 @@ def test_event_names_are_the_public_types() -> None:
         ev.RefundFailed: "refund.failed",
     }
     assert {kind: kind.name for kind in names} == names
+
+
+def test_only_statuses_before_money_was_taken_are_without_refunds() -> None:
+    # the repository skips reading refunds for these when it locks a payment: none may follow a refundable status
+    assert {
+        PaymentStatus.PROCESSING,
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.FAILED,
+        PaymentStatus.EXPIRED,
+        PaymentStatus.CANCELLED,
+    } == WITHOUT_REFUNDS
+    for status in REFUNDABLE_STATUSES:
+        assert not TRANSITIONS[status] & WITHOUT_REFUNDS
