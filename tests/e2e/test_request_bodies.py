@@ -63,6 +63,9 @@ NO_BODY_ROUTES = {
     ("POST", "/simulator/checkout/{payment_id:str}/decline"),
 }
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The console's forms (interfaces/admin): HTML form posts read with request.form(), each checked for its CSRF
+# token before anything else (tests/e2e/test_admin_console.py); capped like every body (below).
+CONSOLE = "/admin/"
 _JSON = {"Content-Type": "application/json"}
 
 APP = create_app(Settings(providers=("simulator",)))
@@ -75,7 +78,10 @@ def test_every_route_that_may_take_a_body_is_classified() -> None:
         for handler in route.route_handlers:
             for method in handler.http_methods & BODY_METHODS:
                 routes[(method, route.path)] = "data" in handler.parsed_fn_signature.parameters
-    assert set(routes) == set(BODY_ROUTES) | NO_BODY_ROUTES
+    forms = {route for route in routes if route[1].startswith(CONSOLE)}
+    assert forms, "the console's forms are classified apart"
+    assert not any(takes_data for route, takes_data in routes.items() if route in forms)  # read as forms, not JSON
+    assert set(routes) - forms == set(BODY_ROUTES) | NO_BODY_ROUTES
     assert not set(BODY_ROUTES) & NO_BODY_ROUTES
     parsed = {route for route, takes_data in routes.items() if takes_data}
     assert parsed == {route for route, (kind, _) in BODY_ROUTES.items() if kind == "json"}
@@ -232,3 +238,14 @@ def test_the_same_requests_with_good_bodies_do_change_the_database(
     response = server.http.post(url, content=body, headers={**server.auth("admin"), **headers, **_JSON})
     assert response.status_code in (200, 201, 202), response.text
     assert database(server) != before
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_console_form_over_the_limit_is_refused_before_it_is_read(server: LiveServer, chunked: bool) -> None:
+    body = b"api_key=" + b"x" * server.settings.max_body_bytes
+    content: bytes | Iterator[bytes] = iter([body[:1000], body[1000:]]) if chunked else body
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    before = database(server)
+    response = server.http.post("/admin/login", content=content, headers=headers)
+    assert response.status_code == 413
+    assert database(server) == before
