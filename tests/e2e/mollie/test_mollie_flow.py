@@ -9,42 +9,13 @@ and Mollie timing out at checkout and at refund.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from infrastructure.providers.mollie.config import MollieConfig
-from tests.e2e.conftest import TWO_STEP_REFUND_TRAIL, LiveServer, serve
-from tests.provider_fakes.mollie import API_KEY, FakeMollie
-from tests.provider_fakes.server import running
+from tests.e2e.conftest import TWO_STEP_REFUND_TRAIL, LiveServer
+from tests.provider_fakes.mollie import FakeMollie
 
 SLOW = 1.25  # seconds: longer than the service's provider timeout (1 s)
 GET_PAYMENT, CREATE_PAYMENT, CREATE_REFUND = "get_payment", "create_payment", "create_refund"  # the fake's names
-
-
-@pytest.fixture(scope="module")
-def mollie_server() -> Iterator[tuple[FakeMollie, str]]:
-    fake = FakeMollie()
-    with running(fake) as url:
-        yield fake, url
-
-
-@pytest.fixture
-def mollie(mollie_server: tuple[FakeMollie, str]) -> FakeMollie:
-    mollie_server[0].reset()
-    return mollie_server[0]
-
-
-@pytest.fixture
-def server(database_url: str, api_keys: dict[str, str], mollie_server: tuple[FakeMollie, str]) -> Iterator[LiveServer]:
-    yield from serve(
-        database_url,
-        api_keys,
-        providers=("mollie",),
-        mollie=MollieConfig(api_keys=(API_KEY,), api_base=mollie_server[1]),
-        provider_timeout_seconds=1,
-    )
 
 
 def notify(s: LiveServer, mollie: FakeMollie, tr_id: str) -> dict[str, Any]:

@@ -10,51 +10,12 @@ settles here settled on the webhook, not through the janitor; and Paystack is ne
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pytest
-
-from infrastructure.providers.paystack.config import PaystackConfig
-from tests.e2e.conftest import LiveServer, serve
-from tests.provider_fakes.paystack import SECRET_KEY, FakePaystack
-from tests.provider_fakes.server import running
-
-SLOW = 1.25  # seconds: longer than the service's provider timeout (1 s)
-
-
-@pytest.fixture(scope="module")
-def paystack_server() -> Iterator[tuple[FakePaystack, str]]:
-    fake = FakePaystack()
-    with running(fake) as url:
-        yield fake, url
-
-
-@pytest.fixture
-def paystack(paystack_server: tuple[FakePaystack, str]) -> FakePaystack:
-    paystack_server[0].reset()
-    return paystack_server[0]
-
-
-@pytest.fixture
-def server(
-    database_url: str, api_keys: dict[str, str], paystack_server: tuple[FakePaystack, str]
-) -> Iterator[LiveServer]:
-    yield from serve(
-        database_url,
-        api_keys,
-        providers=("paystack",),
-        paystack=PaystackConfig(secret_keys=(SECRET_KEY,), api_base=paystack_server[1]),
-        provider_timeout_seconds=1,
-    )
-
-
-def webhook(s: LiveServer, paystack: FakePaystack, body: bytes) -> dict[str, Any]:
-    delivered = paystack.deliver(f"{s.base_url}/api/v1/webhooks/paystack", body)
-    assert delivered.status_code == 200, delivered.text
-    answer: dict[str, Any] = delivered.json()
-    return answer
+from tests.e2e.conftest import LiveServer
+from tests.e2e.paystack.conftest import SLOW, webhook
+from tests.provider_fakes.paystack import FakePaystack
 
 
 def paid(s: LiveServer, paystack: FakePaystack, order_id: str) -> str:
