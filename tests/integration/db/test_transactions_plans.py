@@ -18,6 +18,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy.dialects import postgresql
 
 from application.views import TransactionFilter
 from infrastructure.db import migrate
@@ -280,3 +281,19 @@ def _outline(plan: dict[str, Any], depth: int = 0) -> str:
     lines = [f"{'  ' * depth}{plan['Node Type']} {what}".rstrip()]
     lines += [_outline(child, depth + 1) for child in plan.get("Plans", [])]
     return "\n".join(lines)
+
+
+def test_the_few_valued_filters_are_in_the_text_so_a_generic_plan_knows_them() -> None:
+    # a prepared statement's generic plan is made without the parameters' values: for status+provider+window it
+    # took 15-22 ms where a plan for the values took 1 ms, so status, provider, currency and risk are literals
+    window = {"created_after": NOW - timedelta(days=90), "created_before": NOW - timedelta(days=30)}
+    asked = TransactionFilter(status="succeeded", provider="paypal", currency="EUR", **window)
+    query = transactions_query(asked, None, 51)
+    compiled = compile_statement(query.statement, postgresql.asyncpg.dialect())
+    assert set(compiled.parameters) == {"created_after", "created_before"}
+    for literal in ("'succeeded'", "'paypal'", "'EUR'"):
+        assert literal in compiled.text
+    other = transactions_query(
+        TransactionFilter(status="failed", provider="paypal", currency="EUR", **window), None, 51
+    )
+    assert other.statement is not query.statement  # one statement per value, each planned for it

@@ -23,6 +23,11 @@ from infrastructure.db.read.cursor import Position, after_values, before
 from infrastructure.db.tables import payments, refunds
 
 _FILTERS = ("status", "provider", "order_id", "currency", "created_after", "created_before", "risk")
+# Filters with few values are written into the statement's text, one statement per value: after five runs Postgres
+# plans a prepared statement once for any value (its generic plan), and for status+provider+window that plan took
+# 15-22 ms where a plan for the values asked took 1 ms (EXPLAIN ANALYZE, 200,000 payments). The values are our
+# own enums and an ISO code checked by the API, rendered by SQLAlchemy as quoted literals.
+_IN_TEXT = ("status", "provider", "currency", "risk")
 _SHAPES = 256  # clients that vary the page size could otherwise grow the cache forever
 TRANSACTION_FIELDS = tuple(field.name for field in fields(TransactionView))  # the selected columns, in order
 
@@ -32,7 +37,7 @@ class Query(NamedTuple):
     values: dict[str, Any]  # by bind parameter name
 
 
-Shape = tuple[TransactionKind | None, tuple[str, ...], int]
+Shape = tuple[TransactionKind | None, tuple[str, ...], tuple[tuple[str, str], ...], int]
 _LISTINGS: dict[Shape, sa.Select[Any]] = {}
 
 
@@ -41,12 +46,13 @@ def transactions_query(filters: TransactionFilter, after: Position | None, limit
     values = {name: value for name in _FILTERS if (value := getattr(filters, name)) is not None}
     if after is not None:
         values.update(after_values(after))
-    shape = (filters.kind, tuple(values), limit)
+    in_text = {name: str(values.pop(name)) for name in _IN_TEXT if name in values}
+    shape = (filters.kind, tuple(values), tuple(in_text.items()), limit)
     statement = _LISTINGS.get(shape)
     if statement is None:
         if len(_LISTINGS) >= _SHAPES:
             _LISTINGS.clear()
-        statement = _LISTINGS[shape] = _listing(filters.kind, frozenset(values), limit)
+        statement = _LISTINGS[shape] = _listing(filters.kind, frozenset(values) | frozenset(in_text), in_text, limit)
     return Query(statement, values)
 
 
@@ -55,13 +61,15 @@ def transaction_lookup(id_or_reference: str) -> Query:
     return Query(_LOOKUP, {"reference": id_or_reference})
 
 
-def _listing(kind: TransactionKind | None, present: frozenset[str], limit: int) -> sa.Select[Any]:
+def _listing(
+    kind: TransactionKind | None, present: frozenset[str], in_text: dict[str, str], limit: int
+) -> sa.Select[Any]:
     page = _limit(limit)
     branches = []
     if kind in (None, "payment"):
-        branches.append(_newest_first(_payment_rows().where(*_filters(payments, present)), payments, page))
+        branches.append(_newest_first(_payment_rows().where(*_filters(payments, present, in_text)), payments, page))
     if kind in (None, "refund") and "risk" not in present:  # a risk decision is a payment's: no refund has one
-        branches.append(_newest_first(_refund_rows().where(*_filters(refunds, present)), refunds, page))
+        branches.append(_newest_first(_refund_rows().where(*_filters(refunds, present, in_text)), refunds, page))
     if not branches:  # refunds with a risk decision: there are none
         branches.append(_newest_first(_payment_rows().where(sa.false()), payments, page))
     statement = _newest_first_union(branches, page)
@@ -113,20 +121,24 @@ def _refund_rows() -> sa.Select[Any]:
     ).join_from(refunds, payments, refunds.c.payment_id == payments.c.id)
 
 
-def _filters(table: sa.Table, present: frozenset[str]) -> list[sa.ColumnElement[bool]]:
+def _filters(table: sa.Table, present: frozenset[str], in_text: dict[str, str]) -> list[sa.ColumnElement[bool]]:
     """`created_after` is inclusive and `created_before` exclusive, so adjacent windows never overlap.
 
     Each branch filters on its own columns (refunds carry their payment's provider, 0005), so each can walk its
     own `(filter, created_at, id)` index; only `order_id` is the payment's.
     """
     own = table.c
+
+    def value(name: str) -> sa.BindParameter[Any]:
+        return sa.bindparam(name, in_text[name], literal_execute=True) if name in in_text else sa.bindparam(name)
+
     conditions: list[sa.ColumnElement[bool]] = [
-        own[name] == sa.bindparam(name) for name in ("status", "provider", "currency") if name in present
+        own[name] == value(name) for name in ("status", "provider", "currency") if name in present
     ]
     if "order_id" in present:
         conditions.append(payments.c.order_id == sa.bindparam("order_id"))
     if "risk" in present:  # only ever on the payments branch (see _listing)
-        conditions.append(payments.c.risk_decision == sa.bindparam("risk"))
+        conditions.append(payments.c.risk_decision == value("risk"))
     if "created_after" in present:
         conditions.append(own.created_at >= sa.bindparam("created_after"))
     if "created_before" in present:
