@@ -15,7 +15,7 @@ from application.ports.clock import Clock
 from application.ports.ids import IdGenerator
 from application.ports.metrics import NO_METRICS, Metrics
 from application.ports.payment_provider import PaymentProvider, PaymentProviders
-from application.ports.risk import NO_RISK_CHECKS, RiskAssessor
+from application.ports.risk import NO_RISK_CHECKS, CheckoutFacts, RiskAssessor
 from application.ports.unit_of_work import UnitOfWork
 from application.risk_check import RiskCheck, checkout_facts
 from application.routing.failover import CheckoutFailover
@@ -87,7 +87,7 @@ class CheckoutOrderHandler:
     async def _checkout(self, cmd: CheckoutOrder, money: Money, provider: PaymentProvider) -> CheckoutResult:
         facts = checkout_facts(cmd.order_id, money, cmd.details, provider.name, self._clock.now())
         risk = await self._risk.screen(facts)  # before anything is stored or any provider asked
-        payment, created = await self._open_payment(cmd, money, provider.name, risk)
+        payment, created = await self._open_payment(cmd, facts, provider.name, risk)
         if payment.checkout_url is None:  # new, or no provider answered yet: routing/failover.py
             create = partial(self._create_session, actor=cmd.actor)
             payment = await self._failover.create_session(
@@ -96,7 +96,7 @@ class CheckoutOrderHandler:
         return CheckoutResult(PaymentView.of(payment), created)
 
     async def _open_payment(
-        self, cmd: CheckoutOrder, money: Money, provider: str, screened: RiskAssessment | None
+        self, cmd: CheckoutOrder, facts: CheckoutFacts, provider: str, screened: RiskAssessment | None
     ) -> tuple[Payment, bool]:
         """Insert first, read only when the order already has a live payment: a new order (the common case)
         costs one write and no read. The store's one-live-payment-per-order guard refuses the insert otherwise;
@@ -104,10 +104,16 @@ class CheckoutOrderHandler:
         for _ in range(3):  # the live payment can settle (fail, expire) between our insert and our read
             try:
                 async with self._uow as uow:
-                    facts = checkout_facts(cmd.order_id, money, cmd.details, provider, self._clock.now())
                     risk = await self._risk.settle(facts, screened, uow.recent_checkouts)  # counted under locks
                     payment = Payment.initiate(
-                        self._ids.new("pay"), cmd.order_id, money, provider, cmd.details, facts.at, cmd.capture, risk
+                        self._ids.new("pay"),
+                        cmd.order_id,
+                        facts.amount,
+                        provider,
+                        cmd.details,
+                        facts.at,
+                        cmd.capture,
+                        risk,
                     )
                     await uow.payments.add(payment, Cause("api", cmd.actor))
                     await uow.commit()
@@ -120,7 +126,7 @@ class CheckoutOrderHandler:
                 live = await uow.payments.find_live_for_order(cmd.order_id)
             if blocked is not None and live is None:
                 raise blocked
-            reusable = OneLivePaymentPerOrder(cmd.order_id, money, live).reusable()
+            reusable = OneLivePaymentPerOrder(cmd.order_id, facts.amount, live).reusable()
             if reusable is not None:
                 return reusable, False
         raise LivePaymentExists(cmd.order_id)
