@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from application.data.idempotency import StoredResponse
 from application.errors import IdempotencyKeyInUse
 from interfaces.admin.form_errors import FormNotUnderstood
+from interfaces.admin.session import posted_form
 from interfaces.http.root import root_of
 
 if TYPE_CHECKING:
@@ -45,6 +46,19 @@ def form_key(fields: Mapping[str, str]) -> str:
     if not _VALID.fullmatch(key):
         raise FormKeyMissing("The form is incomplete. Open the page again and use its form.")
     return key
+
+
+async def posted_action(
+    request: Request[Any, Any, Any],
+    console: Console,
+    scope: str,
+    action: Callable[[Mapping[str, str]], Awaitable[object]],
+) -> Outcome:
+    """A console action as every form sends it: the CSRF token checked, the scope required, then `action` (given
+    the form's fields) run once for this form."""
+    fields = await posted_form(request, console)
+    console.require(scope)
+    return await once(request, console, fields, lambda: action(fields))
 
 
 async def once(

@@ -3,6 +3,7 @@ confirmation step), capture and cancel, each sent on the bus as the API sends it
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -22,7 +23,7 @@ from domain.payments.refund import RefundReason
 from interfaces.admin.form_errors import FormNotUnderstood
 from interfaces.admin.formatting import money, parse_major_units
 from interfaces.admin.notices import done, notice_for
-from interfaces.admin.once import form_key, once
+from interfaces.admin.once import form_key, posted_action
 from interfaces.admin.payment_model import actions_for
 from interfaces.admin.render import page
 from interfaces.admin.session import Console, posted_form
@@ -88,11 +89,12 @@ class PaymentPages(Controller):
         bus: NamedDependency[MessageBus],
         console: NamedDependency[Console],
     ) -> Redirect:
-        fields = await posted_form(request, console)
-        console.require("refunds:write")
-        amount, reason = _minor_units(fields.get("amount", "")), _reason(fields.get("reason", ""))
-        command = RefundPayment(payment_id, amount, reason, actor=console.actor, source="admin")
-        outcome = await once(request, console, fields, lambda: bus.send(command))
+
+        async def refund(fields: Mapping[str, str]) -> object:
+            amount, reason = _minor_units(fields.get("amount", "")), _reason(fields.get("reason", ""))
+            return await bus.send(RefundPayment(payment_id, amount, reason, actor=console.actor, source="admin"))
+
+        outcome = await posted_action(request, console, "refunds:write", refund)
         return _back(payment_id, done("refund", outcome))
 
     @post("/{payment_id:str}/capture", status_code=303)
@@ -103,10 +105,8 @@ class PaymentPages(Controller):
         bus: NamedDependency[MessageBus],
         console: NamedDependency[Console],
     ) -> Redirect:
-        fields = await posted_form(request, console)
-        console.require("payments:write")
         command = CapturePayment(payment_id, actor=console.actor, source="admin")
-        outcome = await once(request, console, fields, lambda: bus.send(command))
+        outcome = await posted_action(request, console, "payments:write", lambda _: bus.send(command))
         return _back(payment_id, done("capture", outcome))
 
     @post("/{payment_id:str}/cancel", status_code=303)
@@ -117,10 +117,8 @@ class PaymentPages(Controller):
         bus: NamedDependency[MessageBus],
         console: NamedDependency[Console],
     ) -> Redirect:
-        fields = await posted_form(request, console)
-        console.require("payments:write")
         command = CancelPayment(payment_id, actor=console.actor, source="admin")
-        outcome = await once(request, console, fields, lambda: bus.send(command))
+        outcome = await posted_action(request, console, "payments:write", lambda _: bus.send(command))
         return _back(payment_id, done("cancel", outcome))
 
 

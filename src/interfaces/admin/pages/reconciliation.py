@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Controller, Request
@@ -15,9 +16,9 @@ from application.queries.reconciliation_summary import GetReconciliationSummary
 from application.worker.janitor_report import JanitorReport
 from application.worker.run_janitor import RunJanitor
 from interfaces.admin.notices import notice_for
-from interfaces.admin.once import Outcome, once
+from interfaces.admin.once import Outcome, posted_action
 from interfaces.admin.render import page
-from interfaces.admin.session import Console, posted_form
+from interfaces.admin.session import Console
 from interfaces.http.route_handlers import get, post
 
 log = logging.getLogger(__name__)
@@ -34,14 +35,12 @@ class ReconciliationPages(Controller):
     async def run(
         self, request: Request[Any, Any, Any], bus: NamedDependency[MessageBus], console: NamedDependency[Console]
     ) -> Template:
-        fields = await posted_form(request, console)
-        console.require("admin")
         reports: list[JanitorReport] = []
 
-        async def run_once() -> None:
+        async def run_once(_: Mapping[str, str]) -> None:
             reports.append(await bus.send(RunJanitor(actor=console.actor)))
 
-        outcome = await once(request, console, fields, run_once)
+        outcome = await posted_action(request, console, "admin", run_once)
         if outcome is Outcome.DONE:
             log.info("console: reconciliation run by %s", console.actor)
         return await _page(bus, console, reports[0] if reports else None, notice_for(outcome.value))

@@ -23,9 +23,9 @@ from application.queries.list_webhook_events import ListWebhookEvents
 from interfaces.admin.form_errors import FormNotUnderstood
 from interfaces.admin.masking import masked_headers
 from interfaces.admin.notices import done, notice_for
-from interfaces.admin.once import once
+from interfaces.admin.once import posted_action
 from interfaces.admin.render import page
-from interfaces.admin.session import Console, posted_form
+from interfaces.admin.session import Console
 from interfaces.http.route_handlers import get, post
 
 log = logging.getLogger(__name__)
@@ -98,9 +98,8 @@ class WebhookEventsPages(Controller):
         bus: NamedDependency[MessageBus],
         console: NamedDependency[Console],
     ) -> Redirect:
-        fields = await posted_form(request, console)
-        console.require("admin")
-        outcome = await once(request, console, fields, lambda: bus.send(ReplayWebhookEvent(event_id, console.actor)))
+        replay = ReplayWebhookEvent(event_id, console.actor)
+        outcome = await posted_action(request, console, "admin", lambda _: bus.send(replay))
         log.info("console: webhook event %s replayed by %s (%s)", event_id, console.actor, outcome.value)
         return Redirect(
             f"/admin/webhook-events/{quote(event_id, safe='')}?done={done('replay', outcome)}", status_code=303
@@ -137,8 +136,7 @@ class NotificationsPages(Controller):
         bus: NamedDependency[MessageBus],
         console: NamedDependency[Console],
     ) -> Redirect:
-        fields = await posted_form(request, console)
-        console.require("admin")
-        outcome = await once(request, console, fields, lambda: bus.send(RetryNotification(notification_id)))
+        retry = RetryNotification(notification_id)
+        outcome = await posted_action(request, console, "admin", lambda _: bus.send(retry))
         log.info("console: notification %s retried by %s (%s)", notification_id, console.actor, outcome.value)
         return Redirect(f"/admin/notifications?done={done('retry', outcome)}", status_code=303)
