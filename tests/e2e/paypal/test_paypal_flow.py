@@ -1,6 +1,6 @@
 """PayPal end to end over real HTTP, on SQLite and on Postgres: the service talks to a fake PayPal (its wire
 format, OAuth, idempotency keys), and the fake's signed webhooks come back to the service's webhook route,
-verified by postback (see `paypal_service.py`).
+verified by postback (see `service.py`).
 
 check out in USD → the buyer approves → CHECKOUT.ORDER.APPROVED → we capture → refund in two steps, the first
 settled by PAYMENT.CAPTURE.REFUNDED; duplicate, late and forged deliveries; PayPal timing out mid-call.
@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-
-import pytest
 
 from tests.e2e.conftest import LiveServer
-from tests.e2e.paypal_service import SLOW, deliver, serve_paypal
+from tests.e2e.paypal.service import SLOW, deliver
 from tests.e2e.webhook_refusals import (
     LONG_EVENT_ID,
     NOT_AN_EVENT,
@@ -24,28 +21,7 @@ from tests.e2e.webhook_refusals import (
     stored_webhooks,
     with_event_id,
 )
-from tests.provider_fakes.paypal import FakePayPal, Swappable, new_key, sign_webhook
-from tests.provider_fakes.server import running
-
-
-@pytest.fixture(scope="module")
-def paypal_server() -> Iterator[tuple[Swappable, str]]:
-    swappable = Swappable(FakePayPal())
-    with running(swappable) as url:
-        yield swappable, url
-
-
-@pytest.fixture
-def paypal(paypal_server: tuple[Swappable, str]) -> FakePayPal:
-    paypal_server[0].app = FakePayPal()
-    return paypal_server[0].app
-
-
-@pytest.fixture
-def server(
-    database_url: str, api_keys: dict[str, str], paypal_server: tuple[Swappable, str], paypal: FakePayPal
-) -> Iterator[LiveServer]:
-    yield from serve_paypal(database_url, api_keys, paypal_server[1])
+from tests.provider_fakes.paypal import FakePayPal, new_key, sign_webhook
 
 
 def test_approve_capture_and_refund_in_two_steps(server: LiveServer, paypal: FakePayPal, database_url: str) -> None:

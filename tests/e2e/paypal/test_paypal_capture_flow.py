@@ -10,7 +10,6 @@ import asyncio
 import re
 import threading
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,29 +21,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from infrastructure.db.tables import payments
 from tests.e2e.conftest import LiveServer
-from tests.e2e.paypal_service import SLOW, deliver, serve_paypal
-from tests.provider_fakes.paypal import FakePayPal, Swappable
-from tests.provider_fakes.server import running
-
-
-@pytest.fixture(scope="module")
-def paypal_server() -> Iterator[tuple[Swappable, str]]:
-    swappable = Swappable(FakePayPal())
-    with running(swappable) as url:
-        yield swappable, url
-
-
-@pytest.fixture
-def paypal(paypal_server: tuple[Swappable, str]) -> FakePayPal:
-    paypal_server[0].app = FakePayPal()
-    return paypal_server[0].app
-
-
-@pytest.fixture
-def server(
-    database_url: str, api_keys: dict[str, str], paypal_server: tuple[Swappable, str], paypal: FakePayPal
-) -> Iterator[LiveServer]:
-    yield from serve_paypal(database_url, api_keys, paypal_server[1])
+from tests.e2e.paypal.service import SLOW, deliver
+from tests.provider_fakes.paypal import FakePayPal
 
 
 def held(s: LiveServer, paypal: FakePayPal, order_id: str, amount: int) -> tuple[str, str]:
