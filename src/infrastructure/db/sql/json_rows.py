@@ -15,11 +15,10 @@ columns nested as they are.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -36,19 +35,29 @@ class JsonRows(sa.TypeDecorator[Sequence[Mapping[str, Any]]]):
     def __init__(self, table: sa.Table, columns: Sequence[str]) -> None:
         super().__init__()
         self.table, self.columns = table, tuple(columns)
+        self._encoders: dict[str, tuple[tuple[str, Any], ...]] = {}  # per dialect: looked up once, not per row
 
     def process_bind_param(self, value: Sequence[Mapping[str, Any]] | None, dialect: Dialect) -> str | None:
         if value is None:
             return None
-        encoders = {
-            name: None if _is_json(self.table.c[name].type) else _bind(self.table.c[name].type, dialect)
-            for name in self.columns
-        }
+        encoders = self._encoders.get(dialect.name) or self._encoders.setdefault(
+            dialect.name, self._encoders_for(dialect)
+        )
         rows = [
-            {name: row[name] if encode is None else encode(row[name]) for name, encode in encoders.items()}
-            for row in value
+            {name: row[name] if encode is None else encode(row[name]) for name, encode in encoders} for row in value
         ]
-        return json.dumps(rows, default=_isoformat, separators=(",", ":"))
+        # msgspec: datetimes as RFC 3339 text (both stores' casts read it), several times faster than json.dumps
+        return _ROWS_ENCODER.encode(rows).decode()
+
+    def _encoders_for(self, dialect: Dialect) -> tuple[tuple[str, Any], ...]:
+        """Each column's own bind conversion (None: the value goes into the JSON as it is)."""
+        return tuple(
+            (name, None if _is_json(self.table.c[name].type) else _bind(self.table.c[name].type, dialect))
+            for name in self.columns
+        )
+
+
+_ROWS_ENCODER = msgspec.json.Encoder()
 
 
 class json_elements(GenericFunction[Any]):
@@ -116,9 +125,3 @@ def _is_json(type_: sa.types.TypeEngine[Any]) -> bool:
 def _bind(type_: sa.types.TypeEngine[Any], dialect: Dialect) -> Any:
     processor = type_.dialect_impl(dialect).bind_processor(dialect)
     return processor
-
-
-def _isoformat(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
