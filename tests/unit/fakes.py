@@ -37,6 +37,7 @@ from application.data.provider_news import (
 )
 from application.data.reconciliation import Discrepancies, IdSample, Overview, ReconciliationSummary
 from application.data.webhook_events import (
+    Applied,
     InboxEntry,
     InboxReceipt,
     InboxStatus,
@@ -294,7 +295,7 @@ class FakeWebhookInbox:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
 
-    async def record(self, entry: InboxEntry) -> InboxReceipt:
+    async def record(self, entry: InboxEntry, *, applied: Applied | None = None) -> InboxReceipt:
         store, tx = self._uow._store, self._uow._tx_or_fail()
         store._fault("inbox.record")
         for row in (*store.inbox.values(), *tx.inbox.values()):
@@ -309,6 +310,9 @@ class FakeWebhookInbox:
             entry.body,
             entry.received_at,
         )
+        if applied is not None:  # as the SQL inbox: written as processed, marked only if the outcome differs
+            row = tx.inbox[entry.id]
+            row.status, row.processed_at, row.payment_id = InboxStatus.PROCESSED, applied.at, applied.payment_id
         return InboxReceipt(entry.id, duplicate=False)
 
     async def mark(

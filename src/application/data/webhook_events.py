@@ -28,6 +28,14 @@ class InboxEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Applied:
+    """An event recorded as applied in the transaction that records it (WebhookInbox.record)."""
+
+    at: datetime
+    payment_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class InboxReceipt:
     id: str
     duplicate: bool

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from application.data.webhook_events import (
+    Applied,
     InboxEntry,
     InboxReceipt,
     InboxStatus,
@@ -19,8 +20,12 @@ from application.data.webhook_events import (
 class WebhookInbox(Protocol):
     """Inside a unit of work: the event is recorded in the same transaction as the change it causes."""
 
-    async def record(self, entry: InboxEntry) -> InboxReceipt:
-        """Stores the event once per (provider, event_id). A repeat returns the first id with duplicate=True."""
+    async def record(self, entry: InboxEntry, *, applied: Applied | None = None) -> InboxReceipt:
+        """Stores the event once per (provider, event_id). A repeat returns the first id with duplicate=True.
+
+        `applied`: the caller applies the event in this same transaction, so the row is written as processed
+        (at `applied.at`, naming `applied.payment_id`) and the caller marks it only when the outcome is another:
+        the common case needs no second statement. Nothing is visible before the transaction commits."""
         ...
 
     async def mark(

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from application.data.cause import Cause
 from application.data.outcomes import WebhookOutcome
 from application.data.provider_news import EventAction, ProviderEvent, ProviderNotice
-from application.data.webhook_events import InboxEntry, InboxStatus, StoredWebhook
+from application.data.webhook_events import Applied, InboxEntry, InboxStatus, StoredWebhook
 from application.errors import (
     InvalidSignature,
     MalformedWebhook,
@@ -122,11 +122,13 @@ class WebhookProcessor:
         entry = self._entry(provider.name, event, body, headers)
         try:
             async with self._uow as uow:
-                receipt = await uow.inbox.record(entry)
+                # applied in this transaction: written as processed (the usual outcome), marked only if not
+                applied = None if event.needs_confirmation else Applied(self._clock.now(), event.payment_id)
+                receipt = await uow.inbox.record(entry, applied=applied)
                 if receipt.duplicate:
                     return WebhookReceipt(receipt.id, True, "duplicate")
-                if not event.needs_confirmation:
-                    return await self._apply_and_mark(uow, receipt.id, event)
+                if applied is not None:
+                    return await self._apply_and_mark(uow, receipt.id, event, recorded_as=applied)
                 await uow.commit()  # stored before the provider is asked: a slow provider cannot lose it
             return await self._apply_stored(provider, receipt.id, event)
         except StoreUnavailable:
@@ -193,13 +195,14 @@ class WebhookProcessor:
         event: ProviderEvent,
         cause: Cause | None = None,
         previous: InboxStatus = InboxStatus.RECEIVED,
+        recorded_as: Applied | None = None,
     ) -> WebhookReceipt:
         outcome = await self._apply(uow, event, cause)
         if previous is InboxStatus.PROCESSED and outcome.status is not InboxStatus.PROCESSED:
             return WebhookReceipt(entry_id, False, previous.value)  # replayed, nothing changed: keep the record
-        await uow.inbox.mark(
-            entry_id, outcome.status, reason=outcome.reason, payment_id=event.payment_id, at=self._clock.now()
-        )
+        if recorded_as is None or outcome.status is not InboxStatus.PROCESSED:
+            at = self._clock.now() if recorded_as is None else recorded_as.at
+            await uow.inbox.mark(entry_id, outcome.status, reason=outcome.reason, payment_id=event.payment_id, at=at)
         await uow.commit()
         return WebhookReceipt(entry_id, False, outcome.status.value)
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from application.data.webhook_events import (
+    Applied,
     InboxEntry,
     InboxReceipt,
     InboxStatus,
@@ -32,7 +33,10 @@ from infrastructure.db.worker.leases import claim_statement, release_statement
 
 FIRST_RETRY_DELAY = timedelta(seconds=30)
 _FAILED, _RECEIVED, _DEAD = InboxStatus.FAILED.value, InboxStatus.RECEIVED.value, InboxStatus.DEAD.value
-_RECORDED = ("id", "provider", "event_id", "event_type", "status", "headers", "body", "received_at")
+_RECORDED = (
+    *("id", "provider", "event_id", "event_type", "status", "headers", "body", "received_at"),
+    *("processed_at", "payment_id"),
+)
 
 
 def _record(dialect: Dialect) -> sa.Insert:
@@ -106,7 +110,7 @@ class SqlWebhookEvents:
         self._runner = runner
 
     # ---- WebhookInbox: inside a unit of work ------------------------------------------------------------------
-    async def record(self, entry: InboxEntry) -> InboxReceipt:
+    async def record(self, entry: InboxEntry, *, applied: Applied | None = None) -> InboxReceipt:
         """Once per (provider, event id); a concurrent duplicate on Postgres waits on the unique index for the
         first transaction, then finds its row."""
         values = {
@@ -114,10 +118,12 @@ class SqlWebhookEvents:
             "provider": entry.provider,
             "event_id": entry.event_id,
             "event_type": entry.event_type,
-            "status": InboxStatus.RECEIVED.value,
+            "status": (InboxStatus.RECEIVED if applied is None else InboxStatus.PROCESSED).value,
             "headers": dict(entry.headers),
             "body": entry.body,
             "received_at": entry.received_at,
+            "processed_at": None if applied is None else applied.at,
+            "payment_id": None if applied is None else applied.payment_id,
         }
         inserted = await self._runner.write(_RECORD, **values)
         if inserted:
