@@ -23,7 +23,6 @@ from infrastructure.settings import Settings, load_settings
 from infrastructure.worker.assembly import build_worker
 from interfaces.admin.console import console_router, template_config
 from interfaces.http.api_docs import ApiDocsPage
-from interfaces.http.auth import provide_caller
 from interfaces.http.controllers.checkout import CheckoutController
 from interfaces.http.controllers.metrics import MetricsController
 from interfaces.http.controllers.notifications import NotificationsController
@@ -100,7 +99,6 @@ def _dependencies(container: Container, settings: Settings) -> dict[str, Provide
         "container": Provide(lambda: container, sync_to_thread=False),
         "bus": Provide(lambda: container.bus(), sync_to_thread=False),
         "settings": Provide(lambda: settings, sync_to_thread=False),
-        "caller": Provide(provide_caller, sync_to_thread=False),
     }
 
 

@@ -2,7 +2,7 @@
 
 `requires(scope)` is a Litestar guard: it runs before the body is read, authenticates through the container's
 `api_keys` store (which compares in constant time), checks the scope (`admin` implies every scope) and leaves
-the `Caller` in the request's state for the `caller` dependency. Keys are never logged or echoed.
+the `Caller` in the request's state, read by handlers with `caller_of`. Keys are never logged or echoed.
 """
 
 from __future__ import annotations
@@ -71,8 +71,9 @@ def requires(scope: str) -> Guard:
     return guard
 
 
-def provide_caller(request: Request[Any, Any, Any]) -> Caller:
-    """The `caller` dependency: whoever the route's guard admitted."""
+def caller_of(request: Request[Any, Any, Any]) -> Caller:
+    """Whoever the route's guard admitted. Read from the request, not a dependency: a handler with two
+    dependencies makes Litestar resolve them in a task group of their own (~5% of a checkout's CPU)."""
     caller = request.scope.get("state", {}).get(_CALLER)
     if not isinstance(caller, Caller):
         raise NotAuthorizedException("this route needs an API key")

@@ -9,8 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody, PathParameter
 
 from application.bus import MessageBus
-from application.data.api_keys import Caller
-from interfaces.http.auth import requires
+from interfaces.http.auth import caller_of, requires
 from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
 from interfaces.http.json_body import StrictJson
 from interfaces.http.openapi import KEY_IN_USE, KEY_REUSED, SECURITY, problem_responses, success
@@ -67,9 +66,10 @@ class CheckoutController(Controller):
         order_id: OrderId,
         data: JSONBody[CheckoutRequest],
         bus: NamedDependency[MessageBus],
-        caller: NamedDependency[Caller],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
+        caller = caller_of(request)
+
         async def run() -> JsonResult:
             result = await bus.send(data.to_command(order_id, actor=caller.name))
             payment = result.payment

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller
+from litestar import Controller, Request
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
 from application.bus import MessageBus
-from application.data.api_keys import Caller
 from application.queries.reconciliation_summary import MAX_HOURS_BACK, GetReconciliationSummary
 from application.worker.run_janitor import RunJanitor
-from interfaces.http.auth import requires
+from interfaces.http.auth import caller_of, requires
 from interfaces.http.openapi import SECURITY, problem_responses
 from interfaces.http.route_handlers import get, post
 from interfaces.http.schemas.reconciliation import JanitorRunResponse, ReconciliationSummaryResponse
@@ -45,5 +44,5 @@ class ReconciliationController(Controller):
         summary="Run the janitor now: ask providers about stuck payments and refunds, and settle them",
         responses=problem_responses(401, 403),
     )
-    async def run(self, bus: NamedDependency[MessageBus], caller: NamedDependency[Caller]) -> JanitorRunResponse:
-        return JanitorRunResponse.from_report(await bus.send(RunJanitor(actor=caller.name)))
+    async def run(self, request: Request[Any, Any, Any], bus: NamedDependency[MessageBus]) -> JanitorRunResponse:
+        return JanitorRunResponse.from_report(await bus.send(RunJanitor(actor=caller_of(request).name)))

@@ -9,8 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from application.bus import MessageBus
-from application.data.api_keys import Caller
-from interfaces.http.auth import requires
+from interfaces.http.auth import caller_of, requires
 from interfaces.http.controllers.payments import PaymentId
 from interfaces.http.idempotency import IdempotencyKey, JsonResult, idempotent
 from interfaces.http.json_body import StrictJson
@@ -65,10 +64,10 @@ class RefundsController(Controller):
         request: Request[Any, Any, Any],
         payment_id: PaymentId,
         bus: NamedDependency[MessageBus],
-        caller: NamedDependency[Caller],
         idempotency_key: IdempotencyKey = None,
         data: JSONBody[RefundRequest | None] = None,
     ) -> Response[Any]:
+        caller = caller_of(request)
         body = data or RefundRequest()
 
         async def run() -> JsonResult:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response
+from litestar import Controller, Request, Response
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, PathParameter
 
 from application.bus import MessageBus
 from application.commands.replay_webhook_event import ReplayWebhookEvent
-from application.data.api_keys import Caller
 from application.data.webhook_events import WebhookEventFilter
 from application.queries.get_webhook_event import GetWebhookEvent
 from application.queries.list_webhook_events import ListWebhookEvents
-from interfaces.http.auth import requires
+from interfaces.http.auth import caller_of, requires
 from interfaces.http.openapi import LIST_REFUSED, SECURITY, problem_responses, success
 from interfaces.http.route_handlers import get, post
 from interfaces.http.schemas.common import ProviderName
@@ -70,7 +69,7 @@ class WebhookEventsController(Controller):
         },
     )
     async def replay(
-        self, event_id: EventId, bus: NamedDependency[MessageBus], caller: NamedDependency[Caller]
+        self, request: Request[Any, Any, Any], event_id: EventId, bus: NamedDependency[MessageBus]
     ) -> Response[WebhookEventResponse]:
-        replayed = await bus.send(ReplayWebhookEvent(event_id, actor=caller.name))
+        replayed = await bus.send(ReplayWebhookEvent(event_id, actor=caller_of(request).name))
         return Response(WebhookEventResponse.from_view(replayed), status_code=202)

@@ -4,7 +4,7 @@ page by page, oldest first, translated like delivered webhooks) and `pulled_even
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -26,6 +26,7 @@ async def test_an_approval_whose_webhook_never_came_is_listed_and_captured_on_co
     payment = await checked_out(paypal, new_payment(2500))
     approved, _ = fake.webhook("CHECKOUT.ORDER.APPROVED", fake.approve(payment.provider_reference or ""))
 
+    clock.set(datetime.now(UTC))  # the pass runs after the event was made (the fake stamps it in real time)
     [missed] = await paypal.missed_events(clock.now() - timedelta(days=3))
 
     assert missed.event == translate(approved)  # translated exactly like the webhook's body
@@ -47,6 +48,7 @@ async def test_every_page_is_read_and_events_come_oldest_first(
     made = [fake.webhook("CHECKOUT.ORDER.APPROVED", fake.approve(p.provider_reference or ""))[0] for p in payments]
     fake.keep_event(json.dumps({"id": "WH-UNREADABLE", "create_time": paypal_time()}).encode())  # no event type
 
+    clock.set(datetime.now(UTC))  # the pass runs after the events were made (the fake stamps them in real time)
     missed = await paypal.missed_events(clock.now() - timedelta(days=3))
 
     assert [m.event.event_id for m in missed] == [json.loads(body)["id"] for body in made]
@@ -85,6 +87,7 @@ async def test_a_pass_reads_at_most_max_pages_the_newest_first(
     payments = [await checked_out(paypal, new_payment()) for _ in range(3)]
     made = [fake.webhook("CHECKOUT.ORDER.APPROVED", fake.approve(p.provider_reference or ""))[0] for p in payments]
 
+    clock.set(datetime.now(UTC))  # the pass runs after the events were made (the fake stamps them in real time)
     missed = await paypal.missed_events(clock.now() - timedelta(days=3))
 
     assert [m.event.event_id for m in missed] == [json.loads(body)["id"] for body in made[1:]]  # oldest: lookups
