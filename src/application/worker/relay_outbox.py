@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ NOTIFIED_EVENT_TYPES = frozenset(
     }
 )
 MAX_ERROR_LENGTH = 500
+CONCURRENCY = 8  # payments relayed at once (each holds a pooled connection while it writes)
 PAID_AFTER_CANCEL_NOTE = "automatic: paid after the payment was cancelled"
 
 
@@ -87,22 +89,36 @@ class RelayOutboxHandler:
     async def __call__(self, cmd: RelayOutbox) -> RelayReport:
         now = self._clock.now()
         messages = await self._outbox.claim(cmd.worker_id, now, self._lease, cmd.limit)
-        relayed = failed = created = 0
+        # Each payment's messages in their order, one after another; different payments' at once (at most
+        # CONCURRENCY): one at a time, a batch waited on ~8 round trips per message in turn and the relay fell
+        # behind 500 webhooks a second. Callbacks promise no order between payments (nor retries within one).
+        by_payment: dict[str, list[OutboxMessage]] = {}
         for message in messages:
-            try:
-                # one trace from the request that wrote the event to its callbacks (tracing on)
-                with self._tracing.continued("outbox.relay", message.trace_context):
-                    created += await self._relay(message)
-                relayed += 1
-            # Any failure (store, broker, a bug on one odd message) must not stop the rest of the batch: the
-            # message stays pending and comes back after its backoff, with the error kept for operators.
-            except Exception as error:
-                failed += 1
-                log.warning("relaying outbox message %s failed: %s", message.id, error, exc_info=True)
-                delay = self._policy.delay(message.attempts + 1)
-                reason = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
-                await self._outbox.mark_failed(message.id, reason, self._clock.now() + delay)
-        return RelayReport(len(messages), relayed, failed, created)
+            by_payment.setdefault(message.payment_id, []).append(message)
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def relay_in_order(group: list[OutboxMessage]) -> list[int | None]:
+            async with gate:
+                return [await self._relay_one(message) for message in group]
+
+        outcomes = [n for done in await asyncio.gather(*map(relay_in_order, by_payment.values())) for n in done]
+        relayed = [n for n in outcomes if n is not None]
+        return RelayReport(len(messages), len(relayed), len(outcomes) - len(relayed), sum(relayed))
+
+    async def _relay_one(self, message: OutboxMessage) -> int | None:
+        """Notifications created (0 or 1), or None when relaying failed and the message waits for its retry."""
+        try:
+            # one trace from the request that wrote the event to its callbacks (tracing on)
+            with self._tracing.continued("outbox.relay", message.trace_context):
+                return await self._relay(message)
+        # Any failure (store, broker, a bug on one odd message) must not stop the rest of the batch: the
+        # message stays pending and comes back after its backoff, with the error kept for operators.
+        except Exception as error:
+            log.warning("relaying outbox message %s failed: %s", message.id, error, exc_info=True)
+            delay = self._policy.delay(message.attempts + 1)
+            reason = f"{type(error).__name__}: {error}"[:MAX_ERROR_LENGTH]
+            await self._outbox.mark_failed(message.id, reason, self._clock.now() + delay)
+            return None
 
     async def _relay(self, message: OutboxMessage) -> int:
         created = await self._notify(message)
