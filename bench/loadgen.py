@@ -44,8 +44,9 @@ class Plan:
 
 
 class Phase:
-    def __init__(self, limit: int, deadline: float | None) -> None:
+    def __init__(self, limit: int, deadline: float | None, rate: float = 0.0) -> None:
         self.limit, self.deadline = limit, deadline
+        self.rate, self.began = rate, 0.0  # rate > 0: requests start on a schedule of `rate` a second from `began`
         self.started = 0
         self.latencies: list[int] = []
         self.labels: dict[str, list[int]] = defaultdict(list)
@@ -97,6 +98,10 @@ class Connection:
 
     async def run(self, plan: Plan, phase: Phase) -> None:
         while phase.may_start():
+            if phase.rate:  # an open workload at a fixed rate: each request waits for its start time
+                wait = phase.began + (phase.started - 1) / phase.rate - time.perf_counter()
+                if wait > 0:
+                    await asyncio.sleep(wait)
             item = plan.take()
             if item is None:
                 phase.started -= 1
@@ -147,7 +152,7 @@ async def run(args: argparse.Namespace, requests: list[tuple[str, bytes, int]]) 
     await asyncio.gather(*(connection.run(plan, warmup) for connection in connections))
     # the same warm connections go on; the clock starts when every sender is ready
     started = time.perf_counter()
-    measured.deadline = started + args.duration
+    measured.deadline, measured.rate, measured.began = started + args.duration, args.rate, started
     await asyncio.gather(*(connection.run(plan, measured) for connection in connections))
     elapsed = time.perf_counter() - started
     for connection in connections:
@@ -176,6 +181,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0, help="measured seconds at most")
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--cycle", action="store_true", help="reuse the requests in a loop")
+    parser.add_argument("--rate", type=float, default=0.0, help="measured requests a second (0: as fast as served)")
     parser.add_argument("--cpu", type=int, help="pin this process to one CPU")
     args = parser.parse_args()
     if args.cpu is not None:

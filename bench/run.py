@@ -38,6 +38,7 @@ from urllib.parse import urlencode
 import asyncpg
 import console
 import msgspec
+import outbox
 import processes
 import rounds as rounds_of
 import seed
@@ -50,6 +51,7 @@ DATABASE = "payments_bench"
 RISK_RULES = BENCH / "risk_rules.toml"
 SERVICE_SCENARIOS = ("webhook", "checkout", "status", "status_cold", "transactions", "console")
 CEILINGS = ("raw_webhook", "hello")
+ONCE = ("outbox",)  # after the rounds, once: an absolute target (outbox.py), no ceiling
 CONCURRENCY = {
     "webhook": 16,
     "checkout": 16,
@@ -59,6 +61,7 @@ CONCURRENCY = {
     "console": 4,
     "raw_webhook": 16,
     "hello": 32,
+    "outbox": outbox.SENDERS,  # an open workload at a fixed rate: senders enough that none waits behind another
 }
 STRIPE_WEBHOOK_SECRET = "whsec_bench_" + "0" * 24
 API_KEY = "pay_sk_bench_" + secrets.token_hex(16)
@@ -77,6 +80,7 @@ TARGETS = {
     "transactions": "p99 < 20 ms for every filter",
     "console": f"p99 < {console.TARGET_P99_MS} ms for every page",
     "rss": "< 150 MB after the run",
+    "outbox": f"worker keeps up with {outbox.OUTBOX_RATE} webhooks/s (backlog flat, every callback delivered)",
 }
 
 
@@ -115,6 +119,8 @@ def main() -> int:
     distinct = args.requests + args.warmup
     # every round sends its own webhooks: each payment is paid once
     webhook_payments = distinct * args.rounds if "webhook" in scenarios or "raw_webhook" in scenarios else 0
+    fed_by_outbox = outbox.needed(args.duration) if "outbox" in scenarios else 0  # after the rounds' own
+    webhook_payments += fed_by_outbox
     # the in-flight orders, and as many others as status_cold sends requests (each reads an order once)
     seeded = asyncio.run(seed.seed(url, args.rows, webhook_payments, IN_FLIGHT_ORDERS + distinct))
     asyncio.run(seed.vacuum_analyze(url))
@@ -151,7 +157,23 @@ def main() -> int:
             judge(one)
             report["rounds"].append(one)
 
-    report["scenarios"] = rounds_of.combine(report["rounds"])
+        report["scenarios"] = rounds_of.combine(report["rounds"])
+        if "outbox" in scenarios:
+            print("outbox (once)", flush=True)
+            report["outbox"] = outbox.run(
+                payments=seeded.webhook_service[len(seeded.webhook_service) - fed_by_outbox :],
+                url=url,
+                env=env,
+                serve=[*payments_cli, "serve", "--host", "127.0.0.1"],
+                worker=[*payments_cli, "worker"],
+                cwd=args.app_dir or ROOT,
+                work=work,
+                server_cpu=server_cpu,
+                side_cpu=load_cpu,
+                duration=args.duration,
+                webhook_secret=STRIPE_WEBHOOK_SECRET,
+            )
+            print_outbox(report["outbox"])
     report["rss_mb"] = rounds_of.last_rss(report["rounds"])
     judge(report)
     path = RESULTS / f"{stamp}.json"
@@ -161,6 +183,7 @@ def main() -> int:
     if not args.keep_db:
         asyncio.run(drop_database(admin_url, args.database))
     errors = sum(result.get("errors", 0) for result in report["scenarios"].values())
+    errors += report.get("outbox", {}).get("errors", 0)
     if errors:
         print(f"\nFAILED: {errors} unexpected answers (see error_samples in the JSON)", file=sys.stderr)
         return 1
@@ -173,7 +196,7 @@ def _interrupted(*_: object) -> None:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Benchmark the payments service against ceilings on this machine.")
-    every = SERVICE_SCENARIOS + CEILINGS
+    every = SERVICE_SCENARIOS + CEILINGS + ONCE
     parser.add_argument(
         "--scenarios", default=",".join(every), help=f"comma-separated, from {', '.join(every)} (default: all)"
     )
@@ -563,6 +586,8 @@ def judge(report: dict[str, Any]) -> None:
         verdicts["console"] = worst[1]["p99_ms"] < console.TARGET_P99_MS
     if report.get("rss_mb") is not None:
         verdicts["rss"] = report["rss_mb"] < 150
+    if "outbox" in report:
+        verdicts["outbox"] = report["outbox"]["keeps_up"]
     report["targets"] = {name: {"target": TARGETS[name], "pass": ok} for name, ok in verdicts.items()}
     if "status_cold" in found and found["status_cold"].get("cycled"):  # reads repeat: cache hits, no target
         report["targets"]["status_cold"] = {"target": f"— ({found['status_cold']['note']})", "pass": None}
@@ -575,6 +600,17 @@ def print_line(name: str, result: dict[str, Any]) -> None:
         f"max {result['max_ms']:7.1f} ms  errors {result['errors']}  server CPU {result['server_cpu_busy']:.0%}"
         f"  steal {result['cpu_steal']:.0%}{note}",
         flush=True,
+    )
+
+
+def print_outbox(result: dict[str, Any]) -> None:
+    webhooks = result["webhooks"]
+    print(
+        f"  outbox  webhooks {webhooks['rps']} req/s (wanted {result['rate_wanted']}), p99 {webhooks['p99_ms']} ms; "
+        f"callbacks {result['callbacks_received']:,} of {result['webhooks_accepted']:,}; backlog growth "
+        f"{result['backlog_growth_per_s']}/s, max {result['backlog_max']:,}, drained "
+        f"{result['drained_s_after_feed']} s after the feed; callbacks/s {result['callbacks_per_s_while_fed']} "
+        f"while fed, {result['callbacks_per_s_draining']} draining; worker CPU {result['worker_cpu_busy']:.0%}"
     )
 
 
@@ -618,6 +654,9 @@ def print_table(report: dict[str, Any]) -> None:
             f"service RSS after the run: {report['rss_mb']} MB  {'PASS' if verdict['pass'] else 'FAIL'} "
             f"({verdict['target']})"
         )
+    if "outbox" in targets:
+        verdict = targets["outbox"]
+        print(f"outbox: {'PASS' if verdict['pass'] else 'FAIL'} ({verdict['target']})")
 
 
 def git_describe(directory: Path) -> str | None:
