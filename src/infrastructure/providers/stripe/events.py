@@ -23,23 +23,31 @@ from infrastructure.providers.stripe.news import PROVIDER, Envelope
 
 def translate(body: bytes) -> ProviderEvent:
     try:
-        event = msgspec.json.decode(body, type=o.Event)
+        event = _EVENT.decode(body)
     except msgspec.MsgspecError as error:
         raise MalformedWebhook(PROVIDER, f"unreadable event: {error}") from None
     envelope = Envelope(event.id, event.type, datetime.fromtimestamp(event.created, tz=UTC))
     handler = _HANDLERS.get(event.type)
     if handler is None:
         return envelope.make(EventAction.NONE, reason=f"{event.type} is not an event we act on")
-    kind, translate_object = handler
+    decoder, translate_object = handler
     try:
-        return translate_object(envelope, msgspec.json.decode(event.data.object, type=kind))
+        return translate_object(envelope, decoder.decode(event.data.object))
     except msgspec.MsgspecError as error:
         raise MalformedWebhook(PROVIDER, f"unreadable {event.type} object: {error}") from None
     except AmountNotExact as error:  # e.g. ISK not in whole krónur: not an amount we ever asked for
         return envelope.make(EventAction.NONE, reason=str(error))
 
 
-_HANDLERS: dict[str, tuple[type[Any], Callable[[Envelope, Any], ProviderEvent]]] = {
+_EVENT = msgspec.json.Decoder(o.Event)  # decoders made once: a decode with `type=` sets one up on every call
+_DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {}
+
+
+def _decoder(kind: type[Any]) -> msgspec.json.Decoder[Any]:
+    return _DECODERS.setdefault(kind, msgspec.json.Decoder(kind))
+
+
+_HANDLERS_BY_KIND: dict[str, tuple[type[Any], Callable[[Envelope, Any], ProviderEvent]]] = {
     **dict.fromkeys(
         (
             "checkout.session.completed",
@@ -61,3 +69,4 @@ _HANDLERS: dict[str, tuple[type[Any], Callable[[Envelope, Any], ProviderEvent]]]
     "charge.refunded": (o.Charge, n.charge_refunded_event),
     "charge.dispute.created": (o.Dispute, n.dispute_event),
 }
+_HANDLERS = {name: (_decoder(kind), translate) for name, (kind, translate) in _HANDLERS_BY_KIND.items()}
