@@ -1,7 +1,8 @@
 """Payments and their refunds inside the unit of work's transaction, on either store.
 
 Statements (payment_statements.py): `get` and the two finders one each; `get(for_update=True)` two (lock the row,
-then read its refunds after the lock); `add` and `save` one round trip on Postgres for the payment row with its
+then read its refunds after the lock; the lock none when the webhook inbox's statement took it: locked_payments.py,
+the refunds none when the payment's status cannot have any); `add` and `save` one round trip on Postgres for the payment row with its
 audit and outbox rows, plus one per new or changed refund on the refund paths. Every write checks and bumps
 `version`. The repository remembers the refunds as loaded, so `save` writes only new and changed ones.
 
@@ -22,6 +23,7 @@ from infrastructure.db.errors import is_live_order_violation
 from infrastructure.db.sql.runner import Runner, Statement
 from infrastructure.db.write import payment_statements as sql
 from infrastructure.db.write.event_rows import event_rows
+from infrastructure.db.write.locked_payments import LockedPayments
 from infrastructure.db.write.payment_mapper import (
     payment_from_row,
     payment_from_rows,
@@ -32,8 +34,11 @@ from infrastructure.db.write.payment_mapper import (
 
 
 class SqlPaymentRepository:
-    def __init__(self, runner: Runner, ids: IdGenerator, tracing: Tracing = NO_TRACING) -> None:
+    def __init__(
+        self, runner: Runner, ids: IdGenerator, tracing: Tracing = NO_TRACING, locked: LockedPayments | None = None
+    ) -> None:
         self._runner, self._ids, self._tracing = runner, ids, tracing
+        self._locked = locked  # rows an earlier statement of this transaction locked (the webhook inbox's)
         self._stored_refunds: dict[str, dict[str, dict[str, Any]]] = {}  # payment id → refund id → row
 
     async def add(self, payment: Payment, cause: Cause) -> None:
@@ -74,7 +79,9 @@ class SqlPaymentRepository:
         return self._remember(payment_from_rows(rows)) if rows else None
 
     async def _lock_and_load(self, payment_id: str) -> Payment | None:
-        row = await self._runner.fetch_one(sql.LOCK, id=payment_id)
+        row = self._locked.take(payment_id) if self._locked is not None else None
+        if row is None:
+            row = await self._runner.fetch_one(sql.LOCK, id=payment_id)
         if row is None:
             return None
         payment = payment_from_row(row)

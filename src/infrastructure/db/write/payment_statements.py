@@ -50,10 +50,17 @@ LIVE_FOR_ORDER = select_with_refunds(
 BY_REFERENCE = select_with_refunds(
     sa.and_(payments.c.provider_reference == sa.bindparam("reference"), payments.c.provider == sa.bindparam("provider"))
 )
+
+
 # Under READ COMMITTED a `FOR UPDATE` that waits re-reads only the locked row; a join in the same statement would
 # still come from the snapshot taken before the wait. So: lock the row, then read its refunds in a new statement,
 # which sees everything the transaction we waited for committed (concurrent refunds see each other's reservations).
-LOCK = sa.select(*(payments.c[name] for name in STORED)).where(payments.c.id == sa.bindparam("id")).with_for_update()
+def locking(key: str) -> sa.Select[Any]:
+    """The payment row whose id is bound to `key`, locked (also the inbox's CTE: locked_payments.py)."""
+    return sa.select(*(payments.c[name] for name in STORED)).where(payments.c.id == sa.bindparam(key)).with_for_update()
+
+
+LOCK = locking("id")
 REFUNDS_OF = (
     sa.select(*(refunds.c[name] for name in REFUND_LOADED))
     .where(refunds.c.payment_id == sa.bindparam("payment_id"))

@@ -12,6 +12,7 @@ from application.ports.tracing import NO_TRACING, Tracing
 from application.ports.webhook_events import WebhookInbox
 from infrastructure.db.sql.database import Borrowed, Database, lost_connection
 from infrastructure.db.sql.drivers import Connection
+from infrastructure.db.write.locked_payments import LockedPayments
 from infrastructure.db.write.payment_repository import SqlPaymentRepository
 from infrastructure.db.write.recent_checkouts import SqlRecentCheckouts
 from infrastructure.db.write.webhook_events import SqlWebhookEvents
@@ -38,8 +39,10 @@ class SqlUnitOfWork:
             raise RuntimeError("this unit of work is already open; concurrent tasks need their own")
         self._borrowed = await self._database.begin(write=True)
         connection = self._borrowed.connection
-        self.payments = SqlPaymentRepository(connection, self._ids, self._tracing)
-        self.inbox = SqlWebhookEvents(connection)
+        # Postgres: the inbox may lock the payment its event is applied to with the inbox row (locked_payments.py)
+        locked = LockedPayments() if connection.dialect_name == "postgresql" else None
+        self.payments = SqlPaymentRepository(connection, self._ids, self._tracing, locked)
+        self.inbox = SqlWebhookEvents(connection, locked)
         self.recent_checkouts = SqlRecentCheckouts(connection)
         return self
 

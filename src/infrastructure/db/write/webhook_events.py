@@ -30,6 +30,8 @@ from infrastructure.db.read.cursor import after_values, before, decode_cursor, e
 from infrastructure.db.sql.runner import PerDialect, Runner
 from infrastructure.db.tables import webhook_events as events
 from infrastructure.db.worker.leases import claim_statement, release_statement
+from infrastructure.db.write import payment_statements
+from infrastructure.db.write.locked_payments import LockedPayments, without
 
 FIRST_RETRY_DELAY = timedelta(seconds=30)
 _FAILED, _RECEIVED, _DEAD = InboxStatus.FAILED.value, InboxStatus.RECEIVED.value, InboxStatus.DEAD.value
@@ -45,6 +47,20 @@ def _record(dialect: Dialect) -> sa.Insert:
 
 
 _RECORD = PerDialect(_record)
+
+
+def _record_and_lock(dialect: Dialect) -> sa.Select[Any]:
+    """Postgres: the inbox row (`inbox_id`, none for a duplicate) and the payment's row locked, in one statement.
+    Both CTEs run whatever the other finds; each row of the result is there even when the other is not."""
+    recorded = _record(dialect).returning(events.c.id.label("inbox_id")).cte("recorded")
+    locked = payment_statements.locking("locked_payment_id").cte("locked")
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    return sa.select(recorded.c.inbox_id, *locked.c).select_from(
+        one.outerjoin(recorded, sa.true()).outerjoin(locked, sa.true())
+    )
+
+
+_RECORD_AND_LOCK = PerDialect(_record_and_lock)
 _EXISTING = sa.select(events.c.id).where(
     events.c.provider == sa.bindparam("provider"), events.c.event_id == sa.bindparam("event_id")
 )
@@ -106,8 +122,8 @@ _GET = sa.select(events).where(events.c.id == sa.bindparam("entry_id"))
 class SqlWebhookEvents:
     """Implements WebhookInbox, WebhookRetryQueue and WebhookEventLog on one `Runner`."""
 
-    def __init__(self, runner: Runner) -> None:
-        self._runner = runner
+    def __init__(self, runner: Runner, locked: LockedPayments | None = None) -> None:
+        self._runner, self._locked = runner, locked
 
     # ---- WebhookInbox: inside a unit of work ------------------------------------------------------------------
     async def record(self, entry: InboxEntry, *, applied: Applied | None = None) -> InboxReceipt:
@@ -125,11 +141,26 @@ class SqlWebhookEvents:
             "processed_at": None if applied is None else applied.at,
             "payment_id": None if applied is None else applied.payment_id,
         }
-        inserted = await self._runner.write(_RECORD, **values)
-        if inserted:
-            return InboxReceipt(inserted[0]["id"], duplicate=False)
+        if applied is not None and applied.payment_id is not None and self._locked is not None:
+            inbox_id = await self._record_and_lock(values, applied.payment_id)
+            if inbox_id is not None:
+                return InboxReceipt(inbox_id, duplicate=False)
+        else:
+            inserted = await self._runner.write(_RECORD, **values)
+            if inserted:
+                return InboxReceipt(inserted[0]["id"], duplicate=False)
         existing = await self._runner.fetch_value(_EXISTING, provider=entry.provider, event_id=entry.event_id)
         return InboxReceipt(existing, duplicate=True)
+
+    async def _record_and_lock(self, values: dict[str, Any], payment_id: str) -> str | None:
+        """Records the row and locks `payment_id`'s row for the repository (locked_payments.py): the event is
+        applied next in this transaction. The inbox row's id, or None for a duplicate."""
+        assert self._locked is not None
+        (row,) = await self._runner.write(_RECORD_AND_LOCK, **values, locked_payment_id=payment_id)
+        if row["id"] is not None:  # the payment exists: its row, as the repository's own lock would read it
+            self._locked.keep(without(row, "inbox_id"))
+        inbox_id: str | None = row["inbox_id"]
+        return inbox_id
 
     async def mark(
         self, entry_id: str, status: InboxStatus, *, reason: str | None, payment_id: str | None, at: datetime
