@@ -267,6 +267,15 @@ def build_container(settings: Settings) -> Container:
     return Container(settings=settings)
 
 
+def open_resources(container: Container) -> None:
+    """What a long-running process (`serve`'s app, `worker`) turns on at start, and close_resources turns off:
+    the database keeps up to PAYMENTS_DB_POOL_SIZE idle connections of its own between uses (half the pool;
+    the rest stays the pool's, for readiness and migrations)."""
+    settings: Settings = container.settings()
+    database: Database = container.database()
+    database.keep_idle(settings.db_pool_size)
+
+
 async def close_resources(container: Container) -> None:
     """Closes what the container opened: background tasks, the HTTP client, the database pool."""
     feed: PostgresPaymentChangeFeed | None = container.payment_change_feed()
@@ -283,6 +292,8 @@ async def close_resources(container: Container) -> None:
         await publisher.aclose()
     rate_limiter: RateLimiter = container.rate_limiter()
     await rate_limiter.aclose()
+    database: Database = container.database()
+    await database.close()  # its idle connections back to the pool, which dispose then closes
     engine: AsyncEngine = container.engine()
     await engine.dispose()
     tracing: ProcessTracing = container.tracing()

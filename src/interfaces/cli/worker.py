@@ -9,7 +9,7 @@ import signal
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from infrastructure.container import build_container, close_resources
+from infrastructure.container import build_container, close_resources, open_resources
 from infrastructure.settings import Settings, load_settings
 from infrastructure.worker.assembly import build_worker, worker_id
 from interfaces.cli.database_wait import wait_for_the_database
@@ -52,6 +52,7 @@ def _event_loop_run() -> Callable[[Coroutine[Any, Any, None]], None]:
 
 async def _run(settings: Settings, name: str, metrics_port: int | None = None) -> None:
     container = build_container(settings)
+    open_resources(container)
     runner = build_worker(container, name)
     # without a port, its metrics reach a scrape only through a PROMETHEUS_MULTIPROC_DIR shared with `serve`
     stop_metrics = None if metrics_port is None else container.metrics().start_http_server(metrics_port, settings.host)

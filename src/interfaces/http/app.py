@@ -18,7 +18,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ControllerRouterHandler
 
-from infrastructure.container import Container, build_container, close_resources
+from infrastructure.container import Container, build_container, close_resources, open_resources
 from infrastructure.settings import Settings, load_settings
 from infrastructure.worker.assembly import build_worker
 from interfaces.admin.console import console_router, template_config
@@ -110,6 +110,7 @@ def _lifespan(
         worker = build_worker(container) if run_worker else None
         worker_task = asyncio.create_task(worker.run(), name="in-process-worker") if worker else None
         feed = container.payment_change_feed()  # None on SQLite or with the status cache off
+        open_resources(container)
         try:
             await readiness.load_head()
             if feed is not None:

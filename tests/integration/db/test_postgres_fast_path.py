@@ -81,3 +81,30 @@ async def _terminate_pooled_sessions(engine: AsyncEngine) -> None:
         )
     finally:
         await admin.close()
+
+
+async def test_connections_kept_idle_are_lent_again_replaced_when_dead_and_given_back_at_close(postgres: str) -> None:
+    engine, ids = create_engine(postgres, pool_size=2), SortableIdGenerator()
+    database = Database(engine)
+    database.keep_idle(2)
+    payment = new_payment(ids, "order-fast-idle")
+    read_model = SqlPaymentReadModel(database)
+    try:
+        await store(SqlUnitOfWork(database, ids), payment)
+        first = await database._borrow()
+        await database.give_back(first)
+        again = await database._borrow()
+        assert again.connection.raw is first.connection.raw  # kept, not returned to the pool
+        await database.give_back(again)
+
+        await asyncio.gather(*(read_model.payment_status(payment.order_id) for _ in range(4)))
+        await _terminate_pooled_sessions(engine)  # the kept ones die too
+        view = await read_model.payment_status(payment.order_id)
+        assert view is not None
+        assert view.payment_id == payment.id
+
+        pool = engine.sync_engine.pool
+        await database.close()
+        assert pool.checkedout() == 0  # nothing kept once closed
+    finally:
+        await engine.dispose()

@@ -52,6 +52,8 @@ class Database:
         self._compiled: dict[Any, Compiled] = {}
         self._built: dict[PerDialect, Any] = {}
         self._lends_without_io = self.dialect_name == "postgresql"  # see _borrow and give_back
+        self._keep_idle = 0  # keep_idle
+        self._idle: list[Borrowed] = []
 
     # ---- compiling ------------------------------------------------------------------------------------------
     def compile(self, statement: Statement | Guarded) -> Compiled:
@@ -112,10 +114,30 @@ class Database:
         if connection.is_usable() and connection.in_transaction():
             await connection.run("ROLLBACK")
 
+    def keep_idle(self, count: int) -> None:
+        """Postgres: up to `count` connections are kept between uses without going back to the pool (_borrow),
+        until `close`. For the service's long-lived processes; off by default, so a database made for a moment
+        holds nothing it must give back."""
+        self._keep_idle = count if self._lends_without_io else 0
+
+    async def close(self) -> None:
+        """Gives the connections kept idle back to the pool (before the engine is disposed)."""
+        idle, self._idle, self._keep_idle = self._idle, [], 0
+        for borrowed in idle:
+            await self.give_back(borrowed)
+
     async def give_back(self, borrowed: Borrowed, *, lost: bool = False) -> None:
         """Returns the connection to the pool; a dead one, or one still inside a transaction we could not end,
         is invalidated so the pool replaces it instead of lending it out again."""
         connection, pooled = borrowed.connection, borrowed.pooled
+        if (
+            not lost
+            and len(self._idle) < self._keep_idle
+            and connection.is_usable()
+            and not connection.in_transaction()
+        ):
+            self._idle.append(borrowed)  # the next borrow takes it back at once
+            return
         with store_errors():
             if lost or not connection.is_usable() or connection.in_transaction():
                 await greenlet_spawn(pooled.invalidate)  # closes the driver connection: I/O
@@ -163,9 +185,13 @@ class Database:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _borrow(self) -> Borrowed:
-        """A connection from the pool, taken from the pool itself rather than through an `AsyncConnection`
-        (whose set-up and greenlet hops cost ~85 µs a request, most of a webhook's pool time). A kept Postgres
-        connection is handed out without any I/O, so without a greenlet; opening or waiting for one needs it."""
+        """A connection kept idle by this database (`keep_idle`, the service's own: up to half the pool, so
+        readiness and migrations always find one in the pool), else one from the pool, taken from the pool itself
+        rather than through an `AsyncConnection` (whose set-up and greenlet hops cost ~85 µs a request). A kept
+        Postgres connection is handed out without any I/O, so without a greenlet; opening or waiting for one
+        needs it. An idle connection that died is found at its first use and replaced, like a pooled one."""
+        if self._idle:  # the last one given back first: the most likely to be alive and warm
+            return self._idle.pop()
         pool = self.engine.sync_engine.pool
         with store_errors():  # a failure to connect: the store is down (not retried)
             pooled = None
