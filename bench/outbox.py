@@ -107,18 +107,16 @@ def _measure(
 ) -> dict[str, Any]:
     path = work / "outbox.msgpack"
     path.write_bytes(msgspec.msgpack.encode(requests))
-    command = [
-        sys.executable,
-        str(BENCH / "loadgen.py"),
-        f"--requests-file={path}",
-        f"--port={port}",
-        f"--concurrency={SENDERS}",
-        f"--requests={len(requests)}",
-        f"--duration={duration}",
-        "--warmup=0",
-        f"--rate={OUTBOX_RATE}",
-        *([f"--cpu={side_cpu}"] if side_cpu is not None else []),
-    ]
+    command = processes.loadgen_command(
+        path,
+        port,
+        concurrency=SENDERS,
+        requests=len(requests),
+        duration=duration,
+        warmup=0,
+        cpu=side_cpu,
+        rate=OUTBOX_RATE,
+    )
     feeding: dict[str, Any] = {}
     feeder = threading.Thread(target=lambda: feeding.update(_feed(command, duration)))
     cpu_before, began = worker.cpu_seconds(), time.monotonic()

@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +19,34 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def loadgen_command(
+    requests_file: Path,
+    port: int,
+    *,
+    concurrency: int,
+    requests: int,
+    duration: float,
+    warmup: int,
+    cpu: int | None,
+    cycle: bool = False,
+    rate: float = 0.0,
+) -> list[str]:
+    """The load generator (loadgen.py) over a file of prepared requests; `rate` > 0: an open workload."""
+    return [
+        sys.executable,
+        str(Path(__file__).resolve().parent / "loadgen.py"),
+        f"--port={port}",
+        f"--requests-file={requests_file}",
+        f"--concurrency={concurrency}",
+        f"--requests={requests}",
+        f"--duration={duration}",
+        f"--warmup={warmup}",
+        *(["--cycle"] if cycle else []),
+        *([f"--rate={rate}"] if rate else []),
+        *([f"--cpu={cpu}"] if cpu is not None else []),
+    ]
 
 
 def pinned_to(cpu: int | None) -> Callable[[], None] | None:

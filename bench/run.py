@@ -408,18 +408,16 @@ def drive(
     waited (on Postgres, or on a load generator that could not keep up)."""
     path = work / f"{name}.msgpack"
     path.write_bytes(msgspec.msgpack.encode(requests))
-    command = [
-        sys.executable,
-        str(BENCH / "loadgen.py"),
-        f"--port={port}",
-        f"--requests-file={path}",
-        f"--concurrency={CONCURRENCY[name]}",
-        f"--requests={args.requests}",
-        f"--duration={args.duration}",
-        f"--warmup={args.warmup}",
-        *(["--cycle"] if cycle else []),
-        *([f"--cpu={load_cpu}"] if load_cpu is not None else []),
-    ]
+    command = processes.loadgen_command(
+        path,
+        port,
+        concurrency=CONCURRENCY[name],
+        requests=args.requests,
+        duration=args.duration,
+        warmup=args.warmup,
+        cpu=load_cpu,
+        cycle=cycle,
+    )
     cpu_before, wall_before, steal_before = server.cpu_seconds(), time.monotonic(), processes.cpu_steal()
     finished = subprocess.run(command, capture_output=True, check=False, timeout=args.duration + 300)
     server_busy = (server.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before)
