@@ -1,7 +1,8 @@
 """The database: connections lent from the one pool, transactions, and every statement compiled once.
 
 Connections come from SQLAlchemy's pool (one pool to size and dispose, shared with migrations and readiness),
-and are used through their driver connection (drivers.py). A pooled connection that died with the database (a
+and are used through their driver connection (drivers.py); the service's processes keep some of them idle
+between uses (`keep_idle`, given back by `close`). A pooled connection that died with the database (a
 restart, an outage) fails at its first use: a transaction's BEGIN, or a single read; each such connection is
 replaced and the next one tried, as SQLAlchemy's pool does for its own statements, so the first requests after
 an outage do not fail. A failure to connect is not retried: then the store is down.
@@ -52,7 +53,7 @@ class Database:
         self._compiled: dict[Any, Compiled] = {}
         self._built: dict[PerDialect, Any] = {}
         self._lends_without_io = self.dialect_name == "postgresql"  # see _borrow and give_back
-        self._keep_idle = 0  # keep_idle
+        self._keep_idle = 0  # how many connections this database may keep between uses (keep_idle); 0: none
         self._idle: list[Borrowed] = []
 
     # ---- compiling ------------------------------------------------------------------------------------------

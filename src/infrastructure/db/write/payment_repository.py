@@ -2,8 +2,8 @@
 
 Statements (payment_statements.py): `get` and the two finders one each; `get(for_update=True)` two (lock the row,
 then read its refunds after the lock; the lock none when the webhook inbox's statement took it: locked_payments.py,
-the refunds none when the payment's status cannot have any); `add` and `save` one round trip on Postgres for the payment row with its
-audit and outbox rows, plus one per new or changed refund on the refund paths. Every write checks and bumps
+the refunds none when the payment's status cannot have any); `add` and `save` one round trip on Postgres for the
+payment row with its audit and outbox rows, plus one per new or changed refund on the refund paths. Every write checks and bumps
 `version`. The repository remembers the refunds as loaded, so `save` writes only new and changed ones.
 
 On SQLite the unit of work's `BEGIN IMMEDIATE` serialises writers, so the row lock compiles to nothing there.
