@@ -40,13 +40,6 @@ def translate(body: bytes) -> ProviderEvent:
 
 
 _EVENT = msgspec.json.Decoder(o.Event)  # decoders made once: a decode with `type=` sets one up on every call
-_DECODERS: dict[type[Any], msgspec.json.Decoder[Any]] = {}
-
-
-def _decoder(kind: type[Any]) -> msgspec.json.Decoder[Any]:
-    return _DECODERS.setdefault(kind, msgspec.json.Decoder(kind))
-
-
 _HANDLERS_BY_KIND: dict[str, tuple[type[Any], Callable[[Envelope, Any], ProviderEvent]]] = {
     **dict.fromkeys(
         (
@@ -69,4 +62,4 @@ _HANDLERS_BY_KIND: dict[str, tuple[type[Any], Callable[[Envelope, Any], Provider
     "charge.refunded": (o.Charge, n.charge_refunded_event),
     "charge.dispute.created": (o.Dispute, n.dispute_event),
 }
-_HANDLERS = {name: (_decoder(kind), translate) for name, (kind, translate) in _HANDLERS_BY_KIND.items()}
+_HANDLERS = {name: (msgspec.json.Decoder(kind), translate) for name, (kind, translate) in _HANDLERS_BY_KIND.items()}
