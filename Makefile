@@ -2,6 +2,11 @@
 # uv (into .tools/ when it is not on PATH), then the locked dependencies (uv.lock) into .venv/.
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
+# The suite runs on pytest-xdist, one worker per CPU up to 4, files kept whole per worker (`--dist loadfile`: a
+# file's module fixtures, such as a started server or the browser, are made once). Most of its time is spent
+# waiting on the processes it starts, so two workers halve it on a 2-core machine; more than four would only
+# add Postgres databases and connections. `make test PYTEST_WORKERS=0` runs it in one process.
+PYTEST_WORKERS ?= $(shell python3 -c 'import os; print(min(4, os.cpu_count() or 1))')
 BENCH_ARGS ?=
 
 .PHONY: serve test worker lint install bench browser promtool
@@ -13,7 +18,7 @@ worker: install         ## run the background worker against the configured data
 	$(UV) run --locked payments worker
 
 test: install browser promtool  ## the whole suite: lint, types, layers, unit, integration (SQLite + Postgres), e2e
-	$(UV) run --locked pytest $(PYTEST_ARGS)
+	$(UV) run --locked pytest --numprocesses $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install          ## benchmark on Postgres vs. this machine's ceilings (bench/run.py; BENCH_ARGS="--help")
 	$(UV) run --locked python bench/run.py $(BENCH_ARGS)
