@@ -72,6 +72,9 @@ class ObservedUnitOfWork:
         self._written.clear()
         await self._inner.rollback()
 
+    def one_write(self) -> ObservedUnitOfWork:
+        return ObservedUnitOfWork(self._inner.one_write(), self._listeners)
+
 
 class TransitionCounter:
     """Counts payment status changes where they become true: when the transaction that writes them commits."""

@@ -391,6 +391,10 @@ class FakeUnitOfWork:
         self._tx_or_fail()
         self._tx = _Transaction()
 
+    def one_write(self) -> Self:
+        """An ordinary transaction: what the store's one statement guarantees, one write made atomically."""
+        return self
+
     def _tx_or_fail(self) -> _Transaction:
         if self._tx is None:
             raise AssertionError("FakeUnitOfWork used outside `async with`")

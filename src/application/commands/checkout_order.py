@@ -151,13 +151,14 @@ class CheckoutOrderHandler:
     async def _attach_unless_changed(self, payment: Payment, session: CheckoutSession, actor: str | None) -> bool:
         """Attaches the session to the payment as we last wrote or read it, without a lock or a re-read: the
         version check of `save` refuses the write if anything changed it since (ConcurrentUpdate), and then the
-        caller attaches under the row lock instead. Saves two round trips on every new checkout."""
+        caller attaches under the row lock instead. Saves two round trips on every new checkout; being one write
+        (the payment row with its audit and outbox rows), it needs no transaction of its own: two more."""
         if not payment.attach_checkout_session(
             session.provider_reference, session.checkout_url, session.expires_at, self._clock.now()
         ):
             return False
         try:
-            async with self._uow as uow:
+            async with self._uow.one_write() as uow:
                 await uow.payments.save(payment, Cause("api", actor))
                 await uow.commit()
         except ConcurrentUpdate:

@@ -26,3 +26,11 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
     async def rollback(self) -> None: ...
+
+    def one_write(self) -> UnitOfWork:
+        """A unit of work for a block that makes ONE write and nothing else: one `payments.add`, or one
+        `payments.save` of a payment whose refunds it does not change. The store may run that write as one
+        statement, atomic on its own, without opening a transaction (Postgres: no BEGIN and no COMMIT round trip);
+        a second statement in the block is refused (RuntimeError), since it would not be atomic with the first.
+        `commit()` is still called, and listeners still hear of the write then."""
+        ...

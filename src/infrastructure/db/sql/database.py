@@ -103,6 +103,17 @@ class Database:
                     raise
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    async def lend(self) -> Borrowed:
+        """A pooled connection outside any transaction, for one statement that commits itself (a one-write unit
+        of work). Nothing is sent before that statement, so a connection seen closed is replaced first; one that
+        died unnoticed fails at the statement, which is not tried again (it may have run)."""
+        for _ in range(self._attempts()):
+            borrowed = await self._borrow()
+            if borrowed.connection.is_usable():
+                return borrowed
+            await self.give_back(borrowed, lost=True)
+        raise StoreUnavailable("no usable connection to the database")
+
     async def restart(self, connection: Connection, *, write: bool = True) -> None:
         """A new transaction on a connection already lent (after a rollback, the unit of work goes on)."""
         await connection.run(_BEGIN.get((self.dialect_name, write), "BEGIN"))

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from application.ports.risk import CountedBy, RecentCount
-from infrastructure.db.sql.drivers import Connection
+from infrastructure.db.sql.runner import Runner
 from infrastructure.db.tables import payments
 
 _COLUMNS: dict[CountedBy, sa.Column[str]] = {
@@ -64,17 +64,17 @@ def lock_key(by: CountedBy, value: str) -> int:
 
 
 class SqlRecentCheckouts:
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
+    def __init__(self, runner: Runner, *, postgres: bool) -> None:
+        self._runner, self._locks = runner, postgres  # SQLite's BEGIN IMMEDIATE already serialises writers
 
     async def count(self, queries: Sequence[RecentCount]) -> list[int]:
         if not queries:
             return []
-        if self._connection.dialect_name == "postgresql":
-            await self._connection.fetch(LOCK_ALL, keys=sorted({lock_key(q.by, q.value) for q in queries}))
+        if self._locks:
+            await self._runner.fetch(LOCK_ALL, keys=sorted({lock_key(q.by, q.value) for q in queries}))
         values: dict[str, Any] = {}
         for i, query in enumerate(queries):
             values[f"value_{i}"], values[f"since_{i}"] = query.value, query.since
-        row = await self._connection.fetch_one(counts_of(tuple(q.by for q in queries)), **values)
+        row = await self._runner.fetch_one(counts_of(tuple(q.by for q in queries)), **values)
         assert row is not None  # a SELECT without FROM answers one row
         return [int(row[f"n{i}"]) for i in range(len(queries))]

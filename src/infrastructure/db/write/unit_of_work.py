@@ -1,9 +1,10 @@
-"""The unit of work: one connection and one transaction per `async with`, rolled back unless committed."""
+"""The unit of work: one connection and one transaction per `async with`, rolled back unless committed; a one-write
+block on Postgres: one connection and one statement, committed by itself."""
 
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Self, cast
 
 from application.ports.ids import IdGenerator
 from application.ports.payment_repository import PaymentRepository
@@ -11,7 +12,9 @@ from application.ports.risk import RecentCheckouts
 from application.ports.tracing import NO_TRACING, Tracing
 from application.ports.webhook_events import WebhookInbox
 from infrastructure.db.sql.database import Borrowed, Database, lost_connection
-from infrastructure.db.sql.drivers import Connection
+from infrastructure.db.sql.drivers import AsyncpgConnection, Connection
+from infrastructure.db.sql.one_statement import OneStatement, SecondStatementRefused
+from infrastructure.db.sql.runner import Runner
 from infrastructure.db.write.locked_payments import LockedPayments
 from infrastructure.db.write.payment_repository import SqlPaymentRepository
 from infrastructure.db.write.recent_checkouts import SqlRecentCheckouts
@@ -30,20 +33,34 @@ class SqlUnitOfWork:
     inbox: WebhookInbox
     recent_checkouts: RecentCheckouts
 
-    def __init__(self, database: Database, ids: IdGenerator, tracing: Tracing = NO_TRACING) -> None:
+    def __init__(
+        self, database: Database, ids: IdGenerator, tracing: Tracing = NO_TRACING, *, one_write: bool = False
+    ) -> None:
         self._database, self._ids, self._tracing = database, ids, tracing
         self._borrowed: Borrowed | None = None
+        # Postgres runs a one-write block as its one statement, without a transaction (one_statement.py); SQLite
+        # composes a guarded write from several statements (guarded.py), so there it stays a transaction
+        self._without_transaction = one_write and database.dialect_name == "postgresql"
+
+    def one_write(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._database, self._ids, self._tracing, one_write=True)
 
     async def __aenter__(self) -> Self:
         if self._borrowed is not None:
             raise RuntimeError("this unit of work is already open; concurrent tasks need their own")
-        self._borrowed = await self._database.begin(write=True)
-        connection = self._borrowed.connection
-        # Postgres: the inbox may lock the payment its event is applied to with the inbox row (locked_payments.py)
-        locked = LockedPayments() if connection.dialect_name == "postgresql" else None
-        self.payments = SqlPaymentRepository(connection, self._ids, self._tracing, locked)
-        self.inbox = SqlWebhookEvents(connection, locked)
-        self.recent_checkouts = SqlRecentCheckouts(connection)
+        postgres = self._database.dialect_name == "postgresql"
+        runner: Runner
+        if self._without_transaction:
+            self._borrowed = await self._database.lend()
+            runner, locked = OneStatement(cast(AsyncpgConnection, self._borrowed.connection)), None
+        else:
+            self._borrowed = await self._database.begin(write=True)
+            runner = self._borrowed.connection
+            # Postgres: the inbox may lock the payment its event is applied to with the inbox row (locked_payments.py)
+            locked = LockedPayments() if postgres else None
+        self.payments = SqlPaymentRepository(runner, self._ids, self._tracing, locked)
+        self.inbox = SqlWebhookEvents(runner, locked)
+        self.recent_checkouts = SqlRecentCheckouts(runner, postgres=postgres)
         return self
 
     async def __aexit__(
@@ -58,10 +75,14 @@ class SqlUnitOfWork:
             await self._database.give_back(borrowed, lost=lost)
 
     async def commit(self) -> None:
-        await self._database.commit(self._connection())
+        connection = self._connection()
+        if not self._without_transaction:  # else the one statement committed itself
+            await self._database.commit(connection)
 
     async def rollback(self) -> None:
         """Undoes what the block did so far; the block goes on in a new transaction."""
+        if self._without_transaction:
+            raise SecondStatementRefused("a one-write unit of work has no transaction to roll back")
         connection = self._connection()
         await self._database.rollback(connection)
         await self._database.restart(connection)
