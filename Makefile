@@ -26,8 +26,12 @@ bench: install          ## benchmark on Postgres vs. this machine's ceilings (be
 lint: install
 	$(UV) run --locked ruff check . && $(UV) run --locked ruff format --check . && $(UV) run --locked mypy && $(UV) run --locked lint-imports
 
+# Bytecode is compiled at install, for the dependencies and for src/: where PYTHONDONTWRITEBYTECODE is set (as on
+# our CI machines) Python never caches it itself, and every process (the service, the worker, each one a test
+# starts) would compile every module it imports again: 6.5 s instead of 2.6 s to import the service here.
 install: $(UV)
-	$(UV) sync --locked --quiet
+	$(UV) sync --locked --quiet --compile-bytecode
+	$(UV) run --locked --no-sync python -m compileall -q src
 
 # The browser tests (tests/browser) drive the Debian `chromium` package; never a browser downloaded by Playwright.
 # Installed here when it is missing and this is root with apt-get. Otherwise, or if that fails, one line says
