@@ -12,11 +12,18 @@ from infrastructure.db import migrate
 from tests import databases
 
 
+# The files that start processes (servers, workers, mypy) take the longest: 10-90 s each. On parallel workers
+# (the Makefile's `--dist loadfile`, files handed out in collection order) they go first, so that none of them is
+# left running alone on one worker at the end while the others have nothing to do.
+_LONGEST_FIRST = ("tests/integration/cli/", "tests/faults/", "tests/test_code_quality.py", "tests/browser/")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # any test that uses the Postgres database is marked, so `-m postgres` selects the leg
     for item in items:
         if "postgres" in item.fixturenames or "[postgres" in item.nodeid:
             item.add_marker(pytest.mark.postgres)
+    items.sort(key=lambda item: not item.nodeid.startswith(_LONGEST_FIRST))  # stable: otherwise as collected
 
 
 @pytest.fixture(scope="session")
