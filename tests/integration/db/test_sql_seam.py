@@ -4,6 +4,7 @@ transactions that roll back unless they end normally, and stale pooled connectio
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -182,4 +183,37 @@ async def test_postgres_connections_that_died_are_replaced_at_first_use(postgres
             await tx.execute(insert_rows(payment_events, "rows"), rows=[event(9)])
         assert [r["id"] for r in await db.fetch(EVENTS, payment_id="pay_1")] == ["evt_9"]
     finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_postgres_a_single_write_is_its_own_transaction_on_a_live_connection(postgres: str) -> None:
+    from infrastructure.db.engine import create_engine
+
+    engine = create_engine(postgres, pool_size=2)
+    db = Database(engine)
+    db.keep_idle(2)
+    sent: list[str] = []
+    try:
+        await add_payment(db)  # a single write: its connection is now kept idle
+        (kept,) = db._idle
+        kept.connection.raw.add_query_logger(lambda record: sent.append(record.query.split()[0].upper()))
+        assert await db.execute_guarded(BUMP_WITH_EVENTS, id="pay_1", version=0, events=[event(1)]) == 1
+        await asyncio.sleep(0.05)  # asyncpg calls query loggers soon after, not during, the statement
+        assert sent == ["WITH"]  # the guarded write alone: no BEGIN, no COMMIT around it
+
+        # the server ends the kept connection (a restart); the next write goes out on a new one
+        async with engine.connect() as admin:
+            await admin.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        for _ in range(100):  # until the event loop has read the goodbye
+            if not kept.connection.is_usable():
+                break
+            await asyncio.sleep(0.01)
+        assert await db.execute(insert_rows(payment_events, "rows"), rows=[event(2)]) == 1
+        assert [r["id"] for r in await db.fetch(EVENTS, payment_id="pay_1")] == ["evt_1", "evt_2"]
+    finally:
+        await db.close()
         await engine.dispose()

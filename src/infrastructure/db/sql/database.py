@@ -7,9 +7,11 @@ restart, an outage) fails at its first use: a transaction's BEGIN, or a single r
 replaced and the next one tried, as SQLAlchemy's pool does for its own statements, so the first requests after
 an outage do not fail. A failure to connect is not retried: then the store is down.
 
-Single statements run on a pooled connection without a transaction (a statement is its own snapshot); writes
-that are not part of a unit of work run in a short transaction of their own (`execute`), so a stale connection
-is found at BEGIN, where retrying is safe.
+Single statements run on a pooled connection without a transaction: a read is its own snapshot, and on Postgres
+a write outside a unit of work (`execute`, `execute_guarded`, `write`) is its own transaction too. A read on a
+connection that turns out dead is tried on the next one; a single write is not (it may have run), but a
+connection already seen closed (the event loop reads the server's goodbye: a restart, an outage) is replaced
+before anything is sent (`lend`). On SQLite a single write stays in a short transaction (BEGIN IMMEDIATE).
 """
 
 from __future__ import annotations
@@ -170,16 +172,30 @@ class Database:
         return await self._read(lambda connection: connection.fetch_value(statement, **values))
 
     async def execute(self, statement: Statement, /, **values: Any) -> int:
-        async with self.transaction() as connection:
-            return await connection.execute(statement, **values)
+        return await self._write(lambda connection: connection.execute(statement, **values))
 
     async def execute_guarded(self, statement: Guarded, /, **values: Any) -> int:
-        async with self.transaction() as connection:
-            return await connection.execute_guarded(statement, **values)
+        return await self._write(lambda connection: connection.execute_guarded(statement, **values))
 
     async def write(self, statement: Statement, /, **values: Any) -> list[Row]:
-        async with self.transaction() as connection:
-            return await connection.fetch(statement, **values)
+        return await self._write(lambda connection: connection.fetch(statement, **values))
+
+    async def _write(self, run: Callable[[Connection], Awaitable[T]]) -> T:
+        """One change. Postgres: the statement is its own transaction, so none is opened around it (BEGIN and
+        COMMIT were two of a single write's three round trips; the worker makes several per callback). SQLite: a
+        guarded write is several statements (guarded.py), and a writer takes the write lock at BEGIN IMMEDIATE."""
+        if not self._lends_without_io:
+            async with self.transaction() as connection:
+                return await run(connection)
+        borrowed = await self.lend()
+        lost = False
+        try:
+            return await run(borrowed.connection)
+        except BaseException as error:
+            lost = lost_connection(error)
+            raise
+        finally:
+            await self.give_back(borrowed, lost=lost)
 
     async def _read(self, run: Callable[[Connection], Awaitable[T]]) -> T:
         """Reads are safe to repeat: one on a pooled connection that died is tried again on the next one."""

@@ -29,8 +29,8 @@ Statement = sa.Executable | PerDialect
 
 class Runner(Protocol):
     """`fetch*` read; `execute`, `execute_guarded` and `write` change. On a database, each read is safe to repeat
-    on another connection when its pooled one turns out dead, and each change runs in a short transaction of its
-    own (a dead connection is found at BEGIN, where trying the next one is safe)."""
+    on another connection when its pooled one turns out dead; each change is one statement, its own transaction
+    on Postgres (a short BEGIN IMMEDIATE one on SQLite), on a connection not already seen closed (database.py)."""
 
     async def fetch(self, statement: Statement, /, **values: Any) -> list[Row]: ...
 
