@@ -24,6 +24,7 @@ from application.errors import NotificationNotFound
 from infrastructure.db.conflicts import insert_or_ignore
 from infrastructure.db.read.cursor import after_values, before, decode_cursor, encode_cursor
 from infrastructure.db.sql.database import Database
+from infrastructure.db.sql.guarded import TOUCHED, Guarded
 from infrastructure.db.sql.runner import PerDialect
 from infrastructure.db.tables import notification_attempts as attempts
 from infrastructure.db.tables import notifications
@@ -47,7 +48,8 @@ _CLAIM = claim_statement(
     notifications,
     sa.and_(notifications.c.status.in_(CLAIMABLE), notifications.c.next_attempt_at <= sa.bindparam("now")),
 )
-_ATTEMPT = sa.insert(attempts).values({c.name: sa.bindparam(c.name) for c in attempts.c})
+# The attempt's effect on its notification, with the attempt's row: together or not at all, one statement on
+# Postgres (guarded.py; the row is written when the notification exists, which it always does: never deleted)
 _AFTER_ATTEMPT = (
     sa.update(notifications)
     .where(_THIS)
@@ -65,7 +67,9 @@ _AFTER_ATTEMPT = (
             sa.bindparam("due_at", type_=notifications.c.next_attempt_at.type), notifications.c.next_attempt_at
         ),
     )
+    .returning(TOUCHED)
 )
+_RECORD_ATTEMPT = Guarded(_AFTER_ATTEMPT, ((attempts, "attempt", tuple(attempts.c.keys())),))
 _RELEASE = release_statement(notifications, CLAIMABLE)
 _GET = sa.select(notifications).where(_THIS)
 _ATTEMPTS_OF = (
@@ -114,17 +118,16 @@ class SqlNotificationStore:
         self, attempt: NotificationAttempt, status: NotificationStatus, next_attempt_at: datetime | None
     ) -> None:
         delivered = attempt.at if status is NotificationStatus.DELIVERED else None
-        async with self._db.transaction() as tx:  # the attempt and its effect, together or not at all
-            await tx.execute(_ATTEMPT, **{c.name: getattr(attempt, c.name) for c in attempts.c})
-            await tx.execute(
-                _AFTER_ATTEMPT,
-                notification_id=attempt.notification_id,
-                new_status=status.value,
-                status_code=attempt.status_code,
-                error=attempt.error,
-                delivered=delivered,
-                due_at=next_attempt_at,
-            )
+        await self._db.execute_guarded(
+            _RECORD_ATTEMPT,
+            notification_id=attempt.notification_id,
+            new_status=status.value,
+            status_code=attempt.status_code,
+            error=attempt.error,
+            delivered=delivered,
+            due_at=next_attempt_at,
+            attempt=[{c.name: getattr(attempt, c.name) for c in attempts.c}],
+        )
 
     async def release(self, worker: str) -> None:
         await self._db.execute(_RELEASE, worker=worker)
