@@ -11,7 +11,6 @@ import pytest
 from infrastructure.db import migrate
 from tests import databases
 
-
 # The files that start processes (servers, workers, mypy) take the longest: 10-90 s each. On parallel workers
 # (the Makefile's `--dist loadfile`, files handed out in collection order) they go first, so that none of them is
 # left running alone on one worker at the end while the others have nothing to do.

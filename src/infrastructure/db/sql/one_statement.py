@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from infrastructure.db.sql.drivers import AsyncpgConnection
 from infrastructure.db.sql.guarded import Guarded
-from infrastructure.db.sql.runner import Row, Statement
+from infrastructure.db.sql.runner import Row, Runner, Statement
 
 
 class SecondStatementRefused(RuntimeError):
@@ -20,9 +19,7 @@ class SecondStatementRefused(RuntimeError):
 
 
 class OneStatement:
-    dialect_name = "postgresql"
-
-    def __init__(self, connection: AsyncpgConnection) -> None:
+    def __init__(self, connection: Runner) -> None:
         self._connection = connection
         self._used = False
 

@@ -4,7 +4,7 @@ block on Postgres: one connection and one statement, committed by itself."""
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self, cast
+from typing import Self
 
 from application.ports.ids import IdGenerator
 from application.ports.payment_repository import PaymentRepository
@@ -12,7 +12,7 @@ from application.ports.risk import RecentCheckouts
 from application.ports.tracing import NO_TRACING, Tracing
 from application.ports.webhook_events import WebhookInbox
 from infrastructure.db.sql.database import Borrowed, Database, lost_connection
-from infrastructure.db.sql.drivers import AsyncpgConnection, Connection
+from infrastructure.db.sql.drivers import Connection
 from infrastructure.db.sql.one_statement import OneStatement, SecondStatementRefused
 from infrastructure.db.sql.runner import Runner
 from infrastructure.db.write.locked_payments import LockedPayments
@@ -52,7 +52,7 @@ class SqlUnitOfWork:
         runner: Runner
         if self._without_transaction:
             self._borrowed = await self._database.lend()
-            runner, locked = OneStatement(cast(AsyncpgConnection, self._borrowed.connection)), None
+            runner, locked = OneStatement(self._borrowed.connection), None
         else:
             self._borrowed = await self._database.begin(write=True)
             runner = self._borrowed.connection
