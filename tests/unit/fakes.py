@@ -341,8 +341,11 @@ class FakeRecentCheckouts:
             details = payment.details
             return {"email": details.customer_email, "ip": details.customer_ip, "order": payment.order_id}[by]
 
+        def same(stored: str | None, wanted: str, by: str) -> bool:  # as the store: an e-mail whatever its case
+            return stored is not None and (stored.lower() == wanted.lower() if by == "email" else stored == wanted)
+
         payments = list(self._store.payments.values())
-        return [sum(value(p, q.by) == q.value and p.created_at >= q.since for p in payments) for q in queries]
+        return [sum(same(value(p, q.by), q.value, q.by) and p.created_at >= q.since for p in payments) for q in queries]
 
 
 class FakeUnitOfWork:

@@ -69,11 +69,12 @@ payments = sa.Table(
     sa.Column("risk_decision", sa.String(16)),
     sa.Column("risk_score", sa.Integer),
     sa.Column("risk_reasons", json_type()),
-    # the velocity counts (infrastructure/db/write/recent_checkouts.py) and the listing's ?risk= filter
-    sa.Index("ix_payments_customer_email_created_at", "customer_email", "created_at"),
+    # the velocity counts (infrastructure/db/write/recent_checkouts.py; by e-mail: below) and the ?risk= filter
     sa.Index("ix_payments_customer_ip_created_at", "customer_ip", "created_at"),
     sa.Index("ix_payments_risk_decision_created_at_id", "risk_decision", "created_at", "id"),
 )
+# Velocity by e-mail whatever its case (0012): the count compares lower(customer_email)
+sa.Index("ix_payments_customer_email_lower_created_at", sa.func.lower(payments.c.customer_email), payments.c.created_at)
 # One live payment per order, enforced by the store so that concurrent checkouts cannot both win. A payment paid
 # after its cancellation is left out (0007): the money moved, so it must be able to succeed beside a new checkout.
 _live = sa.and_(payments.c.status.in_(LIVE_STATUS_VALUES), payments.c.paid_after_cancel == sa.false())

@@ -77,6 +77,21 @@ async def test_twenty_concurrent_checkouts_for_one_email_allow_exactly_the_limit
     assert await _payments_for(container, "tester@example.com") == 5  # a blocked checkout created nothing
 
 
+async def test_one_email_in_other_cases_is_one_customer_even_at_once(containers: Containers) -> None:
+    container = containers()
+    bus: MessageBus = container.bus()
+    spellings = ("Mixed@Example.com", "mixed@example.com", "MIXED@EXAMPLE.COM", "mixed@Example.COM")
+
+    results = await asyncio.gather(
+        *(bus.send(checkout(n, spellings[n % 4])) for n in range(20)), return_exceptions=True
+    )
+
+    allowed, refused = _split(results)
+    assert (len(allowed), len(refused)) == (5, 15)  # one limit for them all, under one lock
+    assert all(isinstance(r, PaymentBlocked) and r.reasons == ("email-velocity",) for r in refused), refused
+    assert sum([await _payments_for(container, spelling) for spelling in spellings]) == 5
+
+
 async def test_two_processes_count_the_same_rows(containers: Containers) -> None:
     first, second = containers(), containers()
     buses: list[MessageBus] = [first.bus(), second.bus()]

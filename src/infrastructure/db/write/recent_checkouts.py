@@ -1,5 +1,6 @@
 """The risk check's velocity counts (application/ports/risk.py `RecentCheckouts`), on the unit of work's transaction.
 
+E-mails are counted whatever their case (`lower()` on both sides, an index on `lower(customer_email)`: 0012).
 Exact under concurrency: before counting, the transaction takes a transaction-scoped advisory lock per counted key
 (`pg_advisory_xact_lock`), in one global order (by the key's number) so that two checkouts that share keys cannot
 deadlock. A concurrent checkout for the same e-mail, IP or order waits at the lock until the first one's transaction
@@ -9,7 +10,7 @@ writing transaction, so no lock is needed there.
 
 Two round trips whatever the number of velocity rules: one statement takes every lock (in the order of the array
 it is given), one answers every count (a scalar subquery each). Each count walks an index,
-`(customer_email | customer_ip | order_id, created_at)`: one short range per rule.
+`(lower(customer_email) | customer_ip | order_id, created_at)`: one short range per rule.
 """
 
 from __future__ import annotations
@@ -33,11 +34,16 @@ _COLUMNS: dict[CountedBy, sa.Column[str]] = {
 
 
 def _count(by: CountedBy, suffix: str = "") -> sa.Select[Any]:
-    column = _COLUMNS[by]
+    column: sa.ColumnElement[str] = _COLUMNS[by]
+    value: sa.ColumnElement[str] = sa.bindparam("value" + suffix, type_=sa.String)
+    if by == "email":
+        # one customer whatever the case: both sides lowered by the same database function (Python's lower() and
+        # SQLite's, ASCII only, differ beyond ASCII), read from the index on lower(customer_email) (0012)
+        column, value = sa.func.lower(column), sa.func.lower(value)
     return (
         sa.select(sa.func.count())
         .select_from(payments)
-        .where(column == sa.bindparam("value" + suffix), payments.c.created_at >= sa.bindparam("since" + suffix))
+        .where(column == value, payments.c.created_at >= sa.bindparam("since" + suffix))
     )
 
 
@@ -58,7 +64,11 @@ def counts_of(shape: tuple[CountedBy, ...]) -> sa.Select[Any]:
 
 
 def lock_key(by: CountedBy, value: str) -> int:
-    """A signed 64-bit number for the key (what advisory locks take), the same in every process."""
+    """A signed 64-bit number for the key (what advisory locks take), the same in every process. An e-mail's
+    case does not make another key (Python's lower() folds at least what the database's does: at worst two
+    e-mails the count tells apart share a lock, which only orders them)."""
+    if by == "email":
+        value = value.lower()
     digest = hashlib.blake2b(f"payments-risk:{by}:{value}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
