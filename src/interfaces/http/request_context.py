@@ -8,6 +8,7 @@ its exception handling), so unknown routes, 405s and errors carry `X-Request-ID`
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 from contextvars import ContextVar, Token
@@ -49,11 +50,17 @@ def request_id_of(scope: Scope) -> str:
     return str(request_id)
 
 
+# A generator of the ids' own, seeded from the OS: not the module's global one, which a library or a test may
+# seed (`random.seed(0)`, Hypothesis does it for every case) and so make request ids repeat. Reseeded in a child
+# after fork; uvicorn's workers are fresh interpreters anyway.
+_ids = random.Random()  # noqa: S311 - an id that correlates logs, never a secret
+os.register_at_fork(after_in_child=_ids.seed)
+
+
 def new_request_id() -> str:
     # 128 random bits as 32 hex digits, like uuid4().hex, without its os.urandom system call per request:
-    # a request id correlates log lines and responses, it guards nothing. (Each uvicorn worker is a fresh
-    # interpreter, so each seeds its own generator from the OS.)
-    return f"{random.getrandbits(128):032x}"
+    # a request id correlates log lines and responses, it guards nothing.
+    return f"{_ids.getrandbits(128):032x}"
 
 
 def parse_traceparent(value: bytes) -> str | None:
