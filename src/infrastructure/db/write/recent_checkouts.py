@@ -31,14 +31,17 @@ _COLUMNS: dict[CountedBy, sa.Column[str]] = {
     "ip": payments.c.customer_ip,
     "order": payments.c.order_id,
 }
+# One customer whatever the case: counted with both sides lowered by the same database function (Python's lower()
+# and SQLite's, ASCII only, differ beyond ASCII), from the index on lower(customer_email) (0012); locked on the
+# value lowered by Python, which folds at least what the database's does (at worst two e-mails the count tells
+# apart share a lock, which only orders them)
+_ANY_CASE: frozenset[CountedBy] = frozenset({"email"})
 
 
 def _count(by: CountedBy, suffix: str = "") -> sa.Select[Any]:
     column: sa.ColumnElement[str] = _COLUMNS[by]
     value: sa.ColumnElement[str] = sa.bindparam("value" + suffix, type_=sa.String)
-    if by == "email":
-        # one customer whatever the case: both sides lowered by the same database function (Python's lower() and
-        # SQLite's, ASCII only, differ beyond ASCII), read from the index on lower(customer_email) (0012)
+    if by in _ANY_CASE:
         column, value = sa.func.lower(column), sa.func.lower(value)
     return (
         sa.select(sa.func.count())
@@ -64,10 +67,9 @@ def counts_of(shape: tuple[CountedBy, ...]) -> sa.Select[Any]:
 
 
 def lock_key(by: CountedBy, value: str) -> int:
-    """A signed 64-bit number for the key (what advisory locks take), the same in every process. An e-mail's
-    case does not make another key (Python's lower() folds at least what the database's does: at worst two
-    e-mails the count tells apart share a lock, which only orders them)."""
-    if by == "email":
+    """A signed 64-bit number for the key (what advisory locks take), the same in every process; an e-mail's
+    case does not make another key (_ANY_CASE)."""
+    if by in _ANY_CASE:
         value = value.lower()
     digest = hashlib.blake2b(f"payments-risk:{by}:{value}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
