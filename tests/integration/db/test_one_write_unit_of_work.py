@@ -3,7 +3,6 @@ its one statement commits by itself, a second statement is refused, and a kept c
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from infrastructure.db.tables import outbox, payment_events
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import API, T0, new_payment, store
+from tests.integration.db.lost_connections import seen_closed, terminate_other_sessions
 
 _SESSION = ("cs_test_1", "https://pay.example/cs_test_1", T0 + timedelta(hours=1))
 
@@ -30,6 +30,12 @@ async def _attached(uow: SqlUnitOfWork, ids: SortableIdGenerator) -> Payment:
     return payment
 
 
+async def _save_alone(uow: SqlUnitOfWork, payment: Payment) -> None:
+    async with uow.one_write() as one:
+        await one.payments.save(payment, API)
+        await one.commit()
+
+
 async def _rows(database: Database, table: sa.Table, column: sa.Column[str], payment_id: str) -> list[str]:
     statement = sa.select(table.c.id).where(column == sa.bindparam("p")).order_by(table.c.id)
     return [row["id"] for row in await database.fetch(statement, p=payment_id)]
@@ -39,9 +45,7 @@ async def test_the_write_stores_the_payment_with_its_audit_and_outbox_rows(
     uow: SqlUnitOfWork, database: Database, ids: SortableIdGenerator
 ) -> None:
     payment = await _attached(uow, ids)
-    async with uow.one_write() as one:
-        await one.payments.save(payment, API)
-        await one.commit()
+    await _save_alone(uow, payment)
 
     async with uow:
         stored = await uow.payments.get(payment.id)
@@ -131,20 +135,10 @@ async def test_a_kept_connection_seen_closed_is_replaced_before_the_statement(
     database.keep_idle(1)
     uow = SqlUnitOfWork(database, ids)
     payment = await _attached(uow, ids)  # leaves its connection kept idle
-    async with engine.connect() as admin:
-        await admin.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    for _ in range(100):  # the event loop reads the server's goodbye and marks the kept connection closed
-        await asyncio.sleep(0.01)
-        if not database._idle[0].connection.is_usable():
-            break
-    assert not database._idle[0].connection.is_usable()
+    await terminate_other_sessions(engine)
+    assert await seen_closed(database._idle[0].connection)
 
-    async with uow.one_write() as one:
-        await one.payments.save(payment, API)
-        await one.commit()
+    await _save_alone(uow, payment)
 
     async with uow:
         assert (await uow.payments.get(payment.id)).checkout_url == _SESSION[1]

@@ -16,6 +16,7 @@ from infrastructure.db.sql.database import Database, TransactionRolledBack
 from infrastructure.db.sql.guarded import TOUCHED, Guarded
 from infrastructure.db.sql.json_rows import insert_rows
 from infrastructure.db.tables import payment_events, payments
+from tests.integration.db.lost_connections import seen_closed, terminate_other_sessions
 
 T0 = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=UTC)
 
@@ -203,15 +204,8 @@ async def test_postgres_a_single_write_is_its_own_transaction_on_a_live_connecti
         assert sent == ["WITH"]  # the guarded write alone: no BEGIN, no COMMIT around it
 
         # the server ends the kept connection (a restart); the next write goes out on a new one
-        async with engine.connect() as admin:
-            await admin.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        for _ in range(100):  # until the event loop has read the goodbye
-            if not kept.connection.is_usable():
-                break
-            await asyncio.sleep(0.01)
+        await terminate_other_sessions(engine)
+        await seen_closed(kept.connection)
         assert await db.execute(insert_rows(payment_events, "rows"), rows=[event(2)]) == 1
         assert [r["id"] for r in await db.fetch(EVENTS, payment_id="pay_1")] == ["evt_1", "evt_2"]
     finally:

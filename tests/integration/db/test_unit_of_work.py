@@ -16,6 +16,7 @@ from infrastructure.db.sql.database import Database
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import API, T0, new_payment, paid_payment, store
+from tests.integration.db.lost_connections import terminate_other_sessions
 
 
 async def _exists(uow: SqlUnitOfWork, payment_id: str) -> bool:
@@ -149,7 +150,7 @@ async def test_a_lost_connection_is_reported_as_unavailable_and_then_replaced(
 
     async def read_after_losing_the_connection() -> None:
         async with uow:
-            await _terminate_other_sessions(engine)
+            await terminate_other_sessions(engine)
             await uow.payments.get("pay_any")
 
     try:
@@ -158,11 +159,3 @@ async def test_a_lost_connection_is_reported_as_unavailable_and_then_replaced(
         assert not await _exists(uow, "pay_any")  # the pool replaced the dead connection
     finally:
         await engine.dispose()
-
-
-async def _terminate_other_sessions(engine: AsyncEngine) -> None:
-    async with engine.connect() as admin:
-        await admin.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
