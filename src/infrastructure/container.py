@@ -158,7 +158,7 @@ class Container(containers.DeclarativeContainer):
     operations_readings = providers.Singleton(SqlOperationsReadings, database)  # what /metrics's alert gauges read
     notification_store = providers.Singleton(SqlNotificationStore, database)
     # Where callbacks may go (PAYMENTS_CALLBACK_ALLOW_PRIVATE_NETWORKS): checked at checkout through the
-    # resolver, and again at connect time by the callback client (the shared one when private networks are allowed)
+    # resolver, and again at connect time by the callback client (its own, never the providers')
     host_resolver = providers.Singleton(AsyncioHostResolver)
     callback_destinations = providers.Singleton(
         CallbackDestinations,
@@ -170,7 +170,6 @@ class Container(containers.DeclarativeContainer):
         tracing,
         providers.Singleton(
             build_callback_client,
-            shared=http_client,
             resolver=host_resolver,
             allow_private_networks=settings.provided.callback_allow_private_networks,
         ),
@@ -284,7 +283,7 @@ async def close_resources(container: Container) -> None:
     # Singletons are cheap and lazy (no connection is made until used), so asking for one to close it is fine.
     simulator: SimulatorPaymentProvider = container.simulator()
     await simulator.aclose()
-    for client_provider in (container.callback_http_client, container.http_client):  # may be the same client
+    for client_provider in (container.callback_http_client, container.http_client):
         client: httpx.AsyncClient = client_provider()
         await client.aclose()
     publisher: FastStreamEventPublisher | None = container.event_publisher()

@@ -20,6 +20,7 @@ import httpx
 
 from application.callback_addresses import IPAddress, address_refusal, ip_literal
 from application.ports.host_resolver import HostResolver
+from infrastructure.callbacks.asyncio_network import AsyncioNetworkBackend
 
 Refusal = Callable[[IPAddress], str | None]
 
@@ -40,7 +41,7 @@ class PublicAddressBackend(httpcore.AsyncNetworkBackend):
         inner: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self._resolver, self._refusal = resolver, refusal
-        self._inner = inner if inner is not None else httpcore.AnyIOBackend()
+        self._inner = inner if inner is not None else AsyncioNetworkBackend()
 
     async def connect_tcp(
         self,
@@ -88,15 +89,12 @@ class PublicAddressBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-class PublicAddressTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport (request and error mapping included) over a connection pool that connects through
-    `PublicAddressBackend`. httpx has no public way to give its transport a network backend; the pool is its
-    only state, so it is replaced whole (tests/integration/worker/test_callback_address_guard.py fails if a
-    new httpx stops using it)."""
+class PooledTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport (request and error mapping included) over a connection pool on `backend`. httpx
+    has no public way to give its transport a network backend; the pool is its only state, so it is replaced
+    whole (tests/integration/worker/test_callback_address_guard.py fails if a new httpx stops using it)."""
 
-    def __init__(
-        self, resolver: HostResolver, *, refusal: Refusal = address_refusal, limits: httpx.Limits | None = None
-    ) -> None:
+    def __init__(self, backend: httpcore.AsyncNetworkBackend, *, limits: httpx.Limits | None = None) -> None:
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         ssl_context = httpx.create_ssl_context()
         super().__init__(verify=ssl_context, limits=limits)
@@ -105,21 +103,30 @@ class PublicAddressTransport(httpx.AsyncHTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=PublicAddressBackend(resolver, refusal),
+            network_backend=backend,
         )
 
 
-def build_callback_client(
-    shared: httpx.AsyncClient, resolver: HostResolver, *, allow_private_networks: bool
-) -> httpx.AsyncClient:
-    """The client order callbacks are posted with: the shared one when private networks are allowed; else one
-    of their own that connects only to public addresses. It ignores HTTP(S)_PROXY (`trust_env=False`): through
-    a proxy, the address finally connected to could not be checked."""
-    if allow_private_networks:
-        return shared
+class PublicAddressTransport(PooledTransport):
+    """The pool connects through `PublicAddressBackend`."""
+
+    def __init__(
+        self, resolver: HostResolver, *, refusal: Refusal = address_refusal, limits: httpx.Limits | None = None
+    ) -> None:
+        super().__init__(PublicAddressBackend(resolver, refusal), limits=limits)
+
+
+def build_callback_client(resolver: HostResolver, *, allow_private_networks: bool) -> httpx.AsyncClient:
+    """The client order callbacks are posted with, on asyncio's transports (asyncio_network.py: the worker's
+    hot path), never the providers' client. While private networks are refused it connects only to public
+    addresses and ignores HTTP(S)_PROXY (`trust_env=False`): through a proxy, the address finally connected to
+    could not be checked. Otherwise it honours a proxy from the environment, as the providers' client does."""
+    backend: httpcore.AsyncNetworkBackend = (
+        AsyncioNetworkBackend() if allow_private_networks else PublicAddressBackend(resolver)
+    )
     return httpx.AsyncClient(
-        transport=PublicAddressTransport(resolver),
+        transport=PooledTransport(backend),
         timeout=httpx.Timeout(10.0, connect=5.0),
         follow_redirects=False,
-        trust_env=False,
+        trust_env=allow_private_networks,
     )

@@ -36,11 +36,8 @@ DNS = FakeResolver({"rebind.example": ("127.0.0.1",), "two.example": ("93.184.21
 
 @pytest.fixture
 async def guarded() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as shared:
-        client = build_callback_client(shared, DNS, allow_private_networks=False)
-        assert client is not shared
-        async with client:
-            yield client
+    async with build_callback_client(DNS, allow_private_networks=False) as client:
+        yield client
 
 
 @pytest.fixture

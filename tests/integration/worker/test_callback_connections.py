@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
+from infrastructure.callbacks.host_resolver import AsyncioHostResolver
 from infrastructure.callbacks.http_callback_sender import KEPT_BODY_LIMIT, HttpCallbackSender
+from infrastructure.callbacks.public_address_transport import build_callback_client
 from tests.provider_fakes.server import running
 from tests.unit.fakes import FakeClock
 
@@ -33,7 +33,7 @@ class CountingReceiver:
 
 async def _post_three(receiver: CountingReceiver) -> list[bool]:
     with running(receiver) as base_url:
-        async with httpx.AsyncClient() as http:
+        async with build_callback_client(AsyncioHostResolver(), allow_private_networks=True) as http:
             sender = HttpCallbackSender(http, SECRET, FakeClock())
             return [(await sender.post(base_url + "/events", b'{"n":1}')).delivered for _ in range(3)]
 

@@ -23,7 +23,9 @@ from application.worker.deliver_notifications import DeliverNotifications, Deliv
 from application.worker.relay_outbox import RelayOutbox, RelayReport
 from application.worker.worker_config import CallbackRouting
 from domain.payments.payment import CheckoutDetails, Payment
+from infrastructure.callbacks.host_resolver import AsyncioHostResolver
 from infrastructure.callbacks.http_callback_sender import HttpCallbackSender
+from infrastructure.callbacks.public_address_transport import build_callback_client
 from infrastructure.container import Container
 from infrastructure.db.tables import notifications as notifications_table
 from infrastructure.db.tables import outbox as outbox_table
@@ -72,7 +74,8 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
+    """The callback client as composed (its own socket layer, asyncio_network.py); the receivers are local."""
+    async with build_callback_client(AsyncioHostResolver(), allow_private_networks=True) as client:
         yield client
 
 
