@@ -66,8 +66,12 @@ class _Received(asyncio.Protocol):
         _wake(self._writable)
 
     def take(self, max_bytes: int) -> bytes:
-        data = bytes(self.buffer[:max_bytes])
-        del self.buffer[:max_bytes]
+        if len(self.buffer) <= max_bytes:  # the usual case: all of it, one copy
+            data = bytes(self.buffer)
+            self.buffer.clear()
+        else:
+            data = bytes(self.buffer[:max_bytes])
+            del self.buffer[:max_bytes]
         if self._reading_paused and len(self.buffer) < _BUFFER_LIMIT // 2 and self.transport is not None:
             self._reading_paused = False
             self.transport.resume_reading()
@@ -159,6 +163,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectError(str(error)) from error
         if transport is None:  # asyncio's signature allows it: the connection ended during the handshake
             raise httpcore.ConnectError("connection closed during the TLS handshake")
+        self._received.transport = transport  # reading now pauses above TLS, where the decrypted bytes arrive
         return AsyncioStream(transport, self._received)
 
     def get_extra_info(self, info: str) -> Any:
