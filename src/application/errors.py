@@ -92,6 +92,12 @@ class ProviderError(ApplicationError):
         self.provider, self.message, self.status = provider, message, status
 
 
+class CheckoutAlreadyCompleted(ProviderError):
+    """The provider would not close a checkout because the customer has already completed it there (paid, or
+    authorized a hold): the payment is no longer open, though the provider's webhook saying so may still be on
+    its way."""
+
+
 class ProviderUnavailable(ApplicationError):
     """The provider timed out, could not be reached, or its circuit is open."""
 

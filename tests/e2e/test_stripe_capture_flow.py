@@ -157,7 +157,9 @@ def test_a_cancel_after_the_customer_authorized_waits_for_stripes_word(server: L
 
     refused = cancel(server, created["id"])
 
-    assert (refused.status_code, problem_type(refused)) == (502, "provider-error")
+    # not a provider failure: the customer finished the checkout, and the payment is no longer open
+    assert (refused.status_code, problem_type(refused)) == (409, "payment-not-cancellable")
+    assert "just completed by the customer at the provider" in refused.json()["detail"]
     assert server.payment(created["id"])["status"] == "processing"
     delivered(fake, completed)
     voided = cancel(server, created["id"])

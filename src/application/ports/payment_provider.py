@@ -50,7 +50,9 @@ class PaymentProvider(Protocol):
 
     async def cancel(self, payment: Payment) -> None:
         """Closes an open checkout (`processing`) or voids a hold (`authorized`) at the provider. A provider whose
-        checkouts expire by themselves and that holds no funds has nothing to do. Safe to repeat."""
+        checkouts expire by themselves and that holds no funds has nothing to do. Safe to repeat. Raises
+        CheckoutAlreadyCompleted when the customer has finished the checkout there (its news may not be here yet),
+        ProviderError when otherwise refused."""
         ...
 
     def parse_webhook(

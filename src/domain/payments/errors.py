@@ -75,9 +75,16 @@ class CaptureExceedsAuthorized(BusinessRuleViolation):
 
 
 class PaymentNotCancellable(BusinessRuleViolation):
-    def __init__(self, payment_id: str, status: PaymentStatus, *, capture_pending: bool = False) -> None:
+    def __init__(
+        self, payment_id: str, status: PaymentStatus, *, capture_pending: bool = False, completed: bool = False
+    ) -> None:
         if capture_pending:
             why = "has a capture in progress; it can be cancelled once the provider has answered it"
+        elif completed:  # still open here, but the provider says the customer finished the checkout a moment ago
+            why = (
+                "was just completed by the customer at the provider, whose news is on its way: a hold can be "
+                "cancelled once it has arrived"
+            )
         else:
             why = f"{status_phrase(status)}; only an open checkout or an authorization can be cancelled"
         super().__init__(f"{payment_id} {why} (a paid payment is refunded, not cancelled)")

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from application.data.provider_news import EventAction, ProviderCapture, ProviderEvent
-from application.errors import ProviderError, ProviderUnavailable
+from application.errors import CheckoutAlreadyCompleted, ProviderError, ProviderUnavailable
 from application.ports.payment_provider import PaymentProvider
 from domain.payments.payment import CaptureMode, Payment
 from domain.shared.money import Money
@@ -217,7 +217,7 @@ async def test_a_completed_session_cannot_be_cancelled(provider: PaymentProvider
     payment = manual()
     session = await checked_out(provider, payment)
     fake.authorize(session.provider_reference)  # the customer authorized; our webhook is not here yet
-    with pytest.raises(ProviderError) as refused:
+    with pytest.raises(CheckoutAlreadyCompleted) as refused:
         await provider.cancel(payment)
     assert "already complete" in refused.value.message
     assert fake.intent_of(session.provider_reference)["status"] == "requires_capture"

@@ -13,7 +13,7 @@ from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.commands.refund_payment import RefundPayment
 from application.data.provider_news import EventAction, ProviderEvent
-from application.errors import CaptureNotSupported, ProviderError, ProviderUnavailable
+from application.errors import CaptureNotSupported, CheckoutAlreadyCompleted, ProviderError, ProviderUnavailable
 from application.worker.relay_outbox import PAID_AFTER_CANCEL_NOTE, RelayOutbox
 from application.worker.run_janitor import RunJanitor
 from application.worker.worker_config import PaidAfterCancel
@@ -196,6 +196,22 @@ async def test_a_paid_payment_is_not_cancellable_and_the_provider_is_not_asked()
     with pytest.raises(PaymentNotCancellable):
         await h.send(CancelPayment(pid))
     assert h.provider.cancels == []
+
+
+async def test_a_checkout_the_customer_completed_before_the_cancel_arrived_is_not_cancellable() -> None:
+    """The provider refuses to close a finished checkout whose news has not reached us: refused as not
+    cancellable (the payment stays as it is, for the webhook to move), not as a provider failure."""
+    h = harness()
+    pid = (await h.send(CheckoutOrder("order-1", 10_000, "EUR"))).payment.id
+    h.provider.cancel_error = CheckoutAlreadyCompleted("fake", "the checkout is already complete")
+
+    with pytest.raises(PaymentNotCancellable) as refused:
+        await h.send(CancelPayment(pid))
+
+    assert "just completed by the customer at the provider" in str(refused.value)
+    assert h.store.payment(pid).status is S.PROCESSING
+    assert h.provider.cancels == [(pid, "processing")]
+    assert h.metrics.of("cancel") == {("fake", "rejected"): 1}
 
 
 async def test_a_success_after_cancel_makes_the_payment_succeeded_and_says_so() -> None:

@@ -4,7 +4,7 @@ Every POST carries our own deterministic Idempotency-Key (params.py), so an answ
 again is Stripe's stored answer, never a second action. Voiding and expiring are safe to repeat: when Stripe
 refuses because the thing is already done (a PaymentIntent `canceled`, a session `expired`), we read it back and
 take that as done. A session that is already `complete` cannot be expired: the customer paid or authorized, and
-the cancel is refused (its own news follows by webhook).
+the cancel is refused with `CheckoutAlreadyCompleted` (its own news follows by webhook).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import stripe
 
 from application.data.provider_news import ProviderCapture
-from application.errors import ProviderError
+from application.errors import CheckoutAlreadyCompleted, ProviderError
 from domain.payments.payment import Payment
 from domain.shared.money import Money
 from infrastructure.providers.stripe import objects as o
@@ -67,5 +67,5 @@ class StripeHoldCalls:
                 return
             if session.status == "complete":
                 message = f"Checkout Session {session_id} is already complete: the customer has paid or authorized"
-                raise ProviderError(PROVIDER, message, refused.status) from None
+                raise CheckoutAlreadyCompleted(PROVIDER, message, refused.status) from None
             raise
