@@ -123,7 +123,8 @@ def _measure(
     feeder.start()
     samples, delivered = asyncio.run(_sample(url, feeder, began, receiver_port))
     fed_for = feeding.get("elapsed_s", duration)
-    worker_busy = (worker.cpu_seconds() - cpu_before) / (time.monotonic() - began)
+    worker_cpu_s = worker.cpu_seconds() - cpu_before
+    worker_busy = worker_cpu_s / (time.monotonic() - began)
     during = [(t, backlog) for t, backlog in samples if t <= fed_for]
     slope = _slope(during[len(during) // 2 :])
     drained = next((t - fed_for for t, backlog in samples if t > fed_for and backlog == 0), None)
@@ -141,6 +142,9 @@ def _measure(
         "backlog_max": max((backlog for _, backlog in samples), default=0),
         "drained_s_after_feed": None if drained is None else round(drained, 1),
         "worker_cpu_busy": round(worker_busy, 2),
+        # the worker's own cost per callback (relay and delivery): steadier than its rates, which move with
+        # whatever else the two cores are doing that minute
+        "worker_cpu_ms_per_callback": round(1000 * worker_cpu_s / max(counts["received"], 1), 2),
         **rates,
         "samples": [[round(t, 1), backlog] for t, backlog in samples],
         "keeps_up": keeps_up,

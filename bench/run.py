@@ -608,7 +608,8 @@ def print_outbox(result: dict[str, Any]) -> None:
         f"callbacks {result['callbacks_received']:,} of {result['webhooks_accepted']:,}; backlog growth "
         f"{result['backlog_growth_per_s']}/s, max {result['backlog_max']:,}, drained "
         f"{result['drained_s_after_feed']} s after the feed; callbacks/s {result['callbacks_per_s_while_fed']} "
-        f"while fed, {result['callbacks_per_s_draining']} draining; worker CPU {result['worker_cpu_busy']:.0%}"
+        f"while fed, {result['callbacks_per_s_draining']} draining; worker CPU {result['worker_cpu_busy']:.0%}, "
+        f"{result['worker_cpu_ms_per_callback']} ms a callback"
     )
 
 
