@@ -25,6 +25,10 @@ import httpcore
 _BUFFER_LIMIT = 256 * 1024
 
 
+# httpcore's names for what a stream can tell → asyncio's names for it on a transport
+_EXTRA_INFO = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername", "socket": "socket"}
+
+
 class _Received(asyncio.Protocol):
     """What the event loop delivered on one connection: bytes not yet read, whether it ended, and why."""
 
@@ -169,11 +173,23 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":  # asked of idle connections: anything delivered, or the end, means "do not reuse"
             return bool(self._received.buffer) or self._received.ended
-        names = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername", "socket": "socket"}
-        return self._transport.get_extra_info(names[info]) if info in names else None
+        name = _EXTRA_INFO.get(info)
+        return None if name is None else self._transport.get_extra_info(name)
 
 
-class AsyncioNetworkBackend(httpcore.AsyncNetworkBackend):
+class TcpOnlyBackend(httpcore.AsyncNetworkBackend):
+    """A network backend of the callback client: callbacks only ever go over TCP."""
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("callbacks are never sent over a unix socket")
+
+
+class AsyncioNetworkBackend(TcpOnlyBackend):
     async def connect_tcp(
         self,
         host: str,
@@ -195,14 +211,6 @@ class AsyncioNetworkBackend(httpcore.AsyncNetworkBackend):
         for option in socket_options or ():  # asyncio already sets TCP_NODELAY
             transport.get_extra_info("socket").setsockopt(*option)
         return AsyncioStream(transport, received)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("callbacks are never sent over a unix socket")
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

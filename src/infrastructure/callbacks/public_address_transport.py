@@ -20,7 +20,7 @@ import httpx
 
 from application.callback_addresses import IPAddress, address_refusal, ip_literal
 from application.ports.host_resolver import HostResolver
-from infrastructure.callbacks.asyncio_network import AsyncioNetworkBackend
+from infrastructure.callbacks.asyncio_network import AsyncioNetworkBackend, TcpOnlyBackend
 
 Refusal = Callable[[IPAddress], str | None]
 
@@ -33,7 +33,7 @@ class CallbackAddressRefused(Exception):
         self.address, self.reason = address, reason
 
 
-class PublicAddressBackend(httpcore.AsyncNetworkBackend):
+class PublicAddressBackend(TcpOnlyBackend):
     def __init__(
         self,
         resolver: HostResolver,
@@ -76,14 +76,6 @@ class PublicAddressBackend(httpcore.AsyncNetworkBackend):
             if reason is not None:
                 raise CallbackAddressRefused(address, reason)
         return addresses
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("callbacks are never sent over a unix socket")
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
