@@ -23,8 +23,6 @@ import httpcore
 # Reading stops while this much is buffered unread (a receiver that answers with more than a callback needs);
 # it resumes once httpcore has taken half of it.
 _BUFFER_LIMIT = 256 * 1024
-
-
 # httpcore's names for what a stream can tell → asyncio's names for it on a transport
 _EXTRA_INFO = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername", "socket": "socket"}
 
@@ -166,6 +164,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             self._transport.close()
             raise httpcore.ConnectError(str(error)) from error
         if transport is None:  # asyncio's signature allows it: the connection ended during the handshake
+            self._transport.close()
             raise httpcore.ConnectError("connection closed during the TLS handshake")
         self._received.transport = transport  # reading now pauses above TLS, where the decrypted bytes arrive
         return AsyncioStream(transport, self._received)
