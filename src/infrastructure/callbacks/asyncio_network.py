@@ -7,8 +7,8 @@ arrive through an `asyncio.Protocol`, so a read finds them already buffered, a t
 event loop, and "is this idle connection readable" (did the receiver close it or send something unasked) is a
 look at what the event loop has already delivered, not a system call.
 
-Only the socket layer changes: httpx still speaks HTTP (h11), maps errors and applies the pool's limits, and the
-address check of public_address_transport.py sits in front of `connect_tcp` as before.
+Above it, callback_transport.py speaks HTTP/1.1 (h11) and keeps connections; the address check of
+public_address_transport.py sits in front of `connect_tcp`.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ Stripe scheme of signing.py): the timestamp must be recent for the receiver's re
 stays byte-for-byte the same. While PAYMENTS_CALLBACK_SECRET is rotated (`new,old`), the header carries one
 `v1` per secret, the new one's first: an order system that still holds only the old secret, or already only
 the new one, verifies every callback, so the two sides change their secrets independently. Redirects are never followed (a signed payload must not travel to wherever a
-3xx points). Only the status matters: a body of a declared length up to KEPT_BODY_LIMIT is read (so the
-connection is kept), any other is never read, so a hostile receiver cannot make us download more than that. A receiver at an address callbacks may not go to is refused before anything is sent
+3xx points). Only the status matters: a body of a declared length up to KEPT_BODY_LIMIT (or a 204's none) is
+read (so the connection is kept), any other is never read, so a hostile receiver cannot make us download more than that. A receiver at an address callbacks may not go to is refused before anything is sent
 (public_address_transport.py): the attempt records why, and nothing the address might have answered.
 """
 
@@ -70,8 +70,10 @@ class HttpCallbackSender:
 
 
 def _short(response: httpx.Response) -> bool:
-    """A body of a declared length within KEPT_BODY_LIMIT. Anything else stays unread and its connection is
-    closed: a receiver still cannot make us download more than that."""
+    """A body of a declared length within KEPT_BODY_LIMIT, or none at all (204: a common answer to a webhook).
+    Anything else stays unread and its connection is closed: a receiver still cannot make us download more."""
+    if response.status_code == 204:
+        return True
     length = response.headers.get("content-length", "")
     return length.isdigit() and int(length) <= KEPT_BODY_LIMIT
 

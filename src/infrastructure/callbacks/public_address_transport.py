@@ -1,10 +1,11 @@
-"""The HTTP transport of order callbacks while private networks are refused: it connects only to public addresses.
+"""The connections of order callbacks while private networks are refused: only to public addresses. And the
+callback client itself, built here with or without that guard.
 
 Checking the URL at checkout is not enough: a name can resolve to a public address then and to 10.0.0.5 when
 the worker delivers (DNS rebinding), and an HTTP client resolves the name again when it connects. So the check
 sits in the connection itself: `PublicAddressBackend` resolves the host, refuses the connection when any of its
 addresses is not public (the rule of application/callback_addresses.py), and then connects to exactly the
-address it checked. TLS and the Host header are untouched (httpcore still names the host for SNI and the
+address it checked. TLS and the Host header are untouched (the transport still names the host for SNI and the
 certificate check), so an https receiver works as before. A refused address is never sent a single packet:
 the recorded reason says nothing about what listens there.
 """
@@ -21,6 +22,7 @@ import httpx
 from application.callback_addresses import IPAddress, address_refusal, ip_literal
 from application.ports.host_resolver import HostResolver
 from infrastructure.callbacks.asyncio_network import AsyncioNetworkBackend, TcpOnlyBackend
+from infrastructure.callbacks.callback_transport import CallbackTransport
 
 Refusal = Callable[[IPAddress], str | None]
 
@@ -81,35 +83,8 @@ class PublicAddressBackend(TcpOnlyBackend):
         await self._inner.sleep(seconds)
 
 
-class PooledTransport(httpx.AsyncHTTPTransport):
-    """httpx's own transport (request and error mapping included) over a connection pool on `backend`. httpx
-    has no public way to give its transport a network backend; the pool is its only state, so it is replaced
-    whole (tests/integration/worker/test_callback_address_guard.py fails if a new httpx stops using it)."""
-
-    def __init__(self, backend: httpcore.AsyncNetworkBackend, *, limits: httpx.Limits | None = None) -> None:
-        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        ssl_context = httpx.create_ssl_context()
-        super().__init__(verify=ssl_context, limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context,
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
-        )
-
-
-class PublicAddressTransport(PooledTransport):
-    """The pool connects through `PublicAddressBackend`."""
-
-    def __init__(
-        self, resolver: HostResolver, *, refusal: Refusal = address_refusal, limits: httpx.Limits | None = None
-    ) -> None:
-        super().__init__(PublicAddressBackend(resolver, refusal), limits=limits)
-
-
 def build_callback_client(resolver: HostResolver, *, allow_private_networks: bool) -> httpx.AsyncClient:
-    """The client order callbacks are posted with, on asyncio's transports (asyncio_network.py: the worker's
+    """The client order callbacks are posted with (callback_transport.py over asyncio_network.py: the worker's
     hot path), never the providers' client. While private networks are refused it connects only to public
     addresses and ignores HTTP(S)_PROXY (`trust_env=False`): through a proxy, the address finally connected to
     could not be checked. Otherwise it honours a proxy from the environment, as the providers' client does."""
@@ -117,7 +92,7 @@ def build_callback_client(resolver: HostResolver, *, allow_private_networks: boo
         AsyncioNetworkBackend() if allow_private_networks else PublicAddressBackend(resolver)
     )
     return httpx.AsyncClient(
-        transport=PooledTransport(backend),
+        transport=CallbackTransport(backend),
         timeout=httpx.Timeout(10.0, connect=5.0),
         follow_redirects=False,
         trust_env=allow_private_networks,

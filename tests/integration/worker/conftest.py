@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,6 +15,18 @@ from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.db.worker.outbox_store import SqlOutbox
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
+from tests.integration.worker.loopback import LOOPS, RunOnLoop
+
+
+@pytest.fixture(params=sorted(LOOPS))
+def run(request: pytest.FixtureRequest) -> RunOnLoop:
+    """Runs a test's coroutine to its end (30 s at most) on a new loop of the kind the parameter names."""
+
+    def on_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
+        with asyncio.Runner(loop_factory=LOOPS[request.param]) as runner:
+            return runner.run(asyncio.wait_for(coroutine, 30))
+
+    return on_loop
 
 
 @pytest.fixture

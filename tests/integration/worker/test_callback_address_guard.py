@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.worker.deliver_notifications import DeliverNotifications
+from infrastructure.callbacks.callback_transport import CallbackTransport
 from infrastructure.callbacks.http_callback_sender import HttpCallbackSender
-from infrastructure.callbacks.public_address_transport import PublicAddressTransport, build_callback_client
+from infrastructure.callbacks.public_address_transport import PublicAddressBackend, build_callback_client
 from infrastructure.container import build_container, close_resources
 from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.db.worker.outbox_store import SqlOutbox
@@ -124,7 +125,7 @@ async def test_the_transport_connects_to_the_address_it_checked_and_keeps_the_ho
     transport itself and the request still names its host; a name that does not resolve is an ordinary
     failed attempt, retried later, not a refusal."""
     resolver = FakeResolver({"orders.example": ("127.0.0.1",)})
-    transport = PublicAddressTransport(resolver, refusal=lambda address: None)
+    transport = CallbackTransport(PublicAddressBackend(resolver, refusal=lambda address: None))
     receiver = Receiver(204)
     async with httpx.AsyncClient(transport=transport) as client:
         sender = HttpCallbackSender(client, SECRET, FakeClock(T0), timeout_seconds=5)

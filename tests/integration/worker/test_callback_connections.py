@@ -16,8 +16,8 @@ SECRET = "whsec_connections_" + "2" * 24
 class CountingReceiver:
     """Answers every POST with `body`, and notes the client port of each (one port: one connection)."""
 
-    def __init__(self, body: bytes) -> None:
-        self.body = body
+    def __init__(self, body: bytes, status: int = 200) -> None:
+        self.body, self.status = body, status
         self.ports: list[int] = []
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -26,8 +26,9 @@ class CountingReceiver:
             more = (await receive()).get("more_body", False)
         if scope["method"] == "POST":
             self.ports.append(scope["client"][1])
-        headers = [(b"content-length", str(len(self.body)).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        status = self.status if scope["method"] == "POST" else 200  # GET: the health probe of `running`
+        headers = [] if status == 204 else [(b"content-length", str(len(self.body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": self.body})
 
 
@@ -48,3 +49,10 @@ async def test_a_long_answer_is_not_read_and_its_connection_is_closed() -> None:
     receiver = CountingReceiver(b"x" * (KEPT_BODY_LIMIT + 1))
     assert await _post_three(receiver) == [True, True, True]
     assert len(set(receiver.ports)) == 3
+
+
+async def test_a_204_answer_has_no_body_to_read_and_keeps_its_connection() -> None:
+    """No Content-Length (a 204 has no body): nothing to read, so the connection is kept all the same."""
+    receiver = CountingReceiver(b"", status=204)
+    assert await _post_three(receiver) == [True, True, True]
+    assert len(set(receiver.ports)) == 1

@@ -1,60 +1,26 @@
-"""The callback client's socket layer (infrastructure/callbacks/asyncio_network.py) on real loopback sockets.
-
-Every test runs on asyncio's own loop and on uvloop, the worker's: their transports differ (uvloop's are not
-asyncio's classes), and a backend that works on one only would deliver no callback in production.
-"""
+"""The callback client's socket layer (infrastructure/callbacks/asyncio_network.py) on real loopback sockets,
+each test on asyncio's own loop and on uvloop (loopback.py): a backend that worked on one only would deliver no
+callback in production."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
-import ssl
-from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import httpcore
 import pytest
-import trustme
-import uvloop
 
 from infrastructure.callbacks.asyncio_network import AsyncioNetworkBackend
 from infrastructure.callbacks.host_resolver import AsyncioHostResolver
 from infrastructure.callbacks.public_address_transport import build_callback_client
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[object]]
-LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
-
-
-@pytest.fixture(params=sorted(LOOPS))
-def run(request: pytest.FixtureRequest) -> Callable[[Coroutine[Any, Any, Any]], Any]:
-    def on_loop(coroutine: Coroutine[Any, Any, Any]) -> Any:
-        with asyncio.Runner(loop_factory=LOOPS[request.param]) as runner:
-            return runner.run(asyncio.wait_for(coroutine, 30))
-
-    return on_loop
-
-
-async def serve(handler: Handler, tls: ssl.SSLContext | None = None) -> tuple[asyncio.Server, int]:
-    server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=tls)
-    return server, server.sockets[0].getsockname()[1]
-
-
-def certificates(host: str) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    """A server context with a certificate for `host`, and a client context that trusts its authority only."""
-    authority = trustme.CA()
-    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert(host).configure_cert(server_side)
-    client_side = ssl.create_default_context()
-    authority.configure_trust(client_side)
-    return server_side, client_side
+from tests.integration.worker.loopback import certificates, read_request, serve
 
 
 async def http_answers(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, close_after: int) -> None:
     """Answers `close_after` requests with an empty 204, then closes the connection without saying so."""
     for _ in range(close_after):
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next(int(line[15:]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:"))
-        await reader.readexactly(length)
+        await read_request(reader)
         writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
         await writer.drain()
     writer.close()
