@@ -66,6 +66,19 @@ def test_a_chunked_answer_is_read_whole_and_its_connection_kept(run: RunOnLoop) 
     assert run(scenario()) == ([b"abcdefg"] * 3, 1)
 
 
+def test_an_informational_answer_before_the_real_one_is_passed_over(run: RunOnLoop) -> None:
+    early = b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"
+
+    async def scenario() -> tuple[list[tuple[int, bytes]], int]:
+        receiver = Receiver(lambda n: early)
+        server, port = await serve(receiver)
+        async with server, client(CallbackTransport(AsyncioNetworkBackend())) as http:
+            answers = [await http.post(f"http://127.0.0.1:{port}/cb", content=b"{}") for _ in range(2)]
+        return [(answer.status_code, answer.content) for answer in answers], len(receiver.ports)
+
+    assert run(scenario()) == ([(201, b"ok")] * 2, 1)
+
+
 def test_an_answer_that_closes_its_connection_is_not_reused(run: RunOnLoop) -> None:
     closing = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
 
