@@ -45,6 +45,12 @@ _ERRORS: tuple[tuple[type[Exception], type[httpx.HTTPError]], ...] = (
 )
 
 
+# A kept connection that fails before any answer arrived: the receiver closed it while it was idle, and the close
+# crossed our request (a receiver's keep-alive timeout equal to ours, say). Sent again once on a new connection: a
+# callback may arrive twice anyway (it is retried after any failure), and receivers tell them apart by their id.
+_STALE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
 @contextmanager
 def _as_httpx_errors() -> Iterator[None]:
     try:
@@ -139,7 +145,22 @@ class CallbackTransport(httpx.AsyncBaseTransport):
         origin: Origin = (url.raw_scheme, url.host, url.port or _DEFAULT_PORTS[url.raw_scheme])
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         body = await request.aread()
-        connection = await self._reusable(origin) or await self._connect(origin, timeouts)
+        kept = await self._reusable(origin)
+        if kept is not None:
+            try:
+                return await self._exchange(kept, origin, request, body, timeouts)
+            except _STALE:  # the receiver closed it as we sent: once more, on a new connection (see _STALE)
+                pass
+        return await self._exchange(await self._connect(origin, timeouts), origin, request, body, timeouts)
+
+    async def _exchange(
+        self,
+        connection: _Connection,
+        origin: Origin,
+        request: httpx.Request,
+        body: bytes,
+        timeouts: dict[str, float | None],
+    ) -> httpx.Response:
         try:
             with _as_httpx_errors():
                 response = await connection.send(request, body, timeouts)

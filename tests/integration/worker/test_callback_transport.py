@@ -92,6 +92,22 @@ def test_an_answer_that_closes_its_connection_is_not_reused(run: RunOnLoop) -> N
     assert run(scenario()) == ([200] * 3, 3)
 
 
+def test_a_kept_connection_the_receiver_closes_as_the_next_post_arrives_is_replaced_for_that_post(
+    run: RunOnLoop,
+) -> None:
+    """The receiver answers the first post, then closes the connection on reading the second (its keep-alive
+    timeout crossing our request): the second is sent again on a new connection, once."""
+
+    async def scenario() -> tuple[list[int], int]:
+        receiver = Receiver(lambda n: NO_CONTENT if n == 1 else b"", closes=lambda n: n == 2)
+        server, port = await serve(receiver)
+        async with server, client(CallbackTransport(AsyncioNetworkBackend())) as http:
+            statuses = [(await http.post(f"http://127.0.0.1:{port}/cb", content=b"{}")).status_code for _ in range(2)]
+        return statuses, len(receiver.ports)
+
+    assert run(scenario()) == ([204, 204], 2)
+
+
 def test_a_receiver_that_hangs_up_or_never_answers_fails_the_post_and_its_connection_is_dropped(
     run: RunOnLoop,
 ) -> None:
