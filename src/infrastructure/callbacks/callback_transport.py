@@ -89,7 +89,9 @@ class _Connection:
                 raise httpcore.ReadError("the receiver closed the connection without answering")
             self.h11.receive_data(data)
 
-    def done_cleanly(self) -> bool:
+    def ready_for_next(self) -> bool:
+        """Readies the connection for another exchange if this one ended cleanly on both sides (the answer read
+        to its end, no `Connection: close`); False when it cannot be reused."""
         if self.h11.our_state is h11.DONE and self.h11.their_state is h11.DONE:
             self.h11.start_next_cycle()
             return True
@@ -101,7 +103,6 @@ class _Answer(httpx.AsyncByteStream):
 
     def __init__(self, transport: CallbackTransport, origin: Origin, connection: _Connection, timeout: float | None):
         self._transport, self._origin, self._connection, self._timeout = transport, origin, connection, timeout
-        self._finished = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _as_httpx_errors():
@@ -110,14 +111,13 @@ class _Answer(httpx.AsyncByteStream):
                 if isinstance(event, h11.Data):
                     yield bytes(event.data)
                 elif isinstance(event, h11.EndOfMessage):
-                    self._finished = True
                     return
                 else:
                     raise h11.RemoteProtocolError(f"unexpected {type(event).__name__} in the response body")
 
     async def aclose(self) -> None:
         connection = self._connection
-        if self._finished and connection.done_cleanly():
+        if connection.ready_for_next():
             await self._transport.keep(self._origin, connection)
         else:  # an answer left unread (too long to bother with) or a broken exchange: never reused
             await connection.stream.aclose()
