@@ -73,6 +73,14 @@ async def test_a_changed_payment_is_refused_and_nothing_is_written(
     assert len(await _rows(database, payment_events, payment_events.c.payment_id, payment.id)) == 1
 
 
+async def _stored_checkout_url(database: Database, payment_id: str) -> str | None:
+    """What another connection reads (`database` is not the unit of work's)."""
+    url: str | None = await database.fetch_value(
+        sa.text("SELECT checkout_url FROM payments WHERE id = :p"), p=payment_id
+    )
+    return url
+
+
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_on_postgres_the_statement_is_committed_before_commit_is_called(
     uow: SqlUnitOfWork, database: Database, ids: SortableIdGenerator
@@ -81,9 +89,7 @@ async def test_on_postgres_the_statement_is_committed_before_commit_is_called(
     async with uow.one_write() as one:
         await one.payments.save(payment, API)
         # no transaction was opened: another connection already reads the write (no BEGIN, no COMMIT round trip)
-        checkout_url = await database.fetch_value(
-            sa.text("SELECT checkout_url FROM payments WHERE id = :p"), p=payment.id
-        )
+        checkout_url = await _stored_checkout_url(database, payment.id)
         assert checkout_url == _SESSION[1]
         await one.commit()
 
@@ -95,9 +101,7 @@ async def test_on_sqlite_the_block_stays_a_transaction(
     payment = await _attached(uow, ids)
     async with uow.one_write() as one:
         await one.payments.save(payment, API)  # several statements there (guarded.py), in one transaction
-        before_commit = await database.fetch_value(
-            sa.text("SELECT checkout_url FROM payments WHERE id = :p"), p=payment.id
-        )
+        before_commit = await _stored_checkout_url(database, payment.id)
         await one.commit()
 
     assert before_commit is None
