@@ -13,7 +13,7 @@ import copy
 import inspect
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -670,6 +670,10 @@ class FakeReadModel:
         payment = self._store.payments.get(payment_id)
         return None if payment is None else PaymentView.of(copy.deepcopy(payment))
 
+    async def payments(self, payment_ids: Collection[str]) -> dict[str, PaymentView]:
+        stored = self._store.payments
+        return {i: PaymentView.of(copy.deepcopy(stored[i])) for i in payment_ids if i in stored}
+
     async def audit_trail(self, payment_id: str) -> list[AuditEntryView] | None:
         if payment_id not in self._store.payments:
             return None
@@ -984,8 +988,8 @@ class FakeOutbox:
             for row in rows
         ]
 
-    async def mark_relayed(self, message_id: str, now: datetime) -> None:
-        self.relayed.append(message_id)
+    async def mark_relayed(self, message_ids: Collection[str], now: datetime) -> None:
+        self.relayed.extend(message_ids)
 
     async def mark_failed(self, message_id: str, error: str, next_attempt_at: datetime) -> None:
         self.failed.append((message_id, error))

@@ -7,6 +7,7 @@ dies leaves leases that expire, and another worker claims the rows again: at lea
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -18,7 +19,9 @@ class Outbox(Protocol):
         """Pending messages that are due and not leased by a live worker, oldest first, leased to `worker`."""
         ...
 
-    async def mark_relayed(self, message_id: str, now: datetime) -> None: ...
+    async def mark_relayed(self, message_ids: Collection[str], now: datetime) -> None:
+        """Relayed, leases released: every message of a batch at once."""
+        ...
 
     async def mark_failed(self, message_id: str, error: str, next_attempt_at: datetime) -> None:
         """Keeps it pending, releases the lease, and tries again at `next_attempt_at`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol
 
 from application.views import (
@@ -20,6 +21,10 @@ class PaymentReadModel(Protocol):
         ...
 
     async def payment(self, payment_id: str) -> PaymentView | None: ...
+
+    async def payments(self, payment_ids: Collection[str]) -> dict[str, PaymentView]:
+        """Each of these payments that exists, by id: one read for many (the outbox relay's batch)."""
+        ...
 
     async def audit_trail(self, payment_id: str) -> list[AuditEntryView] | None:
         """Oldest first; None when the payment does not exist."""

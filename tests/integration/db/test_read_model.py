@@ -143,6 +143,29 @@ async def test_a_payment_view_carries_its_refunds_and_checkout_details(
     assert await reads.payment("pay_unknown") is None
 
 
+async def test_many_payments_read_at_once_are_each_what_a_single_read_gives(
+    reads: SqlPaymentReadModel, uow: SqlUnitOfWork, ids: SortableIdGenerator
+) -> None:
+    first, second, plain = (new_payment(ids, f"order-{n}") for n in (1, 2, 3))
+    for payment in (first, second):
+        payment.succeed(T0 + minutes(1))
+    # refunds of both payments, interleaved in time: each view must get its own, oldest first
+    refunds = [
+        refund(ids, payment, 100, T0 + minutes(n), succeed=True) for n, payment in enumerate((first, second) * 2, 2)
+    ]
+    await store(uow, first, second, plain)
+
+    views = await reads.payments([first.id, second.id, plain.id, "pay_unknown"])
+
+    assert set(views) == {first.id, second.id, plain.id}  # an unknown id is simply absent
+    for payment in (first, second, plain):
+        assert views[payment.id] == await reads.payment(payment.id)
+    assert [r.id for r in views[first.id].refunds] == refunds[0::2]
+    assert [r.id for r in views[second.id].refunds] == refunds[1::2]
+    assert views[plain.id].refunds == ()
+    assert await reads.payments([]) == {}
+
+
 async def test_the_audit_trail_is_oldest_first(
     reads: SqlPaymentReadModel, uow: SqlUnitOfWork, ids: SortableIdGenerator
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.bus import MessageBus
 from application.data.outbox import OutboxMessage
+from application.views import PaymentView
 from application.worker.backoff import RetryPolicy
 from application.worker.deliver_notifications import DeliverNotifications, DeliveryReport
 from application.worker.relay_outbox import RelayOutbox, RelayReport
@@ -27,6 +28,8 @@ from infrastructure.callbacks.host_resolver import AsyncioHostResolver
 from infrastructure.callbacks.http_callback_sender import HttpCallbackSender
 from infrastructure.callbacks.public_address_transport import build_callback_client
 from infrastructure.container import Container
+from infrastructure.db.read.read_model import SqlPaymentReadModel
+from infrastructure.db.sql.database import Database
 from infrastructure.db.tables import notifications as notifications_table
 from infrastructure.db.tables import outbox as outbox_table
 from infrastructure.db.worker.notification_store import SqlNotificationStore
@@ -120,13 +123,15 @@ class Callbacks:
         batch_size: int = 100,
         publisher: object | None = None,
         random: Callable[[], float] = lambda: 1.0,
+        **adapters: object,
     ) -> Callable[[], Awaitable[RelayReport]]:
         """The worker's relay job through the bus of the composition root; `callbacks_on=False` is what no
-        callback secret means."""
+        callback secret means; `adapters` replace the root's providers of those names."""
         bus = self._bus(
             callback_routing=CallbackRouting(enabled=callbacks_on, default_url=default_callback_url),
             event_publisher=publisher,
             retry_policy=RetryPolicy(random=random),
+            **adapters,
         )
         return functools.partial(bus.send, RelayOutbox("w1", limit=batch_size))
 
@@ -283,6 +288,43 @@ async def test_without_any_callback_url_or_secret_events_are_relayed_without_not
     assert (no_url.relayed, no_url.notifications, off.relayed, off.notifications) == (3, 0, 3, 0)
     assert (await pipe.notifications.list(None, 10, None)).data == ()
     assert await pipe.outbox.pending_count() == 0
+
+
+class UnreadablePayments(SqlPaymentReadModel):
+    """The store's read model whose batch read fails, as when the database drops the connection under it."""
+
+    async def payments(self, payment_ids: Collection[str]) -> dict[str, PaymentView]:
+        raise ConnectionError("connection was closed in the middle of operation")
+
+
+async def test_a_batch_whose_payments_cannot_be_read_keeps_its_callbacks_pending_and_relays_the_rest(
+    pipe: Callbacks,
+) -> None:
+    await pipe.paid("https://orders.example/a")
+    database = Database(pipe.engine)
+    relay = pipe.relay(read_model=UnreadablePayments(database))
+
+    failed = await relay()
+
+    # the succeeded event needs the payment for its callback; the other two are relayed without one
+    assert (failed.claimed, failed.relayed, failed.failed, failed.notifications) == (3, 2, 1, 0)
+    async with pipe.engine.connect() as connection:
+        rows = (await connection.execute(sa.select(outbox_table).order_by(outbox_table.c.created_at))).mappings()
+        left = [
+            (r["event_type"], r["status"], r["attempts"], r["last_error"]) for r in rows if r["status"] != "relayed"
+        ]
+    assert left == [
+        (
+            "payment.succeeded",
+            "pending",
+            1,
+            "LookupError: the batch's payments could not be read: connection was closed in the middle of operation",
+        )
+    ]
+    pipe.clock.advance(seconds=31)
+    recovered = await pipe.relay()()
+    assert (recovered.relayed, recovered.notifications) == (1, 1)
+    await database.close()
 
 
 class FlakyPublisher:

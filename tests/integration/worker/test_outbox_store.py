@@ -74,13 +74,26 @@ async def test_release_gives_leases_back_at_once(
     assert len(await outbox.claim("w2", NOW, LEASE, 10)) == 3
 
 
+async def test_marking_relayed_touches_only_the_messages_named(
+    outbox: SqlOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator
+) -> None:
+    await seeded(uow, ids)
+    first, second, third = await outbox.claim("w1", NOW, LEASE, 10)
+
+    await outbox.mark_relayed([], NOW)  # a batch where nothing got through
+    await outbox.mark_relayed([first.id, third.id], NOW)
+
+    assert await outbox.pending_count() == 1
+    again = await outbox.claim("w2", NOW + LEASE + timedelta(seconds=1), LEASE, 10)
+    assert [m.id for m in again] == [second.id]  # still leased to w1 until then, and still pending
+
+
 async def test_relayed_messages_are_never_claimed_again(
     outbox: SqlOutbox, uow: SqlUnitOfWork, ids: SortableIdGenerator, engine: AsyncEngine
 ) -> None:
     await seeded(uow, ids)
     claimed = await outbox.claim("w1", NOW, LEASE, 10)
-    for message in claimed:
-        await outbox.mark_relayed(message.id, NOW)
+    await outbox.mark_relayed([m.id for m in claimed], NOW)  # the relay marks its batch at once
 
     assert await outbox.claim("w2", NOW + timedelta(days=1), LEASE, 10) == []
     assert await outbox.pending_count() == 0

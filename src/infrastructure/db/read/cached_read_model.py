@@ -6,6 +6,8 @@ Only `payment_status` is cached; the other queries are admin reads, rarely repea
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from application.ports.read_model import PaymentReadModel
 from application.views import (
     AuditEntryView,
@@ -35,6 +37,9 @@ class StatusCachingReadModel:
 
     async def payment(self, payment_id: str) -> PaymentView | None:
         return await self._inner.payment(payment_id)
+
+    async def payments(self, payment_ids: Collection[str]) -> dict[str, PaymentView]:
+        return await self._inner.payments(payment_ids)
 
     async def audit_trail(self, payment_id: str) -> list[AuditEntryView] | None:
         return await self._inner.audit_trail(payment_id)

@@ -7,7 +7,7 @@ a prepared statement on the asyncpg connection; the status read is the busiest q
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import fields
 from typing import Any
 
@@ -23,9 +23,10 @@ from application.views import (
 )
 from infrastructure.db.read.cursor import decode_cursor, encode_cursor
 from infrastructure.db.read.transactions_query import transaction_lookup, transactions_query
+from infrastructure.db.sql.json_rows import one_of
 from infrastructure.db.sql.runner import Runner
 from infrastructure.db.tables import payment_events, payments, refunds
-from infrastructure.db.write.payment_mapper import payment_from_rows
+from infrastructure.db.write.payment_mapper import payment_from_rows, select_with_refunds
 from infrastructure.db.write.payment_statements import GET as PAYMENT_WITH_REFUNDS
 
 _SUCCEEDED = "succeeded"
@@ -66,6 +67,7 @@ _AUDIT_TRAIL = (
     .where(payment_events.c.payment_id == sa.bindparam("payment_id"))
     .order_by(payment_events.c.at, payment_events.c.id)
 )
+_PAYMENTS_WITH_REFUNDS = select_with_refunds(one_of(payments.c.id, "ids"))  # bound as [{"id": …}, …]
 _EXISTS = sa.select(payments.c.id).where(payments.c.id == sa.bindparam("payment_id"))
 
 
@@ -81,6 +83,15 @@ class SqlPaymentReadModel:
         rows = await self._db.fetch(PAYMENT_WITH_REFUNDS, id=payment_id)
         # the same rows the repository loads, read through the same mapping: one view of a payment, whoever asks
         return PaymentView.of(payment_from_rows(rows)) if rows else None
+
+    async def payments(self, payment_ids: Collection[str]) -> dict[str, PaymentView]:
+        if not payment_ids:
+            return {}
+        rows = await self._db.fetch(_PAYMENTS_WITH_REFUNDS, ids=[{"id": payment_id} for payment_id in payment_ids])
+        by_payment: dict[str, list[Mapping[str, Any]]] = {}
+        for row in rows:  # each payment's refunds stay in their order (oldest first) within its own rows
+            by_payment.setdefault(row["id"], []).append(row)
+        return {payment_id: PaymentView.of(payment_from_rows(own)) for payment_id, own in by_payment.items()}
 
     async def audit_trail(self, payment_id: str) -> list[AuditEntryView] | None:
         entries = await self._db.fetch(_AUDIT_TRAIL, payment_id=payment_id)

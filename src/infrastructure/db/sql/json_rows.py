@@ -106,12 +106,23 @@ def insert_rows(
 ) -> sa.Insert:
     """INSERT of the rows bound to `parameter` (a list of dicts with every one of `columns`, default all)."""
     names = tuple(columns) if columns is not None else tuple(column.name for column in table.c)
-    elements = json_elements(sa.bindparam(parameter, type_=JsonRows(table, names))).table_valued("value").alias("r")
-    select = sa.select(*(json_field(elements.c.value, name, table.c[name].type).label(name) for name in names))
-    select = select.select_from(elements)
+    select = rows_bound_to(table, parameter, names)
     if when is not None:
         select = select.where(when)
     return sa.insert(table).from_select(names, select)
+
+
+def one_of(column: sa.Column[Any], parameter: str) -> sa.ColumnElement[bool]:
+    """`column IN (…)` for a list of any length bound to `parameter` as rows, `[{column.name: value}, …]`: one
+    parameter, so one statement compiled once, whatever the list's length."""
+    return column.in_(rows_bound_to(column.table, parameter, (column.name,)).scalar_subquery())
+
+
+def rows_bound_to(table: sa.Table, parameter: str, names: Sequence[str]) -> sa.Select[Any]:
+    """SELECT of `names`, typed as `table`'s columns, from the rows bound to `parameter`."""
+    elements = json_elements(sa.bindparam(parameter, type_=JsonRows(table, names))).table_valued("value").alias("r")
+    select = sa.select(*(json_field(elements.c.value, name, table.c[name].type).label(name) for name in names))
+    return select.select_from(elements)
 
 
 def _is_json(type_: sa.types.TypeEngine[Any]) -> bool:

@@ -1,13 +1,16 @@
-"""The outbox seen from the relay: leased claims (leases.py), then relayed or failed, each one statement."""
+"""The outbox seen from the relay: leased claims (leases.py), then relayed (a batch at once) or failed, each one
+statement."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from application.data.outbox import OutboxMessage
 from infrastructure.db.sql.database import Database
+from infrastructure.db.sql.json_rows import one_of
 from infrastructure.db.tables import outbox
 from infrastructure.db.worker.leases import claim_statement, release_statement
 
@@ -17,7 +20,7 @@ _CLAIM = claim_statement(outbox, sa.and_(outbox.c.status == PENDING, outbox.c.ne
 _THIS = outbox.c.id == sa.bindparam("message_id")
 _RELAYED = (
     sa.update(outbox)
-    .where(_THIS)
+    .where(one_of(outbox.c.id, "messages"))
     .values(status=RELAYED, published_at=sa.bindparam("at"), last_error=None, claimed_by=None, claimed_until=None)
 )
 _FAILED = (
@@ -58,8 +61,9 @@ class SqlOutbox:
         )
         return sorted(messages, key=lambda m: (m.created_at, m.id))
 
-    async def mark_relayed(self, message_id: str, now: datetime) -> None:
-        await self._db.execute(_RELAYED, message_id=message_id, at=now)
+    async def mark_relayed(self, message_ids: Collection[str], now: datetime) -> None:
+        if message_ids:
+            await self._db.execute(_RELAYED, messages=[{"id": message_id} for message_id in message_ids], at=now)
 
     async def mark_failed(self, message_id: str, error: str, next_attempt_at: datetime) -> None:
         await self._db.execute(_FAILED, message_id=message_id, error=error, due_at=next_attempt_at)
