@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from application.data.notifications import NewNotification, NotificationAttempt, NotificationStatus
+from application.data.notifications import AttemptRecord, NewNotification, NotificationAttempt, NotificationStatus
 from infrastructure.db.engine import create_engine
 from infrastructure.db.sql.database import Database
 from infrastructure.db.worker.notification_store import SqlNotificationStore
@@ -29,7 +29,7 @@ async def _seed(database_url: str) -> tuple[str, str]:
                 )
             )
         attempt = NotificationAttempt(ids.new("nta"), dead, CREATED, "failed", 410, 15, "HTTP 410", "w1")
-        await store.record_attempt(attempt, NotificationStatus.DEAD, None)
+        await store.record_attempts([AttemptRecord(attempt, NotificationStatus.DEAD, None)])
     finally:
         await engine.dispose()
     return dead, pending

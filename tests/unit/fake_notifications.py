@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from application.data.notifications import (
+    AttemptRecord,
     NewNotification,
     Notification,
     NotificationAttempt,
@@ -33,10 +35,8 @@ class FakeNotificationStore:
     async def claim(self, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Notification]:
         return []  # bus tests never deliver
 
-    async def record_attempt(
-        self, attempt: NotificationAttempt, status: NotificationStatus, next_attempt_at: datetime | None
-    ) -> None:
-        self.attempts.append(attempt)
+    async def record_attempts(self, records: Sequence[AttemptRecord]) -> None:
+        self.attempts.extend(record.attempt for record in records)
 
     async def release(self, worker: str) -> None:
         return None

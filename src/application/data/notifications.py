@@ -57,6 +57,15 @@ class NotificationAttempt:
 
 
 @dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """An attempt and where it leaves its notification: `status`, tried again at `next_attempt_at` when failed."""
+
+    attempt: NotificationAttempt
+    status: NotificationStatus
+    next_attempt_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class NotificationDetail:
     notification: Notification
     attempts: tuple[NotificationAttempt, ...]  # oldest first

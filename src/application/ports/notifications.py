@@ -3,7 +3,7 @@
 A notification's `body` is built once, when the relay creates it, and never rebuilt: every attempt sends the
 same bytes with the same `ntf_…` id, so receivers dedupe on the id and can verify a signature over what they
 got. Claims are leases, as in the outbox: a worker claims due rows, commits, posts outside any transaction,
-then records the attempt.
+then records the batch's attempts.
 
 Statuses: `pending` (never tried, or put back by an admin), `failed` (the last attempt failed; retried at
 `next_attempt_at`), `delivered` (a 2xx ended it), `dead` (given up: too old, or the receiver answered 410).
@@ -12,13 +12,14 @@ Both `pending` and `failed` rows are claimable when due.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from application.data.notifications import (
+    AttemptRecord,
     NewNotification,
     Notification,
-    NotificationAttempt,
     NotificationDetail,
     NotificationPage,
     NotificationStatus,
@@ -35,11 +36,9 @@ class NotificationStore(Protocol):
         """Pending or failed notifications that are due and not leased by a live worker, oldest first."""
         ...
 
-    async def record_attempt(
-        self, attempt: NotificationAttempt, status: NotificationStatus, next_attempt_at: datetime | None
-    ) -> None:
-        """Stores the attempt and moves the notification to `status` (next try at `next_attempt_at` when
-        failed), releasing the lease."""
+    async def record_attempts(self, records: Sequence[AttemptRecord]) -> None:
+        """Stores each attempt and moves its notification to the record's `status` (next try at its
+        `next_attempt_at` when failed), releasing the lease: a batch's attempts at once, together or not at all."""
         ...
 
     async def release(self, worker: str) -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from application.data.notifications import NewNotification, NotificationAttempt, NotificationStatus
+from application.data.notifications import AttemptRecord, NewNotification, NotificationAttempt, NotificationStatus
 from application.errors import InvalidCursor, NotificationNotFound
 from infrastructure.db.worker.notification_store import SqlNotificationStore
 from infrastructure.ids import SortableIdGenerator
@@ -81,8 +81,8 @@ async def test_a_failed_attempt_schedules_the_next_and_delivery_ends_it(
     await notifications.add(added)
     await notifications.claim("w1", T0, LEASE, 10)
 
-    await notifications.record_attempt(
-        attempt(ids, added.id, 503), NotificationStatus.FAILED, T0 + timedelta(minutes=1)
+    await notifications.record_attempts(
+        [AttemptRecord(attempt(ids, added.id, 503), NotificationStatus.FAILED, T0 + timedelta(minutes=1))]
     )
 
     assert await notifications.claim("w1", T0 + timedelta(seconds=30), LEASE, 10) == []  # lease gone, not due
@@ -90,7 +90,9 @@ async def test_a_failed_attempt_schedules_the_next_and_delivery_ends_it(
     assert (again.status, again.attempts, again.last_status_code, again.last_error) == ("failed", 1, 503, "HTTP 503")
 
     later = T0 + timedelta(minutes=2)
-    await notifications.record_attempt(attempt(ids, added.id, 204, at=later), NotificationStatus.DELIVERED, None)
+    await notifications.record_attempts(
+        [AttemptRecord(attempt(ids, added.id, 204, at=later), NotificationStatus.DELIVERED, None)]
+    )
 
     detail = await notifications.get(added.id)
     assert detail is not None
@@ -104,12 +106,55 @@ async def test_a_failed_attempt_schedules_the_next_and_delivery_ends_it(
     assert await notifications.claim("w3", T0 + timedelta(days=1), LEASE, 10) == []
 
 
+async def test_a_batch_of_attempts_moves_each_notification_its_own_way_at_once(
+    notifications: SqlNotificationStore, ids: SortableIdGenerator
+) -> None:
+    delivered, retried, dead, untouched = (new(ids) for _ in range(4))
+    for added in (delivered, retried, dead, untouched):
+        await notifications.add(added)
+    await notifications.claim("w1", T0, LEASE, 10)
+    later = T0 + timedelta(seconds=5)
+
+    await notifications.record_attempts(
+        [
+            AttemptRecord(attempt(ids, delivered.id, 200, at=later), NotificationStatus.DELIVERED, None),
+            AttemptRecord(
+                attempt(ids, retried.id, 503, at=later), NotificationStatus.FAILED, T0 + timedelta(minutes=1)
+            ),
+            AttemptRecord(attempt(ids, dead.id, 410, at=later), NotificationStatus.DEAD, None),
+        ]
+    )
+    await notifications.record_attempts([])  # a batch with nothing to record writes nothing
+
+    details = {n.id: await notifications.get(n.id) for n in (delivered, retried, dead, untouched)}
+    seen = {
+        key: (d.notification.status, d.notification.attempts, d.notification.last_status_code, len(d.attempts))
+        for key, d in details.items()
+        if d is not None
+    }
+    assert seen == {
+        delivered.id: ("delivered", 1, 200, 1),
+        retried.id: ("failed", 1, 503, 1),
+        dead.id: ("dead", 1, 410, 1),
+        untouched.id: ("pending", 0, None, 0),  # claimed with the others, not attempted: still leased to w1
+    }
+    delivered_detail, retried_detail = details[delivered.id], details[retried.id]
+    assert delivered_detail is not None
+    assert retried_detail is not None
+    assert delivered_detail.notification.delivered_at == later
+    assert retried_detail.notification.delivered_at is None
+    assert retried_detail.notification.next_attempt_at == T0 + timedelta(minutes=1)
+    # the leases of the recorded ones are released: only the retried one comes back, when due
+    (again,) = await notifications.claim("w2", T0 + timedelta(minutes=1), LEASE, 10)
+    assert again.id == retried.id
+
+
 async def test_dead_notifications_are_not_claimed(
     notifications: SqlNotificationStore, ids: SortableIdGenerator
 ) -> None:
     added = new(ids)
     await notifications.add(added)
-    await notifications.record_attempt(attempt(ids, added.id, None), NotificationStatus.DEAD, None)
+    await notifications.record_attempts([AttemptRecord(attempt(ids, added.id, None), NotificationStatus.DEAD, None)])
 
     assert await notifications.claim("w1", T0 + timedelta(days=10), LEASE, 10) == []
     assert [n.id for n in (await notifications.list(NotificationStatus.DEAD, 10, None)).data] == [added.id]
@@ -137,7 +182,7 @@ async def test_list_is_newest_first_with_keyset_pages(
 async def test_retry_puts_it_back_due_now(notifications: SqlNotificationStore, ids: SortableIdGenerator) -> None:
     added = new(ids)
     await notifications.add(added)
-    await notifications.record_attempt(attempt(ids, added.id, 410), NotificationStatus.DEAD, None)
+    await notifications.record_attempts([AttemptRecord(attempt(ids, added.id, 410), NotificationStatus.DEAD, None)])
     now = T0 + timedelta(days=5)
 
     retried = await notifications.retry(added.id, now)

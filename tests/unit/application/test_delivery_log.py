@@ -4,12 +4,13 @@ why (never `HTTP None`); the attempt stored for admins says the same."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 
 from application.data.callbacks import DeliveryResult
-from application.data.notifications import NotificationAttempt, NotificationStatus
+from application.data.notifications import AttemptRecord, NotificationAttempt
 from application.worker.deliver_notifications import DeliverNotifications
 from tests.unit.application.test_metrics_counting import _Due, _notification
 from tests.unit.fakes import T0, harness
@@ -28,8 +29,8 @@ class _Remembering(_Due):
         super().__init__(_notification(1, "https://orders.example/events"))
         self.attempts: list[NotificationAttempt] = []
 
-    async def record_attempt(self, attempt: NotificationAttempt, status: NotificationStatus, at: object) -> None:
-        self.attempts.append(attempt)
+    async def record_attempts(self, records: Sequence[AttemptRecord]) -> None:
+        self.attempts.extend(record.attempt for record in records)
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from application.commands.checkout_order import CheckoutOrder
 from application.commands.handle_provider_webhook import HandleProviderWebhook
 from application.commands.refund_payment import RefundPayment
 from application.data.callbacks import DeliveryResult
-from application.data.notifications import Notification, NotificationAttempt, NotificationStatus
+from application.data.notifications import AttemptRecord, Notification, NotificationStatus
 from application.data.provider_news import EventAction
 from application.errors import InvalidSignature, ProviderError, ProviderUnavailable, StoreUnavailable
 from application.worker.deliver_notifications import DeliverNotifications
@@ -126,8 +127,8 @@ class _Due:
         due, self.due = self.due, []
         return due
 
-    async def record_attempt(self, attempt: NotificationAttempt, status: NotificationStatus, at: object) -> None:
-        self.recorded.append(status)
+    async def record_attempts(self, records: Sequence[AttemptRecord]) -> None:
+        self.recorded.extend(record.status for record in records)
 
 
 class _Receiver:

@@ -5,7 +5,7 @@ Each method is one short statement or transaction; posting happens between them,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from application.data.notifications import (
+    AttemptRecord,
     NewNotification,
     Notification,
     NotificationAttempt,
@@ -25,6 +26,7 @@ from infrastructure.db.conflicts import insert_or_ignore
 from infrastructure.db.read.cursor import after_values, before, decode_cursor, encode_cursor
 from infrastructure.db.sql.database import Database
 from infrastructure.db.sql.guarded import TOUCHED, Guarded
+from infrastructure.db.sql.json_rows import rows_bound_to
 from infrastructure.db.sql.runner import PerDialect
 from infrastructure.db.tables import notification_attempts as attempts
 from infrastructure.db.tables import notifications
@@ -48,28 +50,28 @@ _CLAIM = claim_statement(
     notifications,
     sa.and_(notifications.c.status.in_(CLAIMABLE), notifications.c.next_attempt_at <= sa.bindparam("now")),
 )
-# The attempt's effect on its notification, with the attempt's row: together or not at all, one statement on
-# Postgres (guarded.py; the row is written when the notification exists, which it always does: never deleted)
-_AFTER_ATTEMPT = (
+# A batch's attempts with their effects on their notifications, each change a row bound to `changes` (named as
+# the columns it sets; a null delivered_at or next_attempt_at keeps the stored one): together or not at all, one
+# statement on Postgres (guarded.py; the attempts are written when a notification was, and notifications are
+# never deleted)
+_CHANGED = ("id", "status", "last_status_code", "last_error", "delivered_at", "next_attempt_at")
+_CHANGES = rows_bound_to(notifications, "changes", _CHANGED).subquery("changes")
+_AFTER_ATTEMPTS = (
     sa.update(notifications)
-    .where(_THIS)
+    .where(notifications.c.id == _CHANGES.c.id)
     .values(
-        status=sa.bindparam("new_status"),
+        status=_CHANGES.c.status,
         attempts=notifications.c.attempts + 1,
-        last_status_code=sa.bindparam("status_code", type_=sa.Integer),
-        last_error=sa.bindparam("error", type_=sa.Text),
+        last_status_code=_CHANGES.c.last_status_code,
+        last_error=_CHANGES.c.last_error,
         claimed_by=None,
         claimed_until=None,
-        delivered_at=sa.func.coalesce(
-            sa.bindparam("delivered", type_=notifications.c.delivered_at.type), notifications.c.delivered_at
-        ),
-        next_attempt_at=sa.func.coalesce(
-            sa.bindparam("due_at", type_=notifications.c.next_attempt_at.type), notifications.c.next_attempt_at
-        ),
+        delivered_at=sa.func.coalesce(_CHANGES.c.delivered_at, notifications.c.delivered_at),
+        next_attempt_at=sa.func.coalesce(_CHANGES.c.next_attempt_at, notifications.c.next_attempt_at),
     )
     .returning(TOUCHED)
 )
-_RECORD_ATTEMPT = Guarded(_AFTER_ATTEMPT, ((attempts, "attempt", tuple(attempts.c.keys())),))
+_RECORD_ATTEMPTS = Guarded(_AFTER_ATTEMPTS, ((attempts, "attempts", tuple(attempts.c.keys())),))
 _RELEASE = release_statement(notifications, CLAIMABLE)
 _GET = sa.select(notifications).where(_THIS)
 _ATTEMPTS_OF = (
@@ -114,20 +116,22 @@ class SqlNotificationStore:
         rows = await self._db.write(_CLAIM, worker=worker, now=now, until=now + lease, limit=limit)
         return sorted((_notification(row) for row in rows), key=lambda n: (n.created_at, n.id))
 
-    async def record_attempt(
-        self, attempt: NotificationAttempt, status: NotificationStatus, next_attempt_at: datetime | None
-    ) -> None:
-        delivered = attempt.at if status is NotificationStatus.DELIVERED else None
-        await self._db.execute_guarded(
-            _RECORD_ATTEMPT,
-            notification_id=attempt.notification_id,
-            new_status=status.value,
-            status_code=attempt.status_code,
-            error=attempt.error,
-            delivered=delivered,
-            due_at=next_attempt_at,
-            attempt=[{c.name: getattr(attempt, c.name) for c in attempts.c}],
-        )
+    async def record_attempts(self, records: Sequence[AttemptRecord]) -> None:
+        if not records:
+            return
+        changes = [
+            {
+                "id": record.attempt.notification_id,
+                "status": record.status.value,
+                "last_status_code": record.attempt.status_code,
+                "last_error": record.attempt.error,
+                "delivered_at": record.attempt.at if record.status is NotificationStatus.DELIVERED else None,
+                "next_attempt_at": record.next_attempt_at,
+            }
+            for record in records
+        ]
+        rows = [{c.name: getattr(record.attempt, c.name) for c in attempts.c} for record in records]
+        await self._db.execute_guarded(_RECORD_ATTEMPTS, changes=changes, attempts=rows)
 
     async def release(self, worker: str) -> None:
         await self._db.execute(_RELEASE, worker=worker)
