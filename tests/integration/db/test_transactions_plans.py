@@ -258,6 +258,8 @@ async def _plan(connection: Any, query: Query, *, generic: bool = False) -> dict
 
 
 def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
     text = value.isoformat() if isinstance(value, datetime) else str(value)
     return "'" + text.replace("'", "''") + "'"
 
