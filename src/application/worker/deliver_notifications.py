@@ -77,23 +77,16 @@ class DeliverNotificationsHandler:
             return DeliveryReport()
         gate = asyncio.Semaphore(CONCURRENCY)
 
-        async def deliver(notification: Notification) -> tuple[AttemptRecord, DeliveryResult]:
+        async def deliver(notification: Notification) -> AttemptRecord:
             async with gate:
                 with self._tracing.continued("callback.deliver", notification.trace_context):
                     return await self._deliver(notification, cmd.worker_id)
 
-        delivered = await asyncio.gather(*(deliver(n) for n in claimed))
-        await self._store.record_attempts([record for record, _ in delivered])
-        outcomes = [record.status for record, _ in delivered]
-        for notification, (record, result) in zip(claimed, delivered, strict=True):
-            self._metrics.notification(_COUNTED_AS[record.status])
-            log.info(
-                "notification %s to %s: %s (%s)",
-                notification.id,
-                notification.url,
-                record.status.value,
-                _what_happened(result),
-            )
+        records = await asyncio.gather(*(deliver(n) for n in claimed))
+        await self._store.record_attempts(records)
+        outcomes = [record.status for record in records]
+        for status in outcomes:  # counted once recorded: an attempt whose record was lost is made again
+            self._metrics.notification(_COUNTED_AS[status])
         return DeliveryReport(
             claimed=len(claimed),
             delivered=outcomes.count(NotificationStatus.DELIVERED),
@@ -101,7 +94,7 @@ class DeliverNotificationsHandler:
             dead=outcomes.count(NotificationStatus.DEAD),
         )
 
-    async def _deliver(self, notification: Notification, worker_id: str) -> tuple[AttemptRecord, DeliveryResult]:
+    async def _deliver(self, notification: Notification, worker_id: str) -> AttemptRecord:
         result = await self._sender.post(notification.url, notification.body)
         now = self._clock.now()
         status, next_attempt_at = self._next(notification, result)
@@ -116,7 +109,11 @@ class DeliverNotificationsHandler:
             error=error,
             worker=worker_id,
         )
-        return AttemptRecord(attempt, status, next_attempt_at), result
+        # logged as it happened on the wire, before the batch's record (which a dying worker may not write)
+        log.info(
+            "notification %s to %s: %s (%s)", notification.id, notification.url, status.value, _what_happened(result)
+        )
+        return AttemptRecord(attempt, status, next_attempt_at)
 
     def _next(self, notification: Notification, result: DeliveryResult) -> tuple[NotificationStatus, datetime | None]:
         now = self._clock.now()

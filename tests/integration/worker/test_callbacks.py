@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,6 +17,7 @@ from dependency_injector import providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.bus import MessageBus
+from application.data.notifications import AttemptRecord
 from application.data.outbox import OutboxMessage
 from application.views import PaymentView
 from application.worker.backoff import RetryPolicy
@@ -135,9 +136,10 @@ class Callbacks:
         )
         return functools.partial(bus.send, RelayOutbox("w1", limit=batch_size))
 
-    def deliverer(self, max_age: int = THREE_DAYS) -> Callable[[], Awaitable[DeliveryReport]]:
+    def deliverer(self, max_age: int = THREE_DAYS, **adapters: object) -> Callable[[], Awaitable[DeliveryReport]]:
         # the top of the jitter range: a predictable schedule
-        bus = self._bus(retry_policy=RetryPolicy(base_seconds=30, max_age_seconds=max_age, random=lambda: 1.0))
+        policy = RetryPolicy(base_seconds=30, max_age_seconds=max_age, random=lambda: 1.0)
+        bus = self._bus(retry_policy=policy, **adapters)
         return functools.partial(bus.send, DeliverNotifications("w1"))
 
     def _bus(self, **adapters: object) -> MessageBus:
@@ -325,6 +327,39 @@ async def test_a_batch_whose_payments_cannot_be_read_keeps_its_callbacks_pending
     recovered = await pipe.relay()()
     assert (recovered.relayed, recovered.notifications) == (1, 1)
     await database.close()
+
+
+class UnrecordedAttempts(SqlNotificationStore):
+    """The store, whose record of a batch's attempts fails: the worker died, or the database went, after the posts."""
+
+    async def record_attempts(self, records: Sequence[AttemptRecord]) -> None:
+        raise ConnectionError("connection was closed in the middle of operation")
+
+
+async def test_a_batch_whose_attempts_were_not_recorded_is_posted_again_with_the_same_ids_after_its_leases(
+    pipe: Callbacks,
+) -> None:
+    receiver = Receiver(200)
+    with running(receiver) as base_url:
+        await pipe.paid(base_url + "/payment-events")
+        await pipe.relay()()
+        database = Database(pipe.engine)
+        with pytest.raises(ConnectionError):
+            await pipe.deliverer(notification_store=UnrecordedAttempts(database))()
+        await database.close()
+        (posted,) = (await pipe.notifications.list(None, 10, None)).data
+        assert (posted.status, posted.attempts) == ("pending", 0)  # nothing recorded: still leased to w1
+
+        deliver = pipe.deliverer()
+        assert (await deliver()).claimed == 0
+        pipe.clock.advance(seconds=121)  # the lease (PAYMENTS_WORKER_LEASE_SECONDS, 120) ran out
+        assert (await deliver()).delivered == 1
+
+    first, second = (json.loads(body)["id"] for _, body in receiver.requests)
+    assert first == second == posted.id  # the receiver dedupes on the id
+    detail = await pipe.notifications.get(posted.id)
+    assert detail is not None
+    assert [(a.outcome, a.status_code) for a in detail.attempts] == [("delivered", 200)]
 
 
 class FlakyPublisher:
