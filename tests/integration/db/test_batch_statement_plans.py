@@ -6,21 +6,18 @@ plans."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import pytest
 
-from infrastructure.db import migrate
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read.read_model import _PAYMENTS_WITH_REFUNDS
 from infrastructure.db.read.transactions_query import Query
 from infrastructure.db.worker.notification_store import _RECORD_ATTEMPTS
 from infrastructure.db.worker.outbox_store import _RELAYED
-from tests import databases
+from tests.integration.db.seeded_database import seeded_database
 from tests.integration.db.test_transactions_plans import _nodes, _outline, _plan
 
 pytestmark = pytest.mark.postgres
@@ -78,23 +75,8 @@ STATEMENTS: dict[str, tuple[Any, dict[str, Any], str]] = {
 
 @pytest.fixture(scope="module")
 def batch_database(postgres_session_url: str) -> Iterator[str]:
-    url = asyncio.run(databases.create_database())
-    try:
-        migrate.upgrade(url)
-        asyncio.run(_seed(url))
+    with seeded_database([(statement, (NOW,)) for statement in _SEED]) as url:
         yield url
-    finally:
-        asyncio.run(databases.drop_database(url))
-
-
-async def _seed(url: str) -> None:
-    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    try:
-        for statement in _SEED:
-            await connection.execute(statement, NOW)
-        await connection.execute("ANALYZE payments, outbox, notifications")
-    finally:
-        await connection.close()
 
 
 @pytest.mark.parametrize("generic", [False, True], ids=["custom plan", "generic plan"])

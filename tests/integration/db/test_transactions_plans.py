@@ -10,23 +10,20 @@ each filter's generic plan is checked too. Speed itself is measured by bench/, n
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy.dialects import postgresql
 
 from application.views import TransactionFilter
-from infrastructure.db import migrate
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read.cursor import Position
 from infrastructure.db.read.transactions_query import Query, transaction_lookup, transactions_query
 from infrastructure.db.sql.compiled import compile_statement
-from tests import databases
+from tests.integration.db.seeded_database import seeded_database
 
 pytestmark = pytest.mark.postgres
 
@@ -118,26 +115,14 @@ PAGE = 50
 
 @pytest.fixture(scope="module")
 def planned_database(postgres_session_url: str) -> Iterator[str]:
-    """A database of its own (the session's one is emptied by other tests), migrated and seeded once."""
-    url = asyncio.run(databases.create_database())
-    try:
-        migrate.upgrade(url)
-        asyncio.run(_seed(url))
+    seed = [
+        ("SELECT setseed(0.42)", ()),
+        (_SEED_PAYMENTS, (NOW, PAYMENTS)),
+        (_SEED_REFUNDS, ()),
+        (_SEED_OPEN_CHECKOUTS, (NOW, OPEN_CHECKOUTS)),
+    ]
+    with seeded_database(seed) as url:
         yield url
-    finally:
-        asyncio.run(databases.drop_database(url))
-
-
-async def _seed(url: str) -> None:
-    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    try:
-        await connection.execute("SELECT setseed(0.42)")
-        await connection.execute(_SEED_PAYMENTS, NOW, PAYMENTS)
-        await connection.execute(_SEED_REFUNDS)
-        await connection.execute(_SEED_OPEN_CHECKOUTS, NOW, OPEN_CHECKOUTS)
-        await connection.execute("ANALYZE")
-    finally:
-        await connection.close()
 
 
 @pytest.mark.parametrize("name", list(FILTERS))

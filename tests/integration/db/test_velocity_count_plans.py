@@ -4,19 +4,16 @@ table's size. Explained by Postgres over 100,000 payments from 20,000 customers,
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 
 from application.ports.risk import CountedBy
-from infrastructure.db import migrate
 from infrastructure.db.engine import create_engine
 from infrastructure.db.read.transactions_query import Query
 from infrastructure.db.write.recent_checkouts import COUNT, counts_of
-from tests import databases
+from tests.integration.db.seeded_database import seeded_database
 from tests.integration.db.test_transactions_plans import _nodes, _outline, _plan
 
 pytestmark = pytest.mark.postgres
@@ -41,22 +38,8 @@ VALUES: dict[CountedBy, str] = {"email": "buyer42@example.com", "ip": "198.51.42
 
 @pytest.fixture(scope="module")
 def counted_database(postgres_session_url: str) -> Iterator[str]:
-    url = asyncio.run(databases.create_database())
-    try:
-        migrate.upgrade(url)
-        asyncio.run(_seed(url))
+    with seeded_database([(_SEED, (NOW,))]) as url:
         yield url
-    finally:
-        asyncio.run(databases.drop_database(url))
-
-
-async def _seed(url: str) -> None:
-    connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    try:
-        await connection.execute(_SEED, NOW)
-        await connection.execute("ANALYZE payments")
-    finally:
-        await connection.close()
 
 
 @pytest.mark.parametrize("generic", [False, True], ids=["custom plan", "generic plan"])
