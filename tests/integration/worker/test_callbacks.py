@@ -303,8 +303,7 @@ async def test_a_batch_whose_payments_cannot_be_read_keeps_its_callbacks_pending
     pipe: Callbacks,
 ) -> None:
     await pipe.paid("https://orders.example/a")
-    database = Database(pipe.engine)
-    relay = pipe.relay(read_model=UnreadablePayments(database))
+    relay = pipe.relay(read_model=UnreadablePayments(Database(pipe.engine)))
 
     failed = await relay()
 
@@ -326,7 +325,6 @@ async def test_a_batch_whose_payments_cannot_be_read_keeps_its_callbacks_pending
     pipe.clock.advance(seconds=31)
     recovered = await pipe.relay()()
     assert (recovered.relayed, recovered.notifications) == (1, 1)
-    await database.close()
 
 
 class UnrecordedAttempts(SqlNotificationStore):
@@ -343,10 +341,8 @@ async def test_a_batch_whose_attempts_were_not_recorded_is_posted_again_with_the
     with running(receiver) as base_url:
         await pipe.paid(base_url + "/payment-events")
         await pipe.relay()()
-        database = Database(pipe.engine)
         with pytest.raises(ConnectionError):
-            await pipe.deliverer(notification_store=UnrecordedAttempts(database))()
-        await database.close()
+            await pipe.deliverer(notification_store=UnrecordedAttempts(Database(pipe.engine)))()
         (posted,) = (await pipe.notifications.list(None, 10, None)).data
         assert (posted.status, posted.attempts) == ("pending", 0)  # nothing recorded: still leased to w1
 

@@ -154,7 +154,7 @@ def _leading(table: sa.Table, in_text: dict[str, str]) -> tuple[str, ...]:
 
 
 def _filters(
-    table: sa.Table, present: frozenset[str], in_text: dict[str, str], leading: tuple[str, ...] = ()
+    table: sa.Table, present: frozenset[str], in_text: dict[str, str], leading: tuple[str, ...]
 ) -> list[sa.ColumnElement[bool]]:
     """`created_after` is inclusive and `created_before` exclusive, so adjacent windows never overlap.
 
