@@ -48,6 +48,7 @@ from infrastructure.db.engine import create_engine
 from infrastructure.db.read.cached_read_model import StatusCachingReadModel
 from infrastructure.db.read.operations_readings import SqlOperationsReadings
 from infrastructure.db.read.payment_activity_query import SqlPaymentActivity
+from infrastructure.db.read.payment_change_announcer import PaymentChangeAnnouncer
 from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
 from infrastructure.db.read.payment_messages_query import SqlPaymentMessages
 from infrastructure.db.read.read_model import SqlPaymentReadModel
@@ -83,7 +84,10 @@ def _http_client(tracing: ProcessTracing) -> httpx.AsyncClient:
 
 
 def _engine(settings: Settings, tracing: ProcessTracing) -> AsyncEngine:
-    return tracing.instrument_engine(create_engine(settings.database_url, pool_size=settings.db_pool_size))
+    # Postgres: this process announces its own payment changes (`change_announcer`), so its sessions tell the
+    # change-notification triggers to leave them alone (migration 0013)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size, announces_changes=True)
+    return tracing.instrument_engine(engine)
 
 
 def _status_cache(settings: Settings) -> StatusCache | None:
@@ -98,9 +102,20 @@ def _read_model(database: Database, cache: StatusCache | None) -> PaymentReadMod
     return store if cache is None else StatusCachingReadModel(store, cache)
 
 
-def _commit_listeners(metrics: Metrics, cache: StatusCache | None) -> tuple[CommitListener, ...]:
-    counter = TransitionCounter(metrics)
-    return (counter,) if cache is None else (counter, StatusCacheInvalidator(cache))
+def _change_announcer(settings: Settings, database: Database) -> PaymentChangeAnnouncer | None:
+    """Postgres: every process announces its commits, whether or not it caches (other API processes do)."""
+    return None if settings.is_sqlite else PaymentChangeAnnouncer(database)
+
+
+def _commit_listeners(
+    metrics: Metrics, cache: StatusCache | None, announcer: PaymentChangeAnnouncer | None
+) -> tuple[CommitListener, ...]:
+    listeners: list[CommitListener] = [TransitionCounter(metrics)]
+    if cache is not None:  # read-your-writes here, at once
+        listeners.append(StatusCacheInvalidator(cache))
+    if announcer is not None:  # and in every other process, a moment later
+        listeners.append(announcer)
+    return tuple(listeners)
 
 
 def _change_feed(engine: AsyncEngine, cache: StatusCache | None) -> PostgresPaymentChangeFeed | None:
@@ -141,9 +156,13 @@ class Container(containers.DeclarativeContainer):
         built=providers.Dict(simulator=simulator),
     )
 
-    # the store's transaction, wrapped to report what it committed: status changes to the metrics, and the
-    # orders written to this process's status cache (read-your-writes)
-    commit_listeners = providers.Singleton(_commit_listeners, metrics=metrics, cache=status_cache)
+    # None on SQLite; on Postgres the orders this process's commits changed, sent to every listening process
+    change_announcer = providers.Singleton(_change_announcer, settings=settings, database=database)
+    # the store's transaction, wrapped to report what it committed: status changes to the metrics, the orders
+    # written to this process's status cache (read-your-writes) and to the other processes' (the announcer)
+    commit_listeners = providers.Singleton(
+        _commit_listeners, metrics=metrics, cache=status_cache, announcer=change_announcer
+    )
     store_unit_of_work = providers.Factory(SqlUnitOfWork, database=database, ids=ids, tracing=tracing)
     unit_of_work = providers.Factory(ObservedUnitOfWork, inner=store_unit_of_work, listeners=commit_listeners)
     # Payment statuses are answered from memory while the change feed listens (started by the HTTP app's
@@ -291,6 +310,9 @@ async def close_resources(container: Container) -> None:
         await publisher.aclose()
     rate_limiter: RateLimiter = container.rate_limiter()
     await rate_limiter.aclose()
+    announcer: PaymentChangeAnnouncer | None = container.change_announcer()
+    if announcer is not None:  # what was committed is announced before the pool closes
+        await announcer.close()
     database: Database = container.database()
     await database.close()  # its idle connections back to the pool, which dispose then closes
     engine: AsyncEngine = container.engine()

@@ -11,6 +11,9 @@ plain `BEGIN` takes no lock and never waits behind a writer.
 
 Postgres: a pool of up to twice `pool_size` asyncpg connections, opened on demand and kept. No pre-ping: it costs a
 round trip per checkout on the hot path; a dead connection is found at its first use and replaced by the seam.
+With `announces_changes` (the service's processes, wired by the composition root) each connection's session says
+so (`ANNOUNCES_CHANGES`), and the change-notification triggers leave its writes to the process, which announces
+them after commit (migration 0013, db/read/payment_change_announcer.py).
 """
 
 from __future__ import annotations
@@ -25,14 +28,18 @@ from sqlalchemy.pool import ConnectionPoolEntry
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 POOL_TIMEOUT_SECONDS = 10  # waiting longer for a free connection only delays the 503
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
+ANNOUNCES_CHANGES = {"payments.announces_changes": "on"}  # the session setting migration 0013's triggers read
 
 _BEGIN_OPTION = "payments_sqlite_begin"
 _BEGIN_STATEMENTS = {"immediate": "BEGIN IMMEDIATE", "deferred": "BEGIN"}
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_engine(url: str, *, pool_size: int = 10, announces_changes: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, pool_size)
+    connect_args: dict[str, Any] = {"timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
+    if announces_changes:
+        connect_args["server_settings"] = ANNOUNCES_CHANGES
     return create_async_engine(
         url,
         # Up to twice `pool_size` connections, all kept once opened. Overflow connections (the previous setting)
@@ -41,7 +48,7 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         pool_size=pool_size * 2,
         max_overflow=0,
         pool_timeout=POOL_TIMEOUT_SECONDS,
-        connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
+        connect_args=connect_args,
     )
 
 

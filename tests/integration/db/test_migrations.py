@@ -38,9 +38,9 @@ def blank_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
 
 def test_revisions_run_from_base_to_head() -> None:
     assert migrate.revisions() == [
-        *("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012")
+        *("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012", "0013")
     ]
-    assert migrate.head() == "0012"
+    assert migrate.head() == "0013"
 
 
 def test_every_step_upgrades_downgrades_and_upgrades_again(blank_database: str) -> None:

@@ -1,18 +1,18 @@
 """Keeps `StatusCache` honest: listens for the database's payment change notifications and invalidates.
 
-Migration 0006 installs triggers on `payments` and `refunds` that `pg_notify(CHANNEL, order_id)` for every row
-they insert, update or delete; Postgres delivers a notification when (and only if) its transaction commits, to
-every connection listening at that moment, in commit order. So every writer is covered (this process, other
-workers, the worker process, an operator's SQL) without any of them knowing the cache exists.
+Every commit that changes a payment or a refund sends its order id on CHANNEL: the service's processes right
+after their commits (payment_change_announcer.py), every other writer from the triggers of migrations 0006 and
+0013 (an operator's SQL, a script). Postgres delivers a notification when (and only if) its transaction commits,
+to every connection listening at that moment, in commit order.
 
 The feed owns one dedicated asyncpg connection (not one of the pool's). The cache is live only between a
 successful LISTEN and the first sign the connection is gone: the termination callback, a failed ping (every
 `ping_seconds`, which catches a connection that died silently), or `stop()`. Then the cache empties and every
 read goes to the database until the feed has reconnected (with backoff) and listens again.
 
-A status read may therefore trail a commit by the notification's delivery time (well under a millisecond on
-one host), or by up to one ping interval if the listening connection dies silently; entries never outlive the
-cache's TTL.
+A status read may therefore trail a commit by the notification's delivery time (about a millisecond on one
+host), or by up to one ping interval if the listening connection dies silently; entries never outlive the
+cache's TTL (which also bounds a service process dying between a commit and its announcement).
 """
 
 from __future__ import annotations

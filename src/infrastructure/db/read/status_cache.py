@@ -6,13 +6,14 @@ this process more CPU than the whole rest of the request (bench/).
 
 Correctness rests on three rules:
 - The cache is *live* only while `PostgresPaymentChangeFeed` listens for the database's change notifications
-  (a trigger on `payments` and `refunds` sends the order id at every commit that touches them). Before the feed
-  is up, while it reconnects, and after it stops, every read goes to the database and nothing is kept.
+  (the order id of every commit that touches `payments` or `refunds`, sent after it by the service process that
+  made it, or by a trigger for any other writer). Before the feed is up, while it reconnects, and after it
+  stops, every read goes to the database and nothing is kept.
 - Every invalidation (and going live or offline) moves the *epoch*. A read stores its answer only if the epoch
   did not move while it was reading: an answer read before a concurrent commit cannot outlive that commit's
   notification, whichever arrives first.
-- Entries expire after `ttl_seconds` whatever happens, which bounds the damage of a change made by a writer the
-  trigger cannot see (a restore with triggers disabled, say).
+- Entries expire after `ttl_seconds` whatever happens, which bounds the damage of a change nobody announced (a
+  service process that died right after its commit, a restore with triggers disabled).
 
 An order with no payment is not cached (the next checkout would have to beat its own notification). Eviction
 is oldest-stored first: a bounded dict, no bookkeeping on a hit.
