@@ -7,11 +7,10 @@ their time waiting for it at COMMIT). The service's connections now say that the
 (`payments.announces_changes`, engine.py) and the triggers leave their writes alone (migration 0013); this
 commit listener sends the order ids instead, right after the commit, in a statement that only notifies. Such a
 transaction writes no WAL of its own, so Postgres does not wait for a flush at its commit: its turn at the lock
-is short, and one statement announces every order committed while the previous one was on its way.
+is short, and one statement announces every order committed in the few milliseconds before it (GATHER_SECONDS).
 
 What it keeps: a cache entry read before a commit still cannot outlive that commit's notification (the epoch
-rule, status_cache.py); listeners learn of a commit a moment after it (the next turn of the event loop, plus one
-round trip). What it gives up: a process that dies between a commit and its announcement leaves other processes'
+rule, status_cache.py); listeners learn of a commit a moment after it (GATHER_SECONDS, plus one round trip). What it gives up: a process that dies between a commit and its announcement leaves other processes'
 copies of those orders as they were until their TTL (`PAYMENTS_STATUS_CACHE_TTL_SECONDS`, 30 s by default).
 A failed announcement is retried with backoff, ids kept (an announcement twice only invalidates twice).
 """
@@ -31,6 +30,10 @@ from infrastructure.db.read.payment_change_feed import CHANNEL
 from infrastructure.db.sql.database import Database
 
 BATCH = 1_000  # order ids per statement
+# How long each statement waits for more commits to join it. Under load (about 1,400 payment commits a second in
+# the benchmark's checkouts) a statement per commit or two cost ~5% of the API process's CPU; gathered for 5 ms
+# they cost a fraction of that, and other processes hear of a change 5 ms later (the writer's own cache at once).
+GATHER_SECONDS = 0.005
 MAX_PENDING = 100_000  # beyond this (announcements failing for long while writes still commit) the oldest wait
 FIRST_RETRY_SECONDS = 0.05
 MAX_RETRY_SECONDS = 5.0
@@ -66,6 +69,7 @@ class PaymentChangeAnnouncer:
         retry = self._first_retry
         pending = self._pending
         while pending:
+            await asyncio.sleep(GATHER_SECONDS)
             # taken out before sending: an order committed again while this statement is on its way is pending
             # again, and announced by the next one (a listener may have re-read it before that commit)
             orders = list(pending)[:BATCH]
