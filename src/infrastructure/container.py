@@ -14,7 +14,7 @@ from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from application.callback_destinations import CallbackDestinations
-from application.observed_unit_of_work import CommitListener, ObservedUnitOfWork, TransitionCounter
+from application.observed_unit_of_work import ObservedUnitOfWork
 from application.ports.callback_sender import CallbackSender
 from application.ports.clock import Clock
 from application.ports.event_publisher import EventPublisher
@@ -45,16 +45,19 @@ from infrastructure.db.edge.admin_session_store import SqlAdminSessionStore
 from infrastructure.db.edge.api_key_store import SqlApiKeyStore
 from infrastructure.db.edge.idempotency_store import SqlIdempotencyStore
 from infrastructure.db.engine import create_engine
-from infrastructure.db.read.cached_read_model import StatusCachingReadModel
 from infrastructure.db.read.operations_readings import SqlOperationsReadings
 from infrastructure.db.read.payment_activity_query import SqlPaymentActivity
 from infrastructure.db.read.payment_change_announcer import PaymentChangeAnnouncer
-from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed, asyncpg_connect_kwargs
+from infrastructure.db.read.payment_change_feed import PostgresPaymentChangeFeed
 from infrastructure.db.read.payment_messages_query import SqlPaymentMessages
-from infrastructure.db.read.read_model import SqlPaymentReadModel
 from infrastructure.db.read.reconciliation_query import SqlReconciliationQuery
-from infrastructure.db.read.status_cache import StatusCache
-from infrastructure.db.read.status_cache_invalidation import StatusCacheInvalidator
+from infrastructure.db.read.status_cache_wiring import (
+    build_change_announcer,
+    build_change_feed,
+    build_commit_listeners,
+    build_read_model,
+    build_status_cache,
+)
 from infrastructure.db.sql.database import Database
 from infrastructure.db.worker.janitor_store import SqlJanitorStore
 from infrastructure.db.worker.notification_store import SqlNotificationStore
@@ -90,38 +93,6 @@ def _engine(settings: Settings, tracing: ProcessTracing) -> AsyncEngine:
     return tracing.instrument_engine(engine)
 
 
-def _status_cache(settings: Settings) -> StatusCache | None:
-    """Postgres only: the cache is kept honest by the database's change notifications, which SQLite lacks."""
-    if settings.is_sqlite or settings.status_cache_entries == 0:
-        return None
-    return StatusCache(settings.status_cache_entries, settings.status_cache_ttl_seconds)
-
-
-def _read_model(database: Database, cache: StatusCache | None) -> PaymentReadModel:
-    store = SqlPaymentReadModel(database)
-    return store if cache is None else StatusCachingReadModel(store, cache)
-
-
-def _change_announcer(settings: Settings, database: Database) -> PaymentChangeAnnouncer | None:
-    """Postgres: every process announces its commits, whether or not it caches (other API processes do)."""
-    return None if settings.is_sqlite else PaymentChangeAnnouncer(database)
-
-
-def _commit_listeners(
-    metrics: Metrics, cache: StatusCache | None, announcer: PaymentChangeAnnouncer | None
-) -> tuple[CommitListener, ...]:
-    listeners: list[CommitListener] = [TransitionCounter(metrics)]
-    if cache is not None:  # read-your-writes here, at once
-        listeners.append(StatusCacheInvalidator(cache))
-    if announcer is not None:  # and in every other process, a moment later
-        listeners.append(announcer)
-    return tuple(listeners)
-
-
-def _change_feed(engine: AsyncEngine, cache: StatusCache | None) -> PostgresPaymentChangeFeed | None:
-    return None if cache is None else PostgresPaymentChangeFeed(asyncpg_connect_kwargs(engine), cache)
-
-
 class Container(containers.DeclarativeContainer):
     __self__ = providers.Self()
     settings = providers.Dependency(instance_of=Settings)
@@ -135,7 +106,7 @@ class Container(containers.DeclarativeContainer):
     database = providers.Singleton(Database, engine)
     http_client = providers.Singleton(_http_client, tracing)
     # None on SQLite or with PAYMENTS_STATUS_CACHE_ENTRIES=0
-    status_cache = providers.Singleton(_status_cache, settings=settings)
+    status_cache = providers.Singleton(build_status_cache, settings=settings)
     # one per process; multiprocess mode (summed across processes at scrape) when PROMETHEUS_MULTIPROC_DIR is set
     metrics = providers.Singleton(build_metrics)
 
@@ -157,18 +128,18 @@ class Container(containers.DeclarativeContainer):
     )
 
     # None on SQLite; on Postgres the orders this process's commits changed, sent to every listening process
-    change_announcer = providers.Singleton(_change_announcer, settings=settings, database=database)
+    change_announcer = providers.Singleton(build_change_announcer, settings=settings, database=database)
     # the store's transaction, wrapped to report what it committed: status changes to the metrics, the orders
     # written to this process's status cache (read-your-writes) and to the other processes' (the announcer)
     commit_listeners = providers.Singleton(
-        _commit_listeners, metrics=metrics, cache=status_cache, announcer=change_announcer
+        build_commit_listeners, metrics=metrics, cache=status_cache, announcer=change_announcer
     )
     store_unit_of_work = providers.Factory(SqlUnitOfWork, database=database, ids=ids, tracing=tracing)
     unit_of_work = providers.Factory(ObservedUnitOfWork, inner=store_unit_of_work, listeners=commit_listeners)
     # Payment statuses are answered from memory while the change feed listens (started by the HTTP app's
     # lifespan only); elsewhere, or while the feed is down, the cache stays empty and reads go to the store.
-    read_model = providers.Singleton(_read_model, database=database, cache=status_cache)
-    payment_change_feed = providers.Singleton(_change_feed, engine=engine, cache=status_cache)
+    read_model = providers.Singleton(build_read_model, database=database, cache=status_cache)
+    payment_change_feed = providers.Singleton(build_change_feed, engine=engine, cache=status_cache)
     janitor_store = providers.Singleton(SqlJanitorStore, database)
     reconciliation = providers.Singleton(SqlReconciliationQuery, database)
     payment_activity = providers.Singleton(SqlPaymentActivity, database)
