@@ -10,8 +10,9 @@ transaction writes no WAL of its own, so Postgres does not wait for a flush at i
 is short, and one statement announces every order committed in the few milliseconds before it (GATHER_SECONDS).
 
 What it keeps: a cache entry read before a commit still cannot outlive that commit's notification (the epoch
-rule, status_cache.py); listeners learn of a commit a moment after it (GATHER_SECONDS, plus one round trip). What it gives up: a process that dies between a commit and its announcement leaves other processes'
-copies of those orders as they were until their TTL (`PAYMENTS_STATUS_CACHE_TTL_SECONDS`, 30 s by default).
+rule, status_cache.py); listeners learn of a commit a moment after it (GATHER_SECONDS, plus one round trip).
+What it gives up: a process that dies between a commit and its announcement leaves other processes' copies of
+those orders as they were until their TTL (`PAYMENTS_STATUS_CACHE_TTL_SECONDS`, 30 s by default).
 A failed announcement is retried with backoff, ids kept (an announcement twice only invalidates twice).
 """
 
@@ -34,7 +35,7 @@ BATCH = 1_000  # order ids per statement
 # the benchmark's checkouts) a statement per commit or two cost ~5% of the API process's CPU; gathered for 5 ms
 # they cost a fraction of that, and other processes hear of a change 5 ms later (the writer's own cache at once).
 GATHER_SECONDS = 0.005
-MAX_PENDING = 100_000  # beyond this (announcements failing for long while writes still commit) the oldest wait
+MAX_PENDING = 100_000  # beyond this (announcements failing for long while writes commit) the oldest are dropped
 FIRST_RETRY_SECONDS = 0.05
 MAX_RETRY_SECONDS = 5.0
 
