@@ -24,18 +24,20 @@ def postgres_required() -> bool:
     return os.environ.get("PAYMENTS_TEST_REQUIRE_POSTGRES") == "1"
 
 
-def _dsn(sqlalchemy_url: str) -> str:
+def dsn(sqlalchemy_url: str) -> str:
+    """The URL as asyncpg takes it."""
     return sqlalchemy_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def _with_database(sqlalchemy_url: str, name: str) -> str:
+def with_database(sqlalchemy_url: str, name: str) -> str:
+    """The same server, another database."""
     parts = urlsplit(sqlalchemy_url)
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 async def postgres_unreachable_reason() -> str | None:
     try:
-        connection = await asyncpg.connect(_dsn(admin_postgres_url()), timeout=3)
+        connection = await asyncpg.connect(dsn(admin_postgres_url()), timeout=3)
     except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         return f"PostgreSQL not reachable at {admin_postgres_url()} ({type(error).__name__}: {error})"
     await connection.close()
@@ -45,17 +47,17 @@ async def postgres_unreachable_reason() -> str | None:
 async def create_database() -> str:
     """Creates an empty database with a random name; returns its SQLAlchemy URL."""
     name = f"payments_test_{secrets.token_hex(4)}"
-    connection = await asyncpg.connect(_dsn(admin_postgres_url()))
+    connection = await asyncpg.connect(dsn(admin_postgres_url()))
     try:
         await connection.execute(f'CREATE DATABASE "{name}"')
     finally:
         await connection.close()
-    return _with_database(admin_postgres_url(), name)
+    return with_database(admin_postgres_url(), name)
 
 
 async def drop_database(url: str) -> None:
     name = urlsplit(url).path.lstrip("/")
-    connection = await asyncpg.connect(_dsn(admin_postgres_url()))
+    connection = await asyncpg.connect(dsn(admin_postgres_url()))
     try:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -64,7 +66,7 @@ async def drop_database(url: str) -> None:
 
 async def truncate_all(url: str) -> None:
     """Empties every table but Alembic's, so each test starts clean on the session's migrated database."""
-    connection = await asyncpg.connect(_dsn(url))
+    connection = await asyncpg.connect(dsn(url))
     try:
         tables = await connection.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"

@@ -41,7 +41,7 @@ class Listener:
 
 
 async def listening(url: str) -> Listener:
-    connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+    connection = await asyncpg.connect(databases.dsn(url))
     listener = Listener(connection)
     await connection.add_listener(CHANNEL, lambda _c, _pid, _channel, payload: listener.heard.put_nowait(payload))
     return listener
@@ -56,7 +56,7 @@ async def listener(postgres: str) -> AsyncIterator[Listener]:
 
 async def marker(url: str) -> None:
     """A notification of its own, committed after whatever the test did before."""
-    connection = await asyncpg.connect(url.replace("+asyncpg", ""))
+    connection = await asyncpg.connect(databases.dsn(url))
     try:
         await connection.execute(f"SELECT pg_notify('{CHANNEL}', 'marker')")
     finally:
@@ -98,7 +98,7 @@ async def test_the_triggers_still_notify_for_every_other_session(postgres: str, 
     finally:
         await engine.dispose()
     assert await listener.next() == "order-1"
-    dsn = postgres.replace("+asyncpg", "")
+    dsn = databases.dsn(postgres)
     for settings, order in (({}, "order-1"), (ANNOUNCES_CHANGES, None)):  # an operator's SQL; then a session that
         connection = await asyncpg.connect(dsn, server_settings=settings)  # says it announces (and does not)
         try:
@@ -114,15 +114,18 @@ async def test_the_triggers_still_notify_for_every_other_session(postgres: str, 
 async def test_an_announcement_that_fails_is_sent_once_the_store_answers(postgres_session_url: str) -> None:
     """The store is a database that does not exist yet: announcing fails until it is created, then gets through."""
     name = f"payments_test_{secrets.token_hex(4)}"
-    url = postgres_session_url.rsplit("/", 1)[0] + f"/{name}"
+    url = databases.with_database(postgres_session_url, name)
     engine = create_engine(url, pool_size=1, announces_changes=True)
     announcer = PaymentChangeAnnouncer(Database(engine), first_retry_seconds=0.02)
-    admin = await asyncpg.connect(databases.admin_postgres_url().replace("+asyncpg", ""))
     listener: Listener | None = None
     try:
         announcer.committed([_written("order-1")])
         await asyncio.sleep(0.2)  # a few failed tries
-        await admin.execute(f'CREATE DATABASE "{name}"')
+        admin = await asyncpg.connect(databases.dsn(databases.admin_postgres_url()))
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
         listener = await listening(url)
         assert await listener.next() == "order-1"
         await announcer.close()
@@ -130,8 +133,7 @@ async def test_an_announcement_that_fails_is_sent_once_the_store_answers(postgre
         if listener is not None:
             await listener.connection.close()
         await engine.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await databases.drop_database(url)
 
 
 def _written(order_id: str) -> WrittenPayment:
