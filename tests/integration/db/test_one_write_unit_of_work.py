@@ -138,9 +138,10 @@ async def test_a_kept_connection_seen_closed_is_replaced_before_the_statement(
     database = Database(engine)
     database.keep_idle(1)
     uow = SqlUnitOfWork(database, ids)
-    payment = await _attached(uow, ids)  # leaves its connection kept idle
+    payment = await _attached(uow, ids)  # leaves its connection kept, its next transaction opened by its COMMIT
+    (kept,) = [*database._idle, *database._begun]
     await terminate_other_sessions(engine)
-    assert await seen_closed(database._idle[0].connection)
+    assert await seen_closed(kept.connection)
 
     await _save_alone(uow, payment)
 

@@ -12,6 +12,10 @@ a write outside a unit of work (`execute`, `execute_guarded`, `write`) is its ow
 connection that turns out dead is tried on the next one; a single write is not (it may have run), but a
 connection already seen closed (the event loop reads the server's goodbye: a restart, an outage) is replaced
 before anything is sent (`lend`). On SQLite a single write stays in a short transaction (BEGIN IMMEDIATE).
+
+On a kept Postgres connection a COMMIT also opens the connection's next transaction (`COMMIT; BEGIN`,
+begun_ahead.py): the next `begin` takes such a connection without sending anything, and single statements
+only ever run on a connection outside any transaction.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from application.errors import StoreUnavailable
 from infrastructure.db.errors import is_lost_connection, store_errors
+from infrastructure.db.sql.begun_ahead import BegunAhead
 from infrastructure.db.sql.compiled import Compiled, compile_statement
 from infrastructure.db.sql.drivers import AsyncpgConnection, Connection, SqliteConnection
 from infrastructure.db.sql.guarded import Guarded
@@ -57,6 +62,7 @@ class Database:
         self._lends_without_io = self.dialect_name == "postgresql"  # see _borrow and give_back
         self._keep_idle = 0  # how many connections this database may keep between uses (keep_idle); 0: none
         self._idle: list[Borrowed] = []
+        self._begun: BegunAhead[Borrowed] = BegunAhead(self._end_begun)  # kept, their next transaction open
 
     # ---- compiling ------------------------------------------------------------------------------------------
     def compile(self, statement: Statement | Guarded) -> Compiled:
@@ -92,12 +98,19 @@ class Database:
             await self.give_back(borrowed, lost=lost)
 
     async def begin(self, *, write: bool = True) -> Borrowed:
-        """A pooled connection with its transaction open (the unit of work ends it and gives it back)."""
+        """A pooled connection with its transaction open (the unit of work ends it and gives it back): one whose
+        last COMMIT opened it (begun_ahead.py) if this database keeps one, else one that sends BEGIN."""
+        while (begun := self._begun.take()) is not None:
+            if begun.connection.is_usable():  # one the server closed meanwhile was seen closed: replaced
+                begun.connection.begun_ahead = begun.connection.failed = False
+                return begun
+            await self.give_back(begun, lost=True)
         command = _BEGIN.get((self.dialect_name, write), "BEGIN")
         for attempt in range(self._attempts(), 0, -1):
             borrowed = await self._borrow()
             try:
                 await borrowed.connection.run(command)
+                borrowed.connection.failed = False
                 return borrowed
             except BaseException as error:
                 await self.give_back(borrowed, lost=True)
@@ -118,13 +131,23 @@ class Database:
 
     async def restart(self, connection: Connection, *, write: bool = True) -> None:
         """A new transaction on a connection already lent (after a rollback, the unit of work goes on)."""
-        await connection.run(_BEGIN.get((self.dialect_name, write), "BEGIN"))
+        if not connection.begun_ahead:
+            await connection.run(_BEGIN.get((self.dialect_name, write), "BEGIN"))
+        connection.begun_ahead = connection.failed = False
 
     async def commit(self, connection: Connection) -> None:
-        if await connection.run("COMMIT") == "ROLLBACK":
+        """Commits; on a connection this database keeps, the next transaction is opened in the same round trip
+        (begun_ahead.py). Not after a failed statement: a COMMIT that answers ROLLBACK must be seen, and of
+        `COMMIT; BEGIN` only BEGIN's answer comes back."""
+        if not connection.failed and len(self._idle) + len(self._begun) < self._keep_idle:
+            await connection.run("COMMIT; BEGIN")
+            connection.begun_ahead = True
+        elif await connection.run("COMMIT") == "ROLLBACK":
             raise TransactionRolledBack("the transaction had failed; nothing was committed")
 
     async def rollback(self, connection: Connection) -> None:
+        if connection.begun_ahead:
+            return  # committed; the transaction open now is the connection's next, with nothing in it
         if connection.is_usable() and connection.in_transaction():
             await connection.run("ROLLBACK")
 
@@ -135,18 +158,50 @@ class Database:
         self._keep_idle = count if self._lends_without_io else 0
 
     async def close(self) -> None:
-        """Gives the connections kept idle back to the pool (before the engine is disposed)."""
-        idle, self._idle, self._keep_idle = self._idle, [], 0
+        """Gives the connections kept idle back to the pool (before the engine is disposed), those with a
+        transaction opened ahead once it is ended."""
+        self._keep_idle = 0
+        await self._end_begun(await self._begun.close())
+        idle, self._idle = self._idle, []
         for borrowed in idle:
             await self.give_back(borrowed)
+
+    async def _end_begun(self, begun: list[Borrowed]) -> None:
+        """Ends the transactions opened ahead that were not used in time (or at close): plain kept connections."""
+        for borrowed in begun:
+            if await self._ended(borrowed):
+                await self.give_back(borrowed)
+
+    async def _ended(self, borrowed: Borrowed) -> bool:
+        """The transaction a kept connection had opened ahead, rolled back (it holds nothing); False, and the
+        connection dropped, when that failed."""
+        connection = borrowed.connection
+        connection.begun_ahead = False
+        try:
+            if connection.is_usable():
+                await connection.run("ROLLBACK")
+                return True
+        except BaseException as error:
+            await self.give_back(borrowed, lost=True)
+            if not isinstance(error, Exception):
+                raise
+            return False
+        await self.give_back(borrowed, lost=True)
+        return False
 
     async def give_back(self, borrowed: Borrowed, *, lost: bool = False) -> None:
         """Returns the connection to the pool; a dead one, or one still inside a transaction we could not end,
         is invalidated so the pool replaces it instead of lending it out again."""
         connection, pooled = borrowed.connection, borrowed.pooled
+        if connection.begun_ahead:
+            if not lost and connection.is_usable() and len(self._idle) + len(self._begun) < self._keep_idle:
+                self._begun.keep(borrowed)
+                return
+            if not lost and not await self._ended(borrowed):
+                return  # dropped
         if (
             not lost
-            and len(self._idle) < self._keep_idle
+            and len(self._idle) + len(self._begun) < self._keep_idle
             and connection.is_usable()
             and not connection.in_transaction()
         ):
@@ -226,6 +281,9 @@ class Database:
             if self._lends_without_io and isinstance(pool, QueuePool) and pool.checkedin():
                 pooled = _kept_connection(pool)
             if pooled is None:
+                while (begun := self._begun.take()) is not None:  # a ROLLBACK is cheaper than a new connection
+                    if await self._ended(begun):
+                        return begun
                 pooled = await greenlet_spawn(self._connect, pool)
         driver = AsyncpgConnection if self.dialect_name == "postgresql" else SqliteConnection
         return Borrowed(pooled, driver(pooled.driver_connection, self.compile))

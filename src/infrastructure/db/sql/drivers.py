@@ -7,8 +7,8 @@ prepared statements too. Driver errors that mean "the store is unavailable" beco
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from infrastructure.db.errors import store_errors
 from infrastructure.db.sql.compiled import Compiled
@@ -16,10 +16,19 @@ from infrastructure.db.sql.guarded import Guarded
 from infrastructure.db.sql.runner import Row, Statement
 
 Compile = Callable[[Any], Compiled]  # a Statement (or a Guarded's composed statement) → its compiled form
+T = TypeVar("T")
+
+
+class StatementAfterCommit(RuntimeError):
+    """A statement on a connection whose transaction was committed and whose next one is already open (a programming
+    error: a block that commits ends there; database.py `commit`)."""
 
 
 class _Runs:
-    """What both drivers derive from `fetch`."""
+    """What both drivers derive from `fetch`, and the transaction state the database keeps on a connection."""
+
+    begun_ahead = False  # Postgres: the last COMMIT opened the next transaction, nothing has run in it yet
+    failed = False  # Postgres: a statement of the open transaction raised, so COMMIT may answer ROLLBACK
 
     async def fetch(self, statement: Statement, /, **values: Any) -> list[Row]:
         raise NotImplementedError
@@ -46,26 +55,36 @@ class AsyncpgConnection(_Runs):
 
     async def fetch(self, statement: Statement, /, **values: Any) -> list[Row]:
         compiled = self._compile(statement)
-        with store_errors():
-            records = await self.raw.fetch(compiled.text, *compiled.arguments(values))
+        records = await self._sent(self.raw.fetch, compiled.text, *compiled.arguments(values))
         if not compiled.converts_results:
             return list(records)
         return [_converted(compiled, tuple(record.keys()), tuple(record.values())) for record in records]
 
     async def execute(self, statement: Statement, /, **values: Any) -> int:
         compiled = self._compile(statement)
-        with store_errors():
-            status: str = await self.raw.execute(compiled.text, *compiled.arguments(values))
+        status: str = await self._sent(self.raw.execute, compiled.text, *compiled.arguments(values))
         return _touched(status)
 
     async def execute_guarded(self, statement: Guarded, /, **values: Any) -> int:
         compiled = self._compile(statement)  # composed into one statement (guarded.py)
-        with store_errors():
-            touched = await self.raw.fetchval(compiled.text, *compiled.arguments(values))
+        touched = await self._sent(self.raw.fetchval, compiled.text, *compiled.arguments(values))
         return int(touched)
 
+    async def _sent(self, send: Callable[..., Awaitable[T]], *arguments: Any) -> T:
+        """Every statement goes out here: none into a transaction opened ahead (it belongs to the connection's next
+        use), and one that raises marks the transaction failed."""
+        if self.begun_ahead:
+            raise StatementAfterCommit("a statement after COMMIT in the same block: the block must end at its commit")
+        try:
+            with store_errors():
+                return await send(*arguments)
+        except BaseException:
+            self.failed = True
+            raise
+
     async def run(self, command: str) -> str:
-        """BEGIN, COMMIT, ROLLBACK: what Postgres answered (a COMMIT of a failed transaction answers ROLLBACK)."""
+        """BEGIN, COMMIT, ROLLBACK: what Postgres answered (a COMMIT of a failed transaction answers ROLLBACK; of
+        several commands, the last one's answer)."""
         with store_errors():
             answer: str = await self.raw.execute(command)
         return answer
