@@ -132,16 +132,42 @@ async def test_a_statement_after_commit_in_the_same_block_is_refused(kept: Kept)
 
 
 async def test_a_single_statement_never_runs_inside_a_transaction_opened_ahead(kept: Kept) -> None:
-    payment = new_payment(kept.ids, "order-ahead-single")
     await store(kept.uow, new_payment(kept.ids, "order-ahead-first"))
     begun = only_begun(kept.database)
 
     async with kept.uow.one_write() as one:  # one statement outside any transaction: it commits itself
-        await one.payments.add(payment, API)
+        await one.payments.add(new_payment(kept.ids, "order-ahead-single"), API)
 
     assert await stored_ids(kept, "order-ahead-single") == ["order-ahead-single"]
-    assert kept.database._idle == [begun]  # its transaction ended first (ROLLBACK), rather than a new connection
-    assert not begun.connection.in_transaction()
+    # while the pool may open another connection, the statement runs there: the kept transaction is left for the
+    # next unit of work, untouched
+    assert only_begun(kept.database) is begun
+    session = await session_of(kept, begun)
+    assert (session["state"], session["backend_xid"]) == ("idle in transaction", None)
+
+
+async def test_with_every_connection_open_and_lent_a_single_statement_ends_a_transaction_opened_ahead(
+    postgres: str, kept: Kept
+) -> None:
+    engine = create_engine(postgres, pool_size=1)  # two connections at most
+    database = Database(engine)
+    database.keep_idle(1)
+    uow = SqlUnitOfWork(database, kept.ids)
+    try:
+        await store(uow, new_payment(kept.ids, "order-ahead-full-1"))
+        begun = only_begun(database)
+        other = await database.lend()  # the pool's last connection, lent elsewhere
+
+        async with uow.one_write() as one:
+            await one.payments.add(new_payment(kept.ids, "order-ahead-full-2"), API)
+
+        assert await stored_ids(kept, "order-ahead-full-2") == ["order-ahead-full-2"]
+        assert database._idle == [begun]  # its transaction ended first (ROLLBACK) rather than waiting for the pool
+        assert not begun.connection.in_transaction()
+        await database.give_back(other)
+    finally:
+        await database.close()
+        await engine.dispose()
 
 
 async def test_a_connection_the_server_ended_while_its_transaction_waited_is_replaced(kept: Kept) -> None:
@@ -169,3 +195,21 @@ async def test_close_ends_the_transactions_opened_ahead_and_gives_every_connecti
     assert kept.engine.sync_engine.pool.checkedout() == 0
     state = await kept.admin.fetchval("SELECT state FROM pg_stat_activity WHERE pid = $1", pid)
     assert state == "idle"  # back in the pool, outside any transaction
+
+
+async def test_one_given_back_with_its_next_transaction_open_takes_a_plain_ones_place_rather_than_being_ended(
+    kept: Kept,
+) -> None:
+    """The kept connections are capped (half the pool stays for readiness and migrations): when the place went to
+    a plain connection while this one committed, the plain one goes back to the pool (no I/O) instead of a
+    ROLLBACK of the transaction the next unit of work would use."""
+    plain = await kept.database.lend()
+    transaction = await kept.database.begin()
+    await kept.database.commit(transaction.connection)  # room for one kept connection: the next one is opened
+    await kept.database.give_back(plain)  # took that room meanwhile
+
+    await kept.database.give_back(transaction)
+
+    assert only_begun(kept.database) is transaction
+    assert kept.engine.sync_engine.pool.checkedin() == 1  # the plain one, for the next single statement
+    assert (await session_of(kept, plain))["state"] == "idle"

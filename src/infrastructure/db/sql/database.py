@@ -194,9 +194,12 @@ class Database:
         is invalidated so the pool replaces it instead of lending it out again."""
         connection, pooled = borrowed.connection, borrowed.pooled
         if connection.begun_ahead:
-            if not lost and connection.is_usable() and len(self._idle) + len(self._begun) < self._keep_idle:
-                self._begun.keep(borrowed)
-                return
+            if not lost and connection.is_usable():
+                if len(self._idle) + len(self._begun) >= self._keep_idle and self._idle:
+                    self._idle.pop(0).pooled.close()  # the oldest plain one makes room, back to the pool: no I/O
+                if len(self._idle) + len(self._begun) < self._keep_idle:
+                    self._begun.keep(borrowed)
+                    return
             if not lost and not await self._ended(borrowed):
                 return  # dropped
         if (
@@ -280,10 +283,11 @@ class Database:
             pooled = None
             if self._lends_without_io and isinstance(pool, QueuePool) and pool.checkedin():
                 pooled = _kept_connection(pool)
-            if pooled is None:
-                while (begun := self._begun.take()) is not None:  # a ROLLBACK is cheaper than a new connection
+            if pooled is None and _is_full(pool):  # no connection to open: a ROLLBACK rather than a wait
+                while (begun := self._begun.take()) is not None:
                     if await self._ended(begun):
                         return begun
+            if pooled is None:
                 pooled = await greenlet_spawn(self._connect, pool)
         driver = AsyncpgConnection if self.dialect_name == "postgresql" else SqliteConnection
         return Borrowed(pooled, driver(pooled.driver_connection, self.compile))
@@ -307,6 +311,11 @@ class Database:
 class Borrowed:
     pooled: PoolProxiedConnection  # the pool's handle on the connection, to give it back
     connection: Connection
+
+
+def _is_full(pool: Pool) -> bool:
+    """Every connection the pool may open is open and lent (a kept one lent to this database counts as lent)."""
+    return not isinstance(pool, QueuePool) or pool.checkedout() >= pool.size()
 
 
 def _kept_connection(pool: QueuePool) -> PoolProxiedConnection | None:
