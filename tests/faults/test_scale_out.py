@@ -80,11 +80,7 @@ def test_two_apis_and_two_workers_under_duplicate_webhooks(
     workers.start("worker-b")
     auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
     with httpx.Client(timeout=10) as http:
-        payment_ids = [
-            http.post(f"{two_apis[i % 2]}/api/v1/orders/scale-{i}/checkout", json={"amount": 2_000, "currency": "USD"},
-                      headers=auth).json()["id"]
-            for i in range(PAYMENTS)
-        ]  # fmt: skip
+        payment_ids = [_checkout(http, two_apis[i % 2], f"scale-{i}", auth) for i in range(PAYMENTS)]
 
     receipts = asyncio.run(_flood(two_apis, payment_ids))
 
@@ -95,6 +91,15 @@ def test_two_apis_and_two_workers_under_duplicate_webhooks(
     assert transitions == dict.fromkeys(payment_ids, 1)  # one payment.succeeded audit row per payment
     assert delivered_twice == []  # no notification appears twice as delivered in the delivery log
     assert statuses == {"succeeded": PAYMENTS}
+
+
+def _checkout(http: httpx.Client, url: str, order_id: str, auth: dict[str, str]) -> str:
+    answer = http.post(
+        f"{url}/api/v1/orders/{order_id}/checkout", json={"amount": 2_000, "currency": "USD"}, headers=auth
+    )
+    assert answer.status_code == 201, f"{order_id} at {url}: {answer.status_code} {answer.text}"
+    payment_id: str = answer.json()["id"]
+    return payment_id
 
 
 async def _delivered(url: str) -> int:
