@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.engine import create_engine
 from infrastructure.db.sql import begun_ahead
-from infrastructure.db.sql.database import Borrowed, Database, TransactionRolledBack
+from infrastructure.db.sql.database import Database, TransactionRolledBack
 from infrastructure.db.sql.drivers import StatementAfterCommit
+from infrastructure.db.sql.pooled import Borrowed
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.databases import dsn

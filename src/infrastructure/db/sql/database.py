@@ -13,22 +13,18 @@ connection that turns out dead is tried on the next one; a single write is not (
 connection already seen closed (the event loop reads the server's goodbye: a restart, an outage) is replaced
 before anything is sent (`lend`). On SQLite a single write stays in a short transaction (BEGIN IMMEDIATE).
 
-On a kept Postgres connection a COMMIT also opens the connection's next transaction (`COMMIT; BEGIN`,
-begun_ahead.py): the next `begin` takes such a connection without sending anything, and single statements
-only ever run on a connection outside any transaction.
+A kept Postgres connection's COMMIT also opens its next transaction (`COMMIT; BEGIN`, begun_ahead.py), taken by
+the next `begin` without sending anything; single statements only run on a connection outside any transaction.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError, MissingGreenlet
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.pool import Pool, PoolProxiedConnection, QueuePool
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from application.errors import StoreUnavailable
@@ -37,6 +33,7 @@ from infrastructure.db.sql.begun_ahead import BegunAhead
 from infrastructure.db.sql.compiled import Compiled, compile_statement
 from infrastructure.db.sql.drivers import AsyncpgConnection, Connection, SqliteConnection
 from infrastructure.db.sql.guarded import Guarded
+from infrastructure.db.sql.pooled import Borrowed, connect, is_full, kept_connection
 from infrastructure.db.sql.runner import PerDialect, Row, Statement
 
 T = TypeVar("T")
@@ -282,52 +279,19 @@ class Database:
         with store_errors():  # a failure to connect: the store is down (not retried)
             pooled = None
             if self._lends_without_io and isinstance(pool, QueuePool) and pool.checkedin():
-                pooled = _kept_connection(pool)
-            if pooled is None and _is_full(pool):  # no connection to open: a ROLLBACK rather than a wait
+                pooled = kept_connection(pool)
+            if pooled is None and is_full(pool):  # no connection to open: a ROLLBACK rather than a wait
                 while (begun := self._begun.take()) is not None:
                     if await self._ended(begun):
                         return begun
             if pooled is None:
-                pooled = await greenlet_spawn(self._connect, pool)
+                pooled = await greenlet_spawn(connect, pool, self.dialect)
         driver = AsyncpgConnection if self.dialect_name == "postgresql" else SqliteConnection
         return Borrowed(pooled, driver(pooled.driver_connection, self.compile))
-
-    def _connect(self, pool: Pool) -> PoolProxiedConnection:
-        """The pool's connect, its driver's errors wrapped as SQLAlchemy's own connect wraps them (so a refused
-        or misnamed database reads as "cannot connect", as it did through `engine.connect()`)."""
-        try:
-            return pool.connect()
-        except self.dialect.loaded_dbapi.Error as error:
-            raise DBAPIError.instance(
-                None, None, error, self.dialect.loaded_dbapi.Error, dialect=self.dialect
-            ) from error
 
     def _attempts(self) -> int:
         pool = self.engine.pool
         return pool.size() + 1 if isinstance(pool, QueuePool) else 1
-
-
-@dataclass(frozen=True, slots=True)
-class Borrowed:
-    pooled: PoolProxiedConnection  # the pool's handle on the connection, to give it back
-    connection: Connection
-
-
-def _is_full(pool: Pool) -> bool:
-    """Every connection the pool may open is open and lent (a kept one lent to this database counts as lent)."""
-    return not isinstance(pool, QueuePool) or pool.checkedout() >= pool.size()
-
-
-def _kept_connection(pool: QueuePool) -> PoolProxiedConnection | None:
-    """The next kept connection, handed out without I/O; None when it was invalidated (a lost connection, or
-    the whole pool after a disconnect): reopening it is I/O, for the greenlet path. The pool then closes the
-    connect coroutine it could not await, which Python reports as "never awaited": expected here, so hidden."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "coroutine .* was never awaited", RuntimeWarning)
-        try:
-            return pool.connect()
-        except MissingGreenlet:
-            return None
 
 
 def lost_connection(error: BaseException) -> bool:

@@ -11,9 +11,10 @@ from application.ports.payment_repository import PaymentRepository
 from application.ports.risk import RecentCheckouts
 from application.ports.tracing import NO_TRACING, Tracing
 from application.ports.webhook_events import WebhookInbox
-from infrastructure.db.sql.database import Borrowed, Database, lost_connection
+from infrastructure.db.sql.database import Database, lost_connection
 from infrastructure.db.sql.drivers import Connection
 from infrastructure.db.sql.one_statement import OneStatement, SecondStatementRefused
+from infrastructure.db.sql.pooled import Borrowed
 from infrastructure.db.sql.runner import Runner
 from infrastructure.db.write.locked_payments import LockedPayments
 from infrastructure.db.write.payment_repository import SqlPaymentRepository
