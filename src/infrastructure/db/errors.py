@@ -59,6 +59,12 @@ def is_lost_connection(error: BaseException) -> bool:
     return _driver_unavailable_reason(error) is not None or isinstance(error, OSError | TimeoutError)
 
 
+def lost_connection(error: BaseException) -> bool:
+    """The connection can no longer be used: the driver's own error, or StoreUnavailable raised because of one."""
+    cause = error.__cause__ if isinstance(error, StoreUnavailable) else error
+    return cause is not None and is_lost_connection(cause)
+
+
 def _driver_unavailable_reason(error: BaseException) -> str | None:
     """asyncpg's own errors, raised by statements run on the driver connection (the Postgres fast path)."""
     if isinstance(error, asyncpg.PostgresConnectionError):  # class 08, ConnectionDoesNotExistError among them

@@ -28,7 +28,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from application.errors import StoreUnavailable
-from infrastructure.db.errors import is_lost_connection, store_errors
+from infrastructure.db.errors import lost_connection, store_errors
 from infrastructure.db.sql.begun_ahead import BegunAhead
 from infrastructure.db.sql.compiled import Compiled, compile_statement
 from infrastructure.db.sql.drivers import AsyncpgConnection, Connection, SqliteConnection
@@ -136,7 +136,7 @@ class Database:
         """Commits; on a connection this database keeps, the next transaction is opened in the same round trip
         (begun_ahead.py). Not after a failed statement: a COMMIT that answers ROLLBACK must be seen, and of
         `COMMIT; BEGIN` only BEGIN's answer comes back."""
-        if not connection.failed and len(self._idle) + len(self._begun) < self._keep_idle:
+        if not connection.failed and self._has_room():
             await connection.run("COMMIT; BEGIN")
             connection.begun_ahead = True
         elif await connection.run("COMMIT") == "ROLLBACK":
@@ -147,6 +147,10 @@ class Database:
             return  # committed; the transaction open now is the connection's next, with nothing in it
         if connection.is_usable() and connection.in_transaction():
             await connection.run("ROLLBACK")
+
+    def _has_room(self) -> bool:
+        """Whether one more connection may be kept (idle or with its next transaction open): at most `keep_idle`."""
+        return len(self._idle) + len(self._begun) < self._keep_idle
 
     def keep_idle(self, count: int) -> None:
         """Postgres: up to `count` connections are kept between uses without going back to the pool (_borrow),
@@ -192,19 +196,14 @@ class Database:
         connection, pooled = borrowed.connection, borrowed.pooled
         if connection.begun_ahead:
             if not lost and connection.is_usable():
-                if len(self._idle) + len(self._begun) >= self._keep_idle and self._idle:
+                if not self._has_room() and self._idle:
                     self._idle.pop(0).pooled.close()  # the oldest plain one makes room, back to the pool: no I/O
-                if len(self._idle) + len(self._begun) < self._keep_idle:
+                if self._has_room():
                     self._begun.keep(borrowed)
                     return
             if not lost and not await self._ended(borrowed):
                 return  # dropped
-        if (
-            not lost
-            and len(self._idle) + len(self._begun) < self._keep_idle
-            and connection.is_usable()
-            and not connection.in_transaction()
-        ):
+        if not lost and self._has_room() and connection.is_usable() and not connection.in_transaction():
             self._idle.append(borrowed)  # the next borrow takes it back at once
             return
         with store_errors():
@@ -292,9 +291,3 @@ class Database:
     def _attempts(self) -> int:
         pool = self.engine.pool
         return pool.size() + 1 if isinstance(pool, QueuePool) else 1
-
-
-def lost_connection(error: BaseException) -> bool:
-    """The connection can no longer be used: the driver's own error, or StoreUnavailable raised because of one."""
-    cause = error.__cause__ if isinstance(error, StoreUnavailable) else error
-    return cause is not None and is_lost_connection(cause)

@@ -11,7 +11,8 @@ from application.ports.payment_repository import PaymentRepository
 from application.ports.risk import RecentCheckouts
 from application.ports.tracing import NO_TRACING, Tracing
 from application.ports.webhook_events import WebhookInbox
-from infrastructure.db.sql.database import Database, lost_connection
+from infrastructure.db.errors import lost_connection
+from infrastructure.db.sql.database import Database
 from infrastructure.db.sql.drivers import Connection
 from infrastructure.db.sql.one_statement import OneStatement, SecondStatementRefused
 from infrastructure.db.sql.pooled import Borrowed
