@@ -8,7 +8,6 @@ a prepared statement on the asyncpg connection; the status read is the busiest q
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import fields
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,46 +21,14 @@ from application.views import (
     TransactionView,
 )
 from infrastructure.db.read.cursor import decode_cursor, encode_cursor
+from infrastructure.db.read.status_reads import StatusReads
 from infrastructure.db.read.transactions_query import transaction_lookup, transactions_query
 from infrastructure.db.sql.json_rows import one_of
 from infrastructure.db.sql.runner import Runner
-from infrastructure.db.tables import payment_events, payments, refunds
+from infrastructure.db.tables import payment_events, payments
 from infrastructure.db.write.payment_mapper import payment_from_rows, select_with_refunds
 from infrastructure.db.write.payment_statements import GET as PAYMENT_WITH_REFUNDS
 
-_SUCCEEDED = "succeeded"
-
-
-def _constant(name: str, value: Any, type_: sa.types.TypeEngine[Any]) -> sa.BindParameter[Any]:
-    """Written into the statement's text when it is compiled: nothing to bind on each call of the busiest read."""
-    return sa.bindparam(name, value, type_=type_, literal_execute=True)
-
-
-_REFUNDED = (
-    sa.select(
-        sa.cast(sa.func.coalesce(sa.func.sum(refunds.c.amount), _constant("zero", 0, sa.Integer())), sa.BigInteger)
-    )
-    .where(refunds.c.payment_id == payments.c.id, refunds.c.status == _constant("succeeded", _SUCCEEDED, sa.String()))
-    .scalar_subquery()
-)  # cast: Postgres sums BIGINT as NUMERIC
-# The order's latest payment, in PaymentStatusView's field order (views are built positionally: checked below).
-_STATUS = (
-    sa.select(
-        payments.c.order_id,
-        payments.c.id.label("payment_id"),
-        payments.c.status,
-        payments.c.amount,
-        _REFUNDED.label("amount_refunded"),
-        payments.c.currency,
-        payments.c.provider,
-        payments.c.updated_at,
-    )
-    .where(payments.c.order_id == sa.bindparam("order_id"))
-    .order_by(payments.c.created_at.desc(), payments.c.id.desc())
-    .limit(_constant("one", 1, sa.Integer()))
-)
-if tuple(_STATUS.selected_columns.keys()) != tuple(field.name for field in fields(PaymentStatusView)):
-    raise AssertionError("the status read selects PaymentStatusView's fields out of order")
 _AUDIT_TRAIL = (
     sa.select(payment_events)
     .where(payment_events.c.payment_id == sa.bindparam("payment_id"))
@@ -74,10 +41,10 @@ _EXISTS = sa.select(payments.c.id).where(payments.c.id == sa.bindparam("payment_
 class SqlPaymentReadModel:
     def __init__(self, database: Runner) -> None:
         self._db = database
+        self._statuses = StatusReads(database)  # read together when many wait (status_reads.py)
 
     async def payment_status(self, order_id: str) -> PaymentStatusView | None:
-        row = await self._db.fetch_one(_STATUS, order_id=order_id)
-        return None if row is None else PaymentStatusView(*row.values())
+        return await self._statuses.status(order_id)
 
     async def payment(self, payment_id: str) -> PaymentView | None:
         rows = await self._db.fetch(PAYMENT_WITH_REFUNDS, id=payment_id)
