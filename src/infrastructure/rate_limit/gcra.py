@@ -37,7 +37,7 @@ class Policy:
     """Named tiers checked together, e.g. the API's `50;w=1, 1500;w=60`. The name keeps keys of different
     policies apart in the limiter's store."""
 
-    __slots__ = ("header", "intervals", "limits", "name", "steps", "tiers")
+    __slots__ = ("first", "first_full_again_us", "header", "intervals", "limits", "name", "steps", "tiers")
 
     def __init__(self, name: str, tiers: Sequence[Tier]) -> None:
         if not tiers or any(t.limit < 1 or t.window_seconds < 1 for t in tiers):
@@ -49,6 +49,13 @@ class Policy:
         self.steps = tuple((t.window_us, t.limit, t.window_us * t.limit) for t in self.tiers)
         # RateLimit-Policy (IETF draft): every tier as "limit;w=window"
         self.header = ", ".join(f"{t.limit};w={t.window_seconds}" for t in self.tiers)
+        # A key met with every bucket full (never seen, or forgotten once full again: the usual case for a key
+        # sending less than a request per interval) always gets the same answer, worked out once: admitted, each
+        # tier owing one interval, full again once the slowest has worked it off.
+        self.first = decision(self, True, self.intervals)
+        self.first_full_again_us = max(
+            -(-interval // limit) for interval, limit in zip(self.intervals, self.limits, strict=True)
+        )
 
 
 class Decision(NamedTuple):

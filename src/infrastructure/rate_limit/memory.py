@@ -48,7 +48,12 @@ class InMemoryRateLimiter:
             states.popitem(last=False)
         key = f"{policy.name}:{subject}"
         state = states.get(key)
-        allowed, debts = step(policy, state[2:] if state else None, now - state[0] if state else 0)
+        if state is None:  # every bucket full: the answer worked out once (gcra.Policy.first), a new key at the end
+            states[key] = [now, now + policy.first_full_again_us, *policy.intervals]
+            if len(states) > self._max_keys:
+                states.popitem(last=False)
+            return policy.first
+        allowed, debts = step(policy, state[2:], now - state[0])
         if allowed:
             # full again once the slowest tier has worked off its debt (debt / limit microseconds)
             idle_from = now + max(-(-debt // limit) for debt, limit in zip(debts, policy.limits, strict=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from infrastructure.rate_limit import InMemoryRateLimiter, Policy, Tier
+from infrastructure.rate_limit.gcra import decision, step
 
 SECOND = 1_000_000  # the limiter's clock counts microseconds
 
@@ -154,3 +155,15 @@ def test_windows_that_do_not_divide_evenly_stay_exact() -> None:
     for _ in range(1_000):  # float arithmetic would drift into admitting 8 or refusing the 7th
         assert admitted(limiter, policy, "k", 9) == 7
         clock.advance(1)
+
+
+def test_a_key_met_with_full_buckets_gets_the_answer_of_paying_from_full_buckets() -> None:
+    """The first answer is worked out once per policy (Policy.first); it must be what the step from full gives."""
+    clock = Clock()
+    limiter = InMemoryRateLimiter(clock=clock)
+    for policy in (api_policy(), Policy("sevens", (Tier(7, 1), Tier(70_001, 60))), Policy("one", (Tier(1, 60),))):
+        allowed, debts = step(policy, [0] * len(policy.tiers), 0)
+
+        assert limiter.check_now(policy, "new") == decision(policy, allowed, debts)
+        clock.advance(3_600)  # forgotten, full again
+        assert limiter.check_now(policy, "new") == decision(policy, allowed, debts)
