@@ -7,6 +7,7 @@ reads many orders), so what is checked is what `StatusReads` sends and what it h
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -21,14 +22,18 @@ from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.integration.db.builders import T0, new_payment, paid_payment, refund, store
 
+READER: ContextVar[str] = ContextVar("reader")  # stands for a request's context (its trace, its request id)
+
 
 class CountingRunner:
-    """The database, with the status statements it was sent counted (one order: fetch_one; many: fetch)."""
+    """The database, with the status statements it was sent counted (one order: fetch_one; many: fetch), and the
+    reader whose context each statement for many orders ran in."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
         self.ones = self.manys = 0
         self.fail_many: Exception | None = None
+        self.many_ran_as: list[str | None] = []
 
     async def fetch_one(self, statement: Statement, /, **values: Any) -> Row | None:
         self.ones += 1
@@ -36,6 +41,7 @@ class CountingRunner:
 
     async def fetch(self, statement: Statement, /, **values: Any) -> list[Row]:
         self.manys += 1
+        self.many_ran_as.append(READER.get(None))
         if self.fail_many is not None:
             raise self.fail_many
         return await self._db.fetch(statement, **values)
@@ -124,3 +130,18 @@ async def test_a_reader_cancelled_while_waiting_leaves_the_others_their_answers(
     assert isinstance(answers[IN_FLIGHT], asyncio.CancelledError)
     others = ORDERS[:IN_FLIGHT] + ORDERS[IN_FLIGHT + 1 :]
     assert answers[:IN_FLIGHT] + answers[IN_FLIGHT + 1 :] == await _one_by_one(database, others)
+
+
+async def test_the_statement_read_together_runs_in_no_readers_context(database: Database, seeded: None) -> None:
+    """It serves many requests, so it must not be traced or logged as the one whose read came back first."""
+    counting = CountingRunner(database)
+    reads = StatusReads(counting)
+
+    async def read_as(reader: str, order_id: str) -> PaymentStatusView | None:
+        READER.set(reader)
+        return await reads.status(order_id)
+
+    answers = await asyncio.wait_for(asyncio.gather(*(read_as(f"reader {order}", order) for order in ORDERS)), WAIT)
+
+    assert answers == await _one_by_one(database, ORDERS)
+    assert counting.many_ran_as == [None]

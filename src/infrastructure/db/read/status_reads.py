@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from contextvars import Context
 from dataclasses import fields
 from typing import Any
 
@@ -103,12 +104,13 @@ class StatusReads:
 
     def _came_back(self) -> None:
         """A statement came back: what waits goes out together now, in a task of its own (the reader that came
-        back has its own answer to send, and a read cancelled meanwhile must not take the others with it)."""
+        back has its own answer to send, and a read cancelled meanwhile must not take the others with it), in an
+        empty context: it serves many requests, so it is traced and logged as none of them."""
         self._in_flight -= 1
         if self._waiting and self._in_flight < IN_FLIGHT:
             together, self._waiting = self._waiting[:MAX_TOGETHER], self._waiting[MAX_TOGETHER:]
             self._in_flight += 1
-            task = asyncio.get_running_loop().create_task(self._read_together(together))
+            task = asyncio.get_running_loop().create_task(self._read_together(together), context=Context())
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
