@@ -7,9 +7,9 @@ and a server process facing many pollers at once spends its core sending small q
 
 So a read goes out alone while fewer than `IN_FLIGHT` status statements are out; past that it waits, and as soon
 as one of them comes back, everything waiting goes out as one statement (up to `MAX_TOGETHER` orders). No timer:
-a read never waits for company, only for the first of the statements out to come back, so under load it takes at
-most about two round trips instead of one (and the database answers sooner, having fewer statements to run). One
-at a time, reads are the single-order statement they always were.
+a read never waits for company, only for the first of the statements out to come back, so under load (up to
+`MAX_TOGETHER` waiting) it takes at most about two round trips instead of one, and the database answers sooner,
+having fewer statements to run. One at a time, reads are the single-order statement they always were.
 
 Each read still sees the database after it was asked (its statement starts after the read began), which is what
 the status cache's epoch rule needs (cached_read_model.py).
