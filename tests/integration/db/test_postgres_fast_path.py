@@ -26,8 +26,10 @@ async def test_on_postgres_the_unit_of_work_runs_on_the_driver_connection(postgr
     engine = create_engine(postgres)
     try:
         async with SqlUnitOfWork(Database(engine), SortableIdGenerator()) as uow:
-            assert isinstance(uow.payments._runner, AsyncpgConnection)  # type: ignore[attr-defined]
-            assert isinstance(uow.inbox._runner, AsyncpgConnection)  # type: ignore[attr-defined]
+            await uow.payments.find_live_for_order("order-1")  # the transaction begins with its first statement
+            for runner in (uow.payments._runner, uow.inbox._runner):  # type: ignore[attr-defined]
+                assert runner.borrowed is not None
+                assert isinstance(runner.borrowed.connection, AsyncpgConnection)
     finally:
         await engine.dispose()
 

@@ -133,8 +133,8 @@ async def test_an_unreachable_store_is_reported_as_unavailable(url: str, ids: So
     engine = create_engine(url)
     try:
         with pytest.raises(StoreUnavailable):
-            async with SqlUnitOfWork(Database(engine), ids):
-                pass
+            async with SqlUnitOfWork(Database(engine), ids) as uow:  # the transaction begins with its first statement
+                await uow.payments.find_live_for_order("order-1")
     finally:
         await engine.dispose()
         # aiosqlite stops its worker thread after a failed connect without awaiting it; let the thread finish
@@ -150,6 +150,7 @@ async def test_a_lost_connection_is_reported_as_unavailable_and_then_replaced(
 
     async def read_after_losing_the_connection() -> None:
         async with uow:
+            await uow.payments.find_live_for_order("order-1")  # the transaction has begun on a connection
             await terminate_other_sessions(engine)
             await uow.payments.get("pay_any")
 

@@ -94,15 +94,22 @@ class Database:
         finally:
             await self.give_back(borrowed, lost=lost)
 
-    async def begin(self, *, write: bool = True) -> Borrowed:
+    async def begin(self, *, write: bool = True, then: str | None = None) -> Borrowed:
         """A pooled connection with its transaction open (the unit of work ends it and gives it back): one whose
-        last COMMIT opened it (begun_ahead.py) if this database keeps one, else one that sends BEGIN."""
+        last COMMIT opened it (begun_ahead.py) if this database keeps one, else one that sends BEGIN. `then` (no
+        parameters) runs first in it, with BEGIN when one is sent (first_statement_begins.py)."""
         while (begun := self._begun.take()) is not None:
             if begun.connection.is_usable():  # one the server closed meanwhile was seen closed: replaced
                 begun.connection.begun_ahead = begun.connection.failed = False
-                return begun
+                try:
+                    if then is not None:
+                        await begun.connection.run(then)
+                    return begun
+                except BaseException:
+                    await self.give_back(begun, lost=True)  # dropped, like a connection whose BEGIN failed
+                    raise
             await self.give_back(begun, lost=True)
-        command = _BEGIN.get((self.dialect_name, write), "BEGIN")
+        command = _BEGIN.get((self.dialect_name, write), "BEGIN") + ("" if then is None else f"; {then}")
         for attempt in range(self._attempts(), 0, -1):
             borrowed = await self._borrow()
             try:

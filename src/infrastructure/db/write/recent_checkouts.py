@@ -9,18 +9,18 @@ processes on one database lock and count the same rows. On SQLite `BEGIN IMMEDIA
 writing transaction, so no lock is needed there.
 
 Two round trips whatever the number of velocity rules: one statement takes every lock (in the order of the array
-it is given), one answers every count (a scalar subquery each). Each count walks an index,
-`(lower(customer_email) | customer_ip | order_id, created_at)`: one short range per rule.
+it is given; it opens the transaction, in BEGIN's round trip: first_statement_begins.py), one answers every count
+(a scalar subquery each). Each count walks an index, `(lower(customer_email) | customer_ip | order_id, created_at)`:
+one short range per rule.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from application.ports.risk import CountedBy, RecentCount
 from infrastructure.db.sql.runner import Runner
@@ -51,9 +51,17 @@ def _count(by: CountedBy, suffix: str = "") -> sa.Select[Any]:
 
 
 COUNT: dict[CountedBy, sa.Select[Any]] = {by: _count(by) for by in _COLUMNS}  # one count alone (the plan tests)
-_KEYS = sa.func.unnest(sa.bindparam("keys", type_=ARRAY(sa.BigInteger))).table_valued("key").render_derived("keys")
-# rows come out of unnest in the array's order and each lock is taken as its row is produced: sorted keys, one order
-LOCK_ALL = sa.select(sa.func.pg_advisory_xact_lock(_KEYS.c.key)).select_from(_KEYS)
+
+
+def lock_all(keys: Collection[int]) -> str:
+    """Every lock in one statement, as text: sent in BEGIN's round trip when it opens the transaction
+    (first_statement_begins.py), which a simple query allows and parameters do not. The keys are our own 64-bit
+    integers (lock_key), so writing them into the text is safe. Rows come out of unnest in the array's order and
+    each lock is taken as its row is produced: the keys sorted, one order for every transaction."""
+    array = ",".join(str(int(key)) for key in sorted(keys))
+    return f"SELECT pg_advisory_xact_lock(key) FROM unnest(ARRAY[{array}]::bigint[]) AS keys(key)"  # noqa: S608
+
+
 _COUNTS: dict[tuple[CountedBy, ...], sa.Select[Any]] = {}  # per combination of rules: a handful at most
 
 
@@ -75,15 +83,19 @@ def lock_key(by: CountedBy, value: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
+class Locks(Protocol):
+    async def begin_with(self, command: str) -> None: ...
+
+
 class SqlRecentCheckouts:
-    def __init__(self, runner: Runner, *, postgres: bool) -> None:
-        self._runner, self._locks = runner, postgres  # SQLite's BEGIN IMMEDIATE already serialises writers
+    def __init__(self, runner: Runner, locks: Locks | None) -> None:
+        self._runner, self._locks = runner, locks  # None on SQLite: BEGIN IMMEDIATE already serialises writers
 
     async def count(self, queries: Sequence[RecentCount]) -> list[int]:
         if not queries:
             return []
-        if self._locks:
-            await self._runner.fetch(LOCK_ALL, keys=sorted({lock_key(q.by, q.value) for q in queries}))
+        if self._locks is not None:
+            await self._locks.begin_with(lock_all({lock_key(q.by, q.value) for q in queries}))
         values: dict[str, Any] = {}
         for i, query in enumerate(queries):
             values[f"value_{i}"], values[f"since_{i}"] = query.value, query.since
