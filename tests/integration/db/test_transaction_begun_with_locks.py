@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import asyncpg
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infrastructure.db.engine import create_engine
-from infrastructure.db.sql.database import Database
+from infrastructure.db.sql.database import Database, TransactionRolledBack
 from infrastructure.db.sql.first_statement_begins import FirstStatementBegins
 from infrastructure.db.write.recent_checkouts import lock_all
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
@@ -114,3 +115,18 @@ async def test_a_block_that_runs_no_statement_borrows_no_connection(db: Store, i
     async with uow:
         await uow.commit()
         assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_command_that_failed_in_a_begun_transaction_is_seen_at_commit(db: Store) -> None:
+    """Even swallowed: the COMMIT is not chained with the next BEGIN (which would hide its ROLLBACK answer)."""
+    db.database.keep_idle(1)  # a kept connection's COMMIT would otherwise be `COMMIT; BEGIN`
+    transaction = FirstStatementBegins(db.database)
+    await transaction.fetch_value(sa.select(sa.literal(1).label("one")))  # the transaction has begun
+
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        await transaction.begin_with("SELECT pg_advisory_xact_lock(1 / 0)")
+
+    assert transaction.borrowed is not None
+    with pytest.raises(TransactionRolledBack):
+        await db.database.commit(transaction.borrowed.connection)
+    await db.database.give_back(transaction.borrowed)

@@ -35,8 +35,13 @@ class FirstStatementBegins:
         the transaction is not begun yet; else on its own."""
         if self.borrowed is None:
             self.borrowed = await self._database.begin(write=True, then=command)
-        else:
-            await self.borrowed.connection.run(command)
+            return
+        connection = self.borrowed.connection
+        try:
+            await connection.run(command)
+        except BaseException:
+            connection.failed = True  # as a statement's failure: a COMMIT after it must be seen answering ROLLBACK
+            raise
 
     async def _connection(self) -> Connection:
         if self.borrowed is None:
