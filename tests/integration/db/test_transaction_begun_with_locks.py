@@ -15,14 +15,16 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from application.ports.risk import RecentCount
 from infrastructure.db.engine import create_engine
 from infrastructure.db.sql.database import Database, TransactionRolledBack
 from infrastructure.db.sql.first_statement_begins import FirstStatementBegins
+from infrastructure.db.sql.one_statement import SecondStatementRefused
 from infrastructure.db.write.recent_checkouts import lock_all
 from infrastructure.db.write.unit_of_work import SqlUnitOfWork
 from infrastructure.ids import SortableIdGenerator
 from tests.databases import dsn
-from tests.integration.db.builders import new_payment, store
+from tests.integration.db.builders import T0, new_payment, store
 
 KEYS = [7, -3, 2**62]
 
@@ -130,3 +132,13 @@ async def test_a_command_that_failed_in_a_begun_transaction_is_seen_at_commit(db
     with pytest.raises(TransactionRolledBack):
         await db.database.commit(transaction.borrowed.connection)
     await db.database.give_back(transaction.borrowed)
+
+
+async def test_a_one_write_block_refuses_the_locks_it_has_no_transaction_for(
+    db: Store, ids: SortableIdGenerator
+) -> None:
+    uow = SqlUnitOfWork(db.database, ids).one_write()
+
+    async with uow:
+        with pytest.raises(SecondStatementRefused):
+            await uow.recent_checkouts.count([RecentCount("email", "buyer@example.com", T0)])

@@ -47,6 +47,11 @@ class OneStatement:
         self._take_turn()
         return await self._connection.write(statement, **values)
 
+    async def begin_with(self, command: str) -> None:
+        """The velocity locks (write/recent_checkouts.py) last until their transaction ends: without one they
+        would be released at once, so a block that counts needs a transaction."""
+        raise SecondStatementRefused("locks held until commit need a transaction; a one-write block has none")
+
     def _take_turn(self) -> None:
         if self._used:
             raise SecondStatementRefused(

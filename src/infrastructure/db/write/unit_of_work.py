@@ -54,10 +54,11 @@ class SqlUnitOfWork:
             raise RuntimeError("this unit of work is already open; concurrent tasks need their own")
         postgres = self._database.dialect_name == "postgresql"
         runner: Runner
-        lock: FirstStatementBegins | None = None
-        if self._without_transaction:
+        lock: FirstStatementBegins | OneStatement | None = None
+        if self._without_transaction:  # Postgres only
             self._one = await self._database.lend()
-            runner, locked = OneStatement(self._one.connection), None
+            runner = lock = OneStatement(self._one.connection)  # which refuses the velocity locks: no transaction
+            locked = None
         else:
             runner = self._transaction = FirstStatementBegins(self._database)
             # Postgres: the inbox may lock the payment its event is applied to with the inbox row (locked_payments.py)
