@@ -50,7 +50,8 @@ async def db(postgres: str) -> AsyncIterator[Store]:
 
 
 async def _session(db: Store, transaction: FirstStatementBegins) -> tuple[str, str, list[int]]:
-    """The transaction's session as Postgres sees it: its last query, its state, the advisory locks it holds."""
+    """The transaction's session as Postgres sees it (its last query, its state, the advisory locks it holds);
+    then the transaction is ended and its connection given back."""
     assert transaction.borrowed is not None
     pid = transaction.borrowed.connection.raw.get_server_pid()  # type: ignore[attr-defined]
     query, state = await db.admin.fetchrow("SELECT query, state FROM pg_stat_activity WHERE pid = $1", pid)
@@ -59,6 +60,8 @@ async def _session(db: Store, transaction: FirstStatementBegins) -> tuple[str, s
         "WHERE pid = $1 AND locktype = 'advisory' AND granted",
         pid,
     )
+    await db.database.rollback(transaction.borrowed.connection)
+    await db.database.give_back(transaction.borrowed)
     return query, state, sorted(row["key"] for row in locks)
 
 
@@ -71,9 +74,6 @@ async def test_the_locks_open_the_transaction_in_begins_round_trip(db: Store) ->
     assert query == f"BEGIN; {lock_all(KEYS)}"
     assert state == "idle in transaction"
     assert locks == sorted(KEYS)
-    assert transaction.borrowed is not None
-    await db.database.rollback(transaction.borrowed.connection)
-    await db.database.give_back(transaction.borrowed)
 
 
 async def test_on_a_connection_begun_ahead_the_locks_go_alone(db: Store, ids: SortableIdGenerator) -> None:
@@ -87,9 +87,6 @@ async def test_on_a_connection_begun_ahead_the_locks_go_alone(db: Store, ids: So
     assert query == lock_all(KEYS)
     assert state == "idle in transaction"
     assert locks == sorted(KEYS)
-    assert transaction.borrowed is not None
-    await db.database.rollback(transaction.borrowed.connection)
-    await db.database.give_back(transaction.borrowed)
 
 
 async def test_a_pooled_connection_found_dead_is_replaced_before_the_locks(db: Store, ids: SortableIdGenerator) -> None:
@@ -105,9 +102,6 @@ async def test_a_pooled_connection_found_dead_is_replaced_before_the_locks(db: S
     query, _, locks = await _session(db, transaction)
     assert query == f"BEGIN; {lock_all(KEYS)}"
     assert locks == sorted(KEYS)
-    assert transaction.borrowed is not None
-    await db.database.rollback(transaction.borrowed.connection)
-    await db.database.give_back(transaction.borrowed)
 
 
 async def test_a_block_that_runs_no_statement_borrows_no_connection(db: Store, ids: SortableIdGenerator) -> None:
