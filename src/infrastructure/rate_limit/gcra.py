@@ -69,20 +69,18 @@ class Decision(NamedTuple):
     policy: str
 
 
-def step(policy: Policy, stored: Sequence[int] | None, elapsed_us: int) -> tuple[bool, list[int]]:
-    """One check: each tier's debt `elapsed_us` after it was `stored` (None: a key never seen, or idle) and
-    whether every tier admits the request. Returns the debts after paying when admitted, else unchanged."""
-    if stored is None:
-        debts = [0] * len(policy.steps)
-    else:
-        if elapsed_us < 0:
-            elapsed_us = 0  # a clock that stepped back forgives nothing
-        # elapsed is capped by the window before scaling: beyond it the bucket is full anyway, and the
-        # product stays below 2**53 in Lua
-        debts = []
-        for (interval, limit, _), debt in zip(policy.steps, stored, strict=True):
-            debt -= (elapsed_us if elapsed_us < interval else interval) * limit
-            debts.append(debt if debt > 0 else 0)
+def step(policy: Policy, stored: Sequence[int], elapsed_us: int) -> tuple[bool, list[int]]:
+    """One check: each tier's debt `elapsed_us` after it was `stored` (a key met with every bucket full gets
+    `Policy.first` instead) and whether every tier admits the request. Returns the debts after paying when
+    admitted, else unchanged."""
+    if elapsed_us < 0:
+        elapsed_us = 0  # a clock that stepped back forgives nothing
+    # elapsed is capped by the window before scaling: beyond it the bucket is full anyway, and the
+    # product stays below 2**53 in Lua
+    debts = []
+    for (interval, limit, _), debt in zip(policy.steps, stored, strict=True):
+        debt -= (elapsed_us if elapsed_us < interval else interval) * limit
+        debts.append(debt if debt > 0 else 0)
     for (interval, _, ceiling), debt in zip(policy.steps, debts, strict=True):
         if debt + interval > ceiling:
             return False, debts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from infrastructure.rate_limit.gcra import Decision, Policy, decision, step
 
@@ -48,20 +48,21 @@ class InMemoryRateLimiter:
             states.popitem(last=False)
         key = f"{policy.name}:{subject}"
         state = states.get(key)
-        if state is None:  # every bucket full: the answer worked out once (gcra.Policy.first), a new key at the end
-            states[key] = [now, now + policy.first_full_again_us, *policy.intervals]
-            if len(states) > self._max_keys:
-                states.popitem(last=False)
-            return policy.first
-        allowed, debts = step(policy, state[2:], now - state[0])
-        if allowed:
+        debts: Sequence[int]
+        if state is None:  # every bucket full: the answer worked out once (gcra.Policy.first)
+            answer, debts, idle_from = policy.first, policy.intervals, now + policy.first_full_again_us
+        else:
+            allowed, debts = step(policy, state[2:], now - state[0])
+            answer = decision(policy, allowed, debts)
+            if not allowed:
+                return answer  # a refused request costs nothing
             # full again once the slowest tier has worked off its debt (debt / limit microseconds)
             idle_from = now + max(-(-debt // limit) for debt, limit in zip(debts, policy.limits, strict=True))
-            states[key] = [now, idle_from, *debts]
-            states.move_to_end(key)
-            if len(states) > self._max_keys:
-                states.popitem(last=False)
-        return decision(policy, allowed, debts)
+        states[key] = [now, idle_from, *debts]
+        states.move_to_end(key)
+        if len(states) > self._max_keys:
+            states.popitem(last=False)
+        return answer
 
     async def aclose(self) -> None:
         self._states.clear()
